@@ -1,0 +1,19 @@
+//! The Sans-IO contract between protocol cores and whatever drives them.
+//!
+//! A core is a [`Node`]: one struct driven through one door, [`Node::handle`]. It learns
+//! everything through an [`Input`] (a message, a timer, a request from the layer above) and
+//! asks for everything through an [`Outbox`] (send, set a timer, persist, emit a result).
+//! It never reads a clock, a socket, a file or the OS's randomness, so the same core runs
+//! unchanged under the deterministic simulator and under a real-network driver.
+
+pub mod collections;
+pub mod disk;
+pub mod ids;
+pub mod node;
+pub mod rng;
+pub mod time;
+
+pub use disk::{Disk, DurableWrite};
+pub use ids::{ClientId, NodeId};
+pub use node::{BootError, Input, Message, Node, Outbox, Output};
+pub use time::Time;
