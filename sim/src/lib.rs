@@ -1,0 +1,26 @@
+//! A single-threaded deterministic simulator for Sans-IO protocol cores.
+//!
+//! One seed decides everything: virtual time advances through one event queue ordered by
+//! `(time, sequence)`, and every random choice (latency, loss, duplication, faults, each
+//! node's own randomness) comes from ChaCha streams derived from that seed. Messages cross
+//! the simulated network as postcard bytes. A run is a pure function of its seed.
+//!
+//! The simulator knows no protocol: it hosts any [`protocol_core::Node`], and the scenario
+//! that drives it watches through an [`Observer`].
+
+pub mod clock;
+pub mod fault;
+pub mod hash;
+pub mod network;
+pub mod observer;
+pub mod queue;
+pub mod stats;
+pub mod trace;
+pub mod world;
+
+pub use fault::{FaultAction, FaultPlan, SwarmMix};
+pub use network::{LatencyModel, NetworkConfig};
+pub use observer::{NoObserver, Observer, Violation};
+pub use stats::Stats;
+pub use trace::{Trace, TraceRecord};
+pub use world::{Failure, Sim};

@@ -1,0 +1,80 @@
+//! How a scenario watches a run: every emitted event, and the cluster after every step.
+
+use protocol_core::{Node, NodeId, Time};
+use std::fmt;
+
+/// A broken safety property, as the check that found it words it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Violation {
+    /// The check's name: `election-safety`, `linearizable`.
+    pub check: String,
+    pub message: String,
+}
+
+impl Violation {
+    pub fn new(check: impl Into<String>, message: impl Into<String>) -> Violation {
+        Violation {
+            check: check.into(),
+            message: message.into(),
+        }
+    }
+}
+
+impl fmt::Display for Violation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.check, self.message)
+    }
+}
+
+/// The nodes as an observer sees them after a step: `None` for a crashed node.
+pub struct NodesView<'a, N> {
+    pub(crate) nodes: &'a [Option<N>],
+}
+
+impl<'a, N> NodesView<'a, N> {
+    pub fn len(&self) -> usize {
+        self.nodes.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.nodes.is_empty()
+    }
+
+    pub fn get(&self, id: NodeId) -> Option<&'a N> {
+        self.nodes.get(id.index()).and_then(Option::as_ref)
+    }
+
+    /// Every node in id order, `None` where crashed.
+    pub fn iter(&self) -> impl Iterator<Item = (NodeId, Option<&'a N>)> + 'a {
+        self.nodes
+            .iter()
+            .enumerate()
+            .map(|(i, node)| (NodeId(i as u32), node.as_ref()))
+    }
+}
+
+/// Safety checks that run as the simulation goes. Every method may report a violation;
+/// the simulator stops at the first one and reports it with the seed and the trace.
+pub trait Observer<N: Node> {
+    /// A node emitted an event for the layer above (an applied entry, a reply).
+    fn on_emit(&mut self, _now: Time, _node: NodeId, _event: &N::Event) -> Result<(), Violation> {
+        Ok(())
+    }
+
+    /// A node crashed: whatever it had not persisted is gone.
+    fn on_crash(&mut self, _now: Time, _node: NodeId) {}
+
+    /// A node booted again from its disk.
+    fn on_restart(&mut self, _now: Time, _node: NodeId) {}
+
+    /// Called after every step with every node, for cluster-wide invariants.
+    fn after_step(&mut self, _now: Time, _nodes: &NodesView<'_, N>) -> Result<(), Violation> {
+        Ok(())
+    }
+}
+
+/// Watches nothing.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct NoObserver;
+
+impl<N: Node> Observer<N> for NoObserver {}

@@ -1,0 +1,737 @@
+//! The simulated world: nodes, their disks and clocks, the network, and the event loop.
+
+use crate::clock::Clock;
+use crate::fault::{FaultAction, FaultPlan};
+use crate::hash::checksum;
+use crate::network::{Links, NetworkConfig};
+use crate::observer::{NodesView, Observer, Violation};
+use crate::queue::EventQueue;
+use crate::stats::{DropReason, Stats};
+use crate::trace::{Trace, TraceRecord};
+use protocol_core::rng::{derive_seed, index, range_inclusive, rng_from_seed, Rng};
+use protocol_core::{Disk, Input, Message as _, Node, NodeId, Outbox, Output, Time};
+use std::collections::{BTreeMap, VecDeque};
+use std::fmt;
+
+/// A failed check, with what is needed to act on it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Failure {
+    pub check: String,
+    pub message: String,
+    pub seed: u64,
+    pub time: Time,
+    /// The latest trace events, oldest first.
+    pub tail: Vec<String>,
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "check {} failed at t={} (seed {}): {}",
+            self.check, self.time, self.seed, self.message
+        )
+    }
+}
+
+struct Slot<N: Node> {
+    config: N::Config,
+    disk: Disk,
+    /// Bumped at each crash: messages and timers of an older incarnation are void.
+    incarnation: u32,
+    /// Global deadlines of the node's armed timers.
+    timers: BTreeMap<N::Timer, Time>,
+    clock: Clock,
+    paused_until: Time,
+}
+
+struct Frame {
+    from: NodeId,
+    from_incarnation: u32,
+    to: NodeId,
+    to_incarnation: u32,
+    kind: &'static str,
+    checksum: u64,
+    bytes: Vec<u8>,
+}
+
+enum Event<N: Node> {
+    Deliver(Frame),
+    Timer {
+        node: NodeId,
+        incarnation: u32,
+        timer: N::Timer,
+        deadline: Time,
+    },
+    Fault(FaultAction),
+}
+
+/// A deterministic simulation of nodes of type `N`, watched by `O`.
+pub struct Sim<N: Node, O: Observer<N>> {
+    seed: u64,
+    now: Time,
+    queue: EventQueue<Event<N>>,
+    nodes: Vec<Option<N>>,
+    slots: Vec<Slot<N>>,
+    links: Links,
+    network: NetworkConfig,
+    network_rng: Rng,
+    stats: Stats,
+    trace: Trace<N::Timer>,
+    observer: O,
+    outbox: Outbox<N>,
+    failure: Option<Failure>,
+    capture_emits: bool,
+    emitted: VecDeque<(Time, NodeId, N::Event)>,
+}
+
+impl<N: Node, O: Observer<N>> Sim<N, O> {
+    /// A world with no nodes yet, at time zero. `full_trace` keeps every event as a line.
+    pub fn new(seed: u64, network: NetworkConfig, observer: O, full_trace: bool) -> Self {
+        Sim {
+            seed,
+            now: Time::ZERO,
+            queue: EventQueue::new(),
+            nodes: Vec::new(),
+            slots: Vec::new(),
+            links: Links::default(),
+            network,
+            network_rng: rng_from_seed(derive_seed(seed, "network", 0)),
+            stats: Stats::default(),
+            trace: Trace::new(full_trace),
+            observer,
+            outbox: Outbox::new(),
+            failure: None,
+            capture_emits: false,
+            emitted: VecDeque::new(),
+        }
+    }
+
+    /// Adds a node and boots it now with an empty disk.
+    pub fn add_node(&mut self, config: N::Config) -> NodeId {
+        let id = NodeId(self.nodes.len() as u32);
+        self.nodes.push(None);
+        self.slots.push(Slot {
+            config,
+            disk: Disk::new(),
+            incarnation: 0,
+            timers: BTreeMap::new(),
+            clock: Clock::default(),
+            paused_until: Time::ZERO,
+        });
+        self.links.grow_to(self.nodes.len());
+        self.boot(id);
+        id
+    }
+
+    /// Keeps every emitted event for [`Sim::run_until_emit`] and [`Sim::take_emitted`].
+    pub fn capture_emits(&mut self, on: bool) {
+        self.capture_emits = on;
+    }
+
+    // ---- queries -------------------------------------------------------------------
+
+    pub fn seed(&self) -> u64 {
+        self.seed
+    }
+
+    pub fn now(&self) -> Time {
+        self.now
+    }
+
+    pub fn node_count(&self) -> usize {
+        self.nodes.len()
+    }
+
+    pub fn node_ids(&self) -> Vec<NodeId> {
+        (0..self.nodes.len() as u32).map(NodeId).collect()
+    }
+
+    pub fn node(&self, id: NodeId) -> Option<&N> {
+        self.nodes.get(id.index()).and_then(Option::as_ref)
+    }
+
+    pub fn is_up(&self, id: NodeId) -> bool {
+        self.node(id).is_some()
+    }
+
+    pub fn disk(&self, id: NodeId) -> &Disk {
+        &self.slots[id.index()].disk
+    }
+
+    /// Mutable disk access for storage-fault injection.
+    pub fn disk_mut(&mut self, id: NodeId) -> &mut Disk {
+        &mut self.slots[id.index()].disk
+    }
+
+    pub fn config(&self, id: NodeId) -> &N::Config {
+        &self.slots[id.index()].config
+    }
+
+    pub fn network(&self) -> &NetworkConfig {
+        &self.network
+    }
+
+    pub fn links(&self) -> &Links {
+        &self.links
+    }
+
+    pub fn stats(&self) -> &Stats {
+        &self.stats
+    }
+
+    pub fn trace(&self) -> &Trace<N::Timer> {
+        &self.trace
+    }
+
+    pub fn trace_hash(&self) -> u64 {
+        self.trace.hash()
+    }
+
+    pub fn observer(&self) -> &O {
+        &self.observer
+    }
+
+    pub fn observer_mut(&mut self) -> &mut O {
+        &mut self.observer
+    }
+
+    pub fn failure(&self) -> Option<&Failure> {
+        self.failure.as_ref()
+    }
+
+    /// An independent random stream for the scenario (workload, plan), named by `label`.
+    pub fn derive_rng(&self, label: &str) -> Rng {
+        rng_from_seed(derive_seed(self.seed, label, 0))
+    }
+
+    /// Events captured so far, oldest first.
+    pub fn take_emitted(&mut self) -> Vec<(Time, NodeId, N::Event)> {
+        self.emitted.drain(..).collect()
+    }
+
+    // ---- running -------------------------------------------------------------------
+
+    /// Runs every event up to and including `deadline`, then sets the clock to `deadline`.
+    pub fn run_until(&mut self, deadline: Time) -> Result<(), Failure> {
+        self.ok()?;
+        while self.queue.peek_time().is_some_and(|t| t <= deadline) {
+            self.step();
+            self.ok()?;
+        }
+        self.now = self.now.max(deadline);
+        Ok(())
+    }
+
+    pub fn run_for_ms(&mut self, ms: u64) -> Result<(), Failure> {
+        self.run_until(self.now.plus_ms(ms))
+    }
+
+    /// Runs until a node emits an event (needs `capture_emits`) or `deadline` passes.
+    pub fn run_until_emit(
+        &mut self,
+        deadline: Time,
+    ) -> Result<Option<(Time, NodeId, N::Event)>, Failure> {
+        assert!(self.capture_emits, "run_until_emit without capture_emits");
+        self.ok()?;
+        loop {
+            if let Some(emitted) = self.emitted.pop_front() {
+                return Ok(Some(emitted));
+            }
+            if self.queue.peek_time().is_none_or(|t| t > deadline) {
+                self.now = self.now.max(deadline);
+                return Ok(None);
+            }
+            self.step();
+            self.ok()?;
+        }
+    }
+
+    /// Runs, checking `done` after every step, until it holds (true) or `deadline` passes.
+    pub fn run_until_true(
+        &mut self,
+        deadline: Time,
+        mut done: impl FnMut(&Self) -> bool,
+    ) -> Result<bool, Failure> {
+        self.ok()?;
+        loop {
+            if done(self) {
+                return Ok(true);
+            }
+            if self.queue.peek_time().is_none_or(|t| t > deadline) {
+                self.now = self.now.max(deadline);
+                return Ok(done(self));
+            }
+            self.step();
+            self.ok()?;
+        }
+    }
+
+    /// Calls into a live node directly, as a test harness or the layer above would
+    /// (`start(command)`), and carries out what it asks. `None` if the node is down.
+    pub fn call<R>(
+        &mut self,
+        id: NodeId,
+        f: impl FnOnce(&mut N, Time, &mut Outbox<N>) -> R,
+    ) -> Option<R> {
+        let local_now = self.slots[id.index()].clock.local(self.now);
+        let mut outbox = std::mem::take(&mut self.outbox);
+        let result = self.nodes[id.index()]
+            .as_mut()
+            .map(|node| f(node, local_now, &mut outbox));
+        self.finish_step(id, &mut outbox);
+        self.outbox = outbox;
+        result
+    }
+
+    /// Hands a request from the layer above to a live node. False if it is down.
+    pub fn request(&mut self, id: NodeId, request: N::Request) -> bool {
+        self.call(id, |node, now, out| {
+            node.handle(now, Input::Request(request), out)
+        })
+        .is_some()
+    }
+
+    /// Records a scenario's own event (a client call, a phase change) in the trace.
+    pub fn note(&mut self, text: impl Into<String>) {
+        let text = text.into();
+        self.trace.line(self.now, &text);
+        self.trace.record(self.now, TraceRecord::Note { text }, 0);
+    }
+
+    /// Fails the run with a check of the scenario's own (a liveness bound, a final check).
+    pub fn fail(&mut self, violation: Violation) -> Failure {
+        self.record_failure(violation);
+        self.failure.clone().expect("just recorded")
+    }
+
+    // ---- faults --------------------------------------------------------------------
+
+    /// Applies `action` now.
+    pub fn apply(&mut self, action: FaultAction) {
+        if action.is_fault() {
+            self.stats.faults += 1;
+        }
+        self.trace.line(self.now, format_args!("fault {action}"));
+        self.trace
+            .record(self.now, TraceRecord::Fault(action.clone()), 0);
+        match action {
+            FaultAction::Crash(node) => self.crash(node),
+            FaultAction::Restart(node) => self.restart(node),
+            FaultAction::Disconnect(node) => self.links.disconnect(node),
+            FaultAction::Connect(node) => {
+                let peers = self.node_ids();
+                self.links.connect(node, &peers)
+            }
+            FaultAction::Partition(groups) => self.links.partition(&groups),
+            FaultAction::CutLink { from, to } => self.links.set(from, to, false),
+            FaultAction::HealLinks => self.links.heal(),
+            FaultAction::Pause { node, micros } => {
+                let slot = &mut self.slots[node.index()];
+                slot.paused_until = slot.paused_until.max(self.now.plus_micros(micros));
+            }
+            FaultAction::SetDrift { node, ppm } => {
+                let slot = &mut self.slots[node.index()];
+                slot.clock = slot.clock.redrifted(self.now, ppm);
+            }
+            FaultAction::SetNetwork(config) => self.network = config,
+            FaultAction::HealAll => self.heal_all(),
+        }
+    }
+
+    /// Schedules every action of `plan` at its time.
+    pub fn schedule_plan(&mut self, plan: &FaultPlan) {
+        for (at, action) in &plan.actions {
+            assert!(
+                *at >= self.now,
+                "plan action at {at} is in the past (now {})",
+                self.now
+            );
+            self.queue.push(*at, Event::Fault(action.clone()));
+        }
+    }
+
+    pub fn schedule(&mut self, at: Time, action: FaultAction) {
+        assert!(
+            at >= self.now,
+            "fault at {at} is in the past (now {})",
+            self.now
+        );
+        self.queue.push(at, Event::Fault(action));
+    }
+
+    pub fn crash(&mut self, id: NodeId) {
+        if self.nodes[id.index()].take().is_none() {
+            return;
+        }
+        let slot = &mut self.slots[id.index()];
+        slot.incarnation += 1;
+        slot.timers.clear();
+        slot.paused_until = Time::ZERO;
+        self.stats.crashes += 1;
+        self.trace.line(self.now, format_args!("{id} crash"));
+        self.trace
+            .record(self.now, TraceRecord::Crash { node: id }, 0);
+        self.observer.on_crash(self.now, id);
+    }
+
+    pub fn restart(&mut self, id: NodeId) {
+        if self.is_up(id) {
+            return;
+        }
+        self.stats.restarts += 1;
+        self.trace.line(self.now, format_args!("{id} restart"));
+        self.trace
+            .record(self.now, TraceRecord::Restart { node: id }, 0);
+        self.boot(id);
+        self.observer.on_restart(self.now, id);
+    }
+
+    pub fn partition(&mut self, groups: &[&[NodeId]]) {
+        self.apply(FaultAction::Partition(
+            groups.iter().map(|g| g.to_vec()).collect(),
+        ));
+    }
+
+    pub fn disconnect(&mut self, id: NodeId) {
+        self.apply(FaultAction::Disconnect(id));
+    }
+
+    pub fn connect(&mut self, id: NodeId) {
+        self.apply(FaultAction::Connect(id));
+    }
+
+    pub fn heal_links(&mut self) {
+        self.apply(FaultAction::HealLinks);
+    }
+
+    pub fn set_network(&mut self, config: NetworkConfig) {
+        self.apply(FaultAction::SetNetwork(config));
+    }
+
+    fn heal_all(&mut self) {
+        self.links.heal();
+        self.network = NetworkConfig::reliable();
+        for id in self.node_ids() {
+            if !self.is_up(id) {
+                self.restart(id);
+            }
+        }
+    }
+
+    // ---- the event loop ------------------------------------------------------------
+
+    fn step(&mut self) {
+        let Some((time, event)) = self.queue.pop() else {
+            return;
+        };
+        assert!(time >= self.now, "event at {time} before now {}", self.now);
+        self.now = time;
+        match event {
+            Event::Deliver(frame) => self.deliver(frame),
+            Event::Timer {
+                node,
+                incarnation,
+                timer,
+                deadline,
+            } => self.fire(node, incarnation, timer, deadline),
+            Event::Fault(action) => {
+                self.stats.steps += 1;
+                self.apply(action);
+                self.after_step();
+            }
+        }
+    }
+
+    fn deliver(&mut self, frame: Frame) {
+        let to = frame.to;
+        let slot = &self.slots[to.index()];
+        if !self.is_up(to)
+            || slot.incarnation != frame.to_incarnation
+            || self.slots[frame.from.index()].incarnation != frame.from_incarnation
+        {
+            return self.drop_frame(&frame, DropReason::NodeDown);
+        }
+        if !self.links.is_up(frame.from, to) {
+            return self.drop_frame(&frame, DropReason::Partitioned);
+        }
+        if slot.paused_until > self.now {
+            let resume = slot.paused_until;
+            self.queue.push(resume, Event::Deliver(frame));
+            return;
+        }
+        if checksum(&frame.bytes) != frame.checksum {
+            return self.drop_frame(&frame, DropReason::Corrupt);
+        }
+        let msg: N::Msg = match postcard::from_bytes(&frame.bytes) {
+            Ok(msg) => msg,
+            Err(_) => return self.drop_frame(&frame, DropReason::Undecodable),
+        };
+        self.stats.steps += 1;
+        self.stats.count_delivery(frame.kind, to.index());
+        let record = TraceRecord::Deliver {
+            from: frame.from,
+            to,
+            kind: frame.kind,
+            bytes: frame.bytes.len() as u32,
+        };
+        if self.trace.is_full() {
+            self.trace.line(
+                self.now,
+                format_args!("{to} recv from {}: {msg:?}", frame.from),
+            );
+        }
+        self.trace.record(self.now, record, frame.checksum);
+        self.handle(
+            to,
+            Input::Message {
+                from: frame.from,
+                msg,
+            },
+        );
+    }
+
+    fn fire(&mut self, node: NodeId, incarnation: u32, timer: N::Timer, deadline: Time) {
+        let slot = &mut self.slots[node.index()];
+        if slot.incarnation != incarnation || slot.timers.get(&timer) != Some(&deadline) {
+            return; // Replaced, cancelled, or from before a crash.
+        }
+        if slot.paused_until > self.now {
+            let resume = slot.paused_until;
+            self.queue.push(
+                resume,
+                Event::Timer {
+                    node,
+                    incarnation,
+                    timer,
+                    deadline,
+                },
+            );
+            return;
+        }
+        slot.timers.remove(&timer);
+        self.stats.steps += 1;
+        self.stats.timers_fired += 1;
+        self.trace
+            .line(self.now, format_args!("{node} timer {timer:?}"));
+        self.trace
+            .record(self.now, TraceRecord::Timer { node, timer }, 0);
+        self.handle(node, Input::Timer(timer));
+    }
+
+    fn handle(&mut self, id: NodeId, input: Input<N>) {
+        let local_now = self.slots[id.index()].clock.local(self.now);
+        let mut outbox = std::mem::take(&mut self.outbox);
+        let node = self.nodes[id.index()]
+            .as_mut()
+            .expect("handle: node is up (checked by caller)");
+        node.handle(local_now, input, &mut outbox);
+        self.finish_step(id, &mut outbox);
+        self.outbox = outbox;
+    }
+
+    /// Carries out a node's outputs in order, then runs the checks.
+    fn finish_step(&mut self, id: NodeId, outbox: &mut Outbox<N>) {
+        for output in outbox.drain() {
+            self.carry_out(id, output);
+        }
+        if let Some(node) = self.nodes[id.index()].as_ref() {
+            node.check_invariants();
+        }
+        self.after_step();
+    }
+
+    fn after_step(&mut self) {
+        if self.failure.is_some() {
+            return;
+        }
+        let view = NodesView { nodes: &self.nodes };
+        if let Err(violation) = self.observer.after_step(self.now, &view) {
+            self.record_failure(violation);
+        }
+    }
+
+    fn carry_out(&mut self, id: NodeId, output: Output<N>) {
+        match output {
+            Output::Send { to, msg } => self.send(id, to, &msg),
+            Output::SetTimer { timer, at } => {
+                let slot = &mut self.slots[id.index()];
+                let deadline = slot.clock.global(at).max(self.now);
+                slot.timers.insert(timer, deadline);
+                let incarnation = slot.incarnation;
+                self.queue.push(
+                    deadline,
+                    Event::Timer {
+                        node: id,
+                        incarnation,
+                        timer,
+                        deadline,
+                    },
+                );
+            }
+            Output::CancelTimer(timer) => {
+                self.slots[id.index()].timers.remove(&timer);
+            }
+            Output::Persist(write) => {
+                let bytes = write.bytes();
+                self.stats.persists += 1;
+                self.stats.bytes_persisted += bytes as u64;
+                self.slots[id.index()].disk.apply(write);
+                self.trace
+                    .line(self.now, format_args!("{id} persist {bytes}B"));
+                self.trace.record(
+                    self.now,
+                    TraceRecord::Persist {
+                        node: id,
+                        bytes: bytes as u32,
+                    },
+                    0,
+                );
+            }
+            Output::Emit(event) => self.emit(id, event),
+        }
+    }
+
+    fn emit(&mut self, id: NodeId, event: N::Event) {
+        if self.trace.is_full() {
+            self.trace
+                .line(self.now, format_args!("{id} emit {event:?}"));
+        }
+        self.trace
+            .record(self.now, TraceRecord::Emit { node: id }, 0);
+        if let Err(violation) = self.observer.on_emit(self.now, id, &event) {
+            self.record_failure(violation);
+        }
+        if self.capture_emits {
+            self.emitted.push_back((self.now, id, event));
+        }
+    }
+
+    fn send(&mut self, from: NodeId, to: NodeId, msg: &N::Msg) {
+        assert!(
+            to.index() < self.nodes.len(),
+            "{from} sends to unknown node {to}"
+        );
+        // Encoding a derived serde type into a Vec cannot fail.
+        let bytes = postcard::to_allocvec(msg).expect("postcard encodes derived types");
+        let kind = msg.kind();
+        self.stats.count_send(kind, bytes.len());
+        if self.trace.is_full() {
+            self.trace
+                .line(self.now, format_args!("{from} send to {to}: {msg:?}"));
+        }
+        let frame = Frame {
+            from,
+            from_incarnation: self.slots[from.index()].incarnation,
+            to,
+            to_incarnation: self.slots[to.index()].incarnation,
+            kind,
+            checksum: checksum(&bytes),
+            bytes,
+        };
+        if !self.links.is_up(from, to) {
+            return self.drop_frame(&frame, DropReason::Partitioned);
+        }
+        if self.network.loss.chance(&mut self.network_rng) {
+            return self.drop_frame(&frame, DropReason::Lost);
+        }
+        if self.network.duplicate.chance(&mut self.network_rng) {
+            self.stats.duplicated += 1;
+            self.trace.record(
+                self.now,
+                TraceRecord::Duplicate { from, to, kind },
+                frame.checksum,
+            );
+            let copy = Frame {
+                bytes: frame.bytes.clone(),
+                ..frame
+            };
+            self.launch(copy);
+        }
+        self.launch(frame);
+    }
+
+    /// Puts a frame on the wire with its latency, reordering and corruption drawn.
+    fn launch(&mut self, mut frame: Frame) {
+        let network = self.network;
+        let rng = &mut self.network_rng;
+        let mut latency = network.latency.sample(rng);
+        if network.long_reorder.chance(rng) {
+            latency += range_inclusive(
+                rng,
+                network.long_reorder_min_us,
+                network.long_reorder_max_us,
+            );
+        }
+        if network.corrupt.chance(rng) && !frame.bytes.is_empty() {
+            let at = index(rng, frame.bytes.len());
+            let bit = range_inclusive(rng, 0, 7);
+            frame.bytes[at] ^= 1 << bit;
+        }
+        self.queue
+            .push(self.now.plus_micros(latency), Event::Deliver(frame));
+    }
+
+    fn drop_frame(&mut self, frame: &Frame, reason: DropReason) {
+        self.stats.count_drop(reason);
+        let record = TraceRecord::Drop {
+            from: frame.from,
+            to: frame.to,
+            kind: frame.kind,
+            reason,
+        };
+        self.trace.line(self.now, &record);
+        self.trace.record(self.now, record, frame.checksum);
+    }
+
+    fn boot(&mut self, id: NodeId) {
+        let slot = &self.slots[id.index()];
+        let node_seed = derive_seed(
+            self.seed,
+            "node",
+            (u64::from(id.0) << 32) | u64::from(slot.incarnation),
+        );
+        let local_now = slot.clock.local(self.now);
+        let mut outbox = std::mem::take(&mut self.outbox);
+        match N::boot(
+            &slot.config,
+            id,
+            &slot.disk,
+            node_seed,
+            local_now,
+            &mut outbox,
+        ) {
+            Ok(node) => {
+                self.nodes[id.index()] = Some(node);
+                self.finish_step(id, &mut outbox);
+            }
+            Err(error) => {
+                outbox.drain().for_each(drop);
+                self.record_failure(Violation::new("boot", error.to_string()));
+            }
+        }
+        self.outbox = outbox;
+    }
+
+    fn record_failure(&mut self, violation: Violation) {
+        if self.failure.is_some() {
+            return;
+        }
+        self.trace
+            .line(self.now, format_args!("FAILED {violation}"));
+        self.failure = Some(Failure {
+            check: violation.check,
+            message: violation.message,
+            seed: self.seed,
+            time: self.now,
+            tail: self.trace.tail_lines(),
+        });
+    }
+
+    fn ok(&self) -> Result<(), Failure> {
+        match &self.failure {
+            Some(failure) => Err(failure.clone()),
+            None => Ok(()),
+        }
+    }
+}

@@ -1,0 +1,320 @@
+//! The simulator exercised with a tiny protocol: every node pings its peers on a timer,
+//! answers pings with pongs, and persists how many rounds it has run.
+
+use protocol_core::rng::{range_inclusive, rng_from_seed, Ratio, Rng};
+use protocol_core::{BootError, Disk, DurableWrite, Input, Message, Node, NodeId, Outbox, Time};
+use serde::{Deserialize, Serialize};
+use sim::network::LatencyModel;
+use sim::observer::NodesView;
+use sim::stats::DropReason;
+use sim::{FaultAction, NetworkConfig, NoObserver, Observer, Sim, Violation};
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+enum PingMsg {
+    Ping { round: u64 },
+    Pong { round: u64 },
+}
+
+impl Message for PingMsg {
+    fn kind(&self) -> &'static str {
+        match self {
+            PingMsg::Ping { .. } => "Ping",
+            PingMsg::Pong { .. } => "Pong",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum PingTimer {
+    Round,
+}
+
+struct PingNode {
+    id: NodeId,
+    peers: u32,
+    round: u64,
+    rng: Rng,
+}
+
+const ROUND_MS: u64 = 10;
+
+impl Node for PingNode {
+    type Msg = PingMsg;
+    type Timer = PingTimer;
+    type Request = ();
+    type Event = (NodeId, u64);
+    type Config = u32;
+
+    fn boot(
+        peers: &u32,
+        id: NodeId,
+        disk: &Disk,
+        seed: u64,
+        now: Time,
+        out: &mut Outbox<Self>,
+    ) -> Result<Self, BootError> {
+        let round = match disk.read("round") {
+            None => 0,
+            Some(bytes) => postcard::from_bytes(bytes).map_err(|e| BootError::CorruptDisk {
+                node: id,
+                reason: e.to_string(),
+            })?,
+        };
+        let mut rng = rng_from_seed(seed);
+        out.set_timer(
+            PingTimer::Round,
+            now.plus_micros(range_inclusive(&mut rng, 1, 1_000)),
+        );
+        Ok(PingNode {
+            id,
+            peers: *peers,
+            round,
+            rng,
+        })
+    }
+
+    fn handle(&mut self, now: Time, input: Input<Self>, out: &mut Outbox<Self>) {
+        match input {
+            Input::Timer(PingTimer::Round) => {
+                self.round += 1;
+                out.persist(DurableWrite::file(
+                    "round",
+                    postcard::to_allocvec(&self.round).unwrap(),
+                ));
+                for peer in 0..self.peers {
+                    if peer != self.id.0 {
+                        out.send(NodeId(peer), PingMsg::Ping { round: self.round });
+                    }
+                }
+                let jitter = range_inclusive(&mut self.rng, 0, 999);
+                out.set_timer(PingTimer::Round, now.plus_ms(ROUND_MS).plus_micros(jitter));
+            }
+            Input::Message {
+                from,
+                msg: PingMsg::Ping { round },
+            } => out.send(from, PingMsg::Pong { round }),
+            Input::Message {
+                from,
+                msg: PingMsg::Pong { round },
+            } => out.emit((from, round)),
+            Input::Request(()) => {}
+        }
+    }
+}
+
+fn world(seed: u64, nodes: u32, network: NetworkConfig) -> Sim<PingNode, NoObserver> {
+    let mut sim = Sim::new(seed, network, NoObserver, false);
+    for _ in 0..nodes {
+        sim.add_node(nodes);
+    }
+    sim
+}
+
+fn lossy() -> NetworkConfig {
+    NetworkConfig {
+        latency: LatencyModel {
+            min_us: 100,
+            max_us: 5_000,
+            tail: Ratio::percent(5),
+            tail_max_us: 50_000,
+        },
+        loss: Ratio::percent(10),
+        duplicate: Ratio::percent(5),
+        long_reorder: Ratio::percent(2),
+        ..NetworkConfig::reliable()
+    }
+}
+
+fn run_hash(seed: u64) -> u64 {
+    let mut sim = world(seed, 4, lossy());
+    sim.run_until(Time::from_secs(2)).unwrap();
+    sim.crash(NodeId(1));
+    sim.run_for_ms(100).unwrap();
+    sim.restart(NodeId(1));
+    sim.run_for_ms(500).unwrap();
+    sim.trace_hash()
+}
+
+#[test]
+fn same_seed_same_trace_hash_and_seeds_differ() {
+    assert_eq!(run_hash(7), run_hash(7));
+    assert_ne!(run_hash(7), run_hash(8));
+}
+
+#[test]
+fn messages_flow_and_are_counted() {
+    let mut sim = world(1, 3, NetworkConfig::reliable());
+    sim.run_until(Time::from_secs(1)).unwrap();
+    let stats = sim.stats();
+    assert!(stats.sent > 500, "{stats:?}");
+    assert_eq!(
+        stats.by_kind["Ping"].sent + stats.by_kind["Pong"].sent,
+        stats.sent
+    );
+    assert!(
+        stats.delivered + 12 >= stats.sent,
+        "reliable: all but the in-flight arrive"
+    );
+    assert_eq!(stats.dropped_total(), 0);
+    assert!(stats.delivered_to.iter().all(|&n| n > 100));
+}
+
+#[test]
+fn loss_and_duplication_happen_at_their_rates() {
+    let mut sim = world(3, 3, lossy());
+    sim.run_until(Time::from_secs(5)).unwrap();
+    let stats = sim.stats();
+    let lost = stats.dropped_for(DropReason::Lost) as f64 / stats.sent as f64;
+    assert!((0.07..0.13).contains(&lost), "loss rate {lost}");
+    assert!(stats.duplicated > 0);
+}
+
+#[test]
+fn crash_keeps_disk_and_drops_in_flight() {
+    let mut sim = world(2, 3, NetworkConfig::reliable());
+    sim.run_until(Time::from_ms(500)).unwrap();
+    let rounds_before = sim.node(NodeId(0)).unwrap().round;
+    sim.crash(NodeId(0));
+    assert!(!sim.is_up(NodeId(0)));
+    sim.run_for_ms(100).unwrap();
+    assert!(sim.stats().dropped_for(DropReason::NodeDown) > 0);
+    sim.restart(NodeId(0));
+    let after = sim.node(NodeId(0)).unwrap().round;
+    assert_eq!(
+        after, rounds_before,
+        "restart resumes from the persisted round"
+    );
+}
+
+#[test]
+fn partitions_and_one_way_links_drop_messages() {
+    let mut sim = world(4, 3, NetworkConfig::reliable());
+    sim.partition(&[&[NodeId(0)], &[NodeId(1), NodeId(2)]]);
+    sim.run_until(Time::from_ms(200)).unwrap();
+    assert_eq!(sim.stats().delivered_to[0], 0, "node 0 is cut off");
+    sim.heal_links();
+    sim.apply(FaultAction::CutLink {
+        from: NodeId(1),
+        to: NodeId(2),
+    });
+    let before = sim.stats().delivered_to.clone();
+    sim.run_for_ms(200).unwrap();
+    assert!(sim.stats().delivered_to[0] > before[0]);
+    assert!(sim.stats().dropped_for(DropReason::Partitioned) > 0);
+}
+
+#[test]
+fn corrupt_frames_are_dropped_not_delivered() {
+    let network = NetworkConfig {
+        corrupt: Ratio::percent(50),
+        ..NetworkConfig::reliable()
+    };
+    let mut sim = world(5, 3, network);
+    sim.run_until(Time::from_secs(1)).unwrap();
+    let corrupt = sim.stats().dropped_for(DropReason::Corrupt);
+    assert!(corrupt > 100, "{corrupt}");
+}
+
+#[test]
+fn pause_delays_everything_then_delivers_it() {
+    let mut sim = world(6, 2, NetworkConfig::reliable());
+    sim.run_until(Time::from_ms(100)).unwrap();
+    sim.apply(FaultAction::Pause {
+        node: NodeId(1),
+        micros: 300_000,
+    });
+    let before = sim.stats().delivered_to[1];
+    sim.run_for_ms(299).unwrap();
+    assert_eq!(
+        sim.stats().delivered_to[1],
+        before,
+        "a paused node handles nothing"
+    );
+    sim.run_for_ms(2).unwrap();
+    assert!(
+        sim.stats().delivered_to[1] > before + 10,
+        "then everything arrives late"
+    );
+}
+
+#[test]
+fn drift_changes_how_often_a_node_acts() {
+    let mut sim = world(7, 2, NetworkConfig::reliable());
+    sim.apply(FaultAction::SetDrift {
+        node: NodeId(0),
+        ppm: 400_000,
+    });
+    sim.apply(FaultAction::SetDrift {
+        node: NodeId(1),
+        ppm: -400_000,
+    });
+    sim.run_until(Time::from_secs(2)).unwrap();
+    let fast = sim.node(NodeId(0)).unwrap().round;
+    let slow = sim.node(NodeId(1)).unwrap().round;
+    assert!(fast > slow * 2, "fast {fast} slow {slow}");
+}
+
+#[test]
+fn corrupt_disk_fails_the_boot_with_a_clear_check() {
+    let mut sim = world(8, 2, NetworkConfig::reliable());
+    sim.run_until(Time::from_ms(100)).unwrap();
+    sim.crash(NodeId(0));
+    assert!(sim.disk_mut(NodeId(0)).overwrite("round", vec![0xff; 11]));
+    sim.restart(NodeId(0));
+    let failure = sim.run_for_ms(1).unwrap_err();
+    assert_eq!(failure.check, "boot");
+    assert!(
+        failure.message.contains("corrupt disk"),
+        "{}",
+        failure.message
+    );
+    assert!(!failure.tail.is_empty());
+}
+
+struct RoundLimit(u64);
+
+impl Observer<PingNode> for RoundLimit {
+    fn after_step(&mut self, _now: Time, nodes: &NodesView<'_, PingNode>) -> Result<(), Violation> {
+        for (id, node) in nodes.iter() {
+            if node.is_some_and(|n| n.round > self.0) {
+                return Err(Violation::new(
+                    "round-limit",
+                    format!("{id} passed round {}", self.0),
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+#[test]
+fn an_observer_violation_stops_the_run_with_time_and_tail() {
+    let mut sim = Sim::new(9, NetworkConfig::reliable(), RoundLimit(20), false);
+    sim.add_node(2);
+    sim.add_node(2);
+    let failure = sim.run_until(Time::from_secs(10)).unwrap_err();
+    assert_eq!(failure.check, "round-limit");
+    assert!(
+        failure.time > Time::from_ms(150) && failure.time < Time::from_ms(300),
+        "{}",
+        failure.time
+    );
+    assert_eq!(failure.seed, 9);
+    assert!(
+        failure.tail.last().unwrap().contains("n0 persist"),
+        "{:?}",
+        failure.tail
+    );
+    assert!(sim.run_for_ms(1).is_err(), "a failed run stays failed");
+}
+
+#[test]
+fn full_trace_renders_messages() {
+    let mut sim: Sim<PingNode, NoObserver> =
+        Sim::new(10, NetworkConfig::reliable(), NoObserver, true);
+    sim.add_node(2);
+    sim.add_node(2);
+    sim.run_until(Time::from_ms(12)).unwrap();
+    let lines = sim.trace().lines().unwrap().join("\n");
+    insta::assert_snapshot!(lines);
+}
