@@ -1,0 +1,294 @@
+//! Log replication: AppendEntries with the consistency check, conflict truncation, fast log
+//! backup, the Figure 8 commit rule, and the ordered apply stream.
+
+use crate::log::Entry;
+use crate::msg::{AppendEntries, AppendEntriesReply, RaftMsg};
+use crate::mutant::Mutant;
+use crate::node::{RaftEvent, RaftNode, Role};
+use crate::types::LogIndex;
+use protocol_core::{NodeId, Outbox, Time};
+
+impl RaftNode {
+    pub(crate) fn broadcast_append_entries(&mut self, out: &mut Outbox<RaftNode>) {
+        assert_eq!(
+            self.v.role,
+            Role::Leader,
+            "{}: only a leader replicates",
+            self.id
+        );
+        for pos in 0..self.config.peers.len() {
+            if self.config.peers[pos] != self.id {
+                self.send_append_entries(pos, out);
+            }
+        }
+    }
+
+    /// Sends the follower at `pos` what it lacks from `next_index` on (or the snapshot, if
+    /// that part of the log is gone). Once the follower has matched, entries are pipelined.
+    pub(crate) fn send_append_entries(&mut self, pos: usize, out: &mut Outbox<RaftNode>) {
+        let peer = self.config.peers[pos];
+        let progress = self.v.progress[pos];
+        let log = &self.durable.log;
+        if progress.next_index <= log.snapshot_index() {
+            return self.send_install_snapshot(pos, out);
+        }
+        let prev_log_index = progress.next_index.prev();
+        let prev_log_term = log
+            .term_at(prev_log_index)
+            .expect("prev is the snapshot point or held");
+        let entries = log
+            .slice(progress.next_index, self.config.max_entries_per_append)
+            .to_vec();
+        if !progress.probing {
+            self.v.progress[pos].next_index = progress.next_index.plus(entries.len() as u64);
+        }
+        let msg = AppendEntries {
+            term: self.durable.term,
+            leader: self.id,
+            prev_log_index,
+            prev_log_term,
+            entries,
+            leader_commit: self.v.commit_index,
+        };
+        self.send(peer, RaftMsg::AppendEntries(msg), out);
+    }
+
+    pub(crate) fn on_append_entries(
+        &mut self,
+        now: Time,
+        from: NodeId,
+        req: AppendEntries,
+        out: &mut Outbox<RaftNode>,
+    ) {
+        let term = self.durable.term;
+        if req.term < term {
+            let reply = AppendEntriesReply {
+                term,
+                success: false,
+                match_index: LogIndex::ZERO,
+                conflict_term: None,
+                conflict_index: LogIndex::ZERO,
+            };
+            return self.send(from, RaftMsg::AppendEntriesReply(reply), out);
+        }
+        if !self.accept_leader(now, from, out) {
+            return;
+        }
+        let reply = self.on_append_entries_current(req, out);
+        self.send(from, RaftMsg::AppendEntriesReply(reply), out);
+    }
+
+    /// `from` leads our current term: follow it. False if we lead this term ourselves, which
+    /// only a mutant (two votes in a term) can bring about.
+    pub(crate) fn accept_leader(
+        &mut self,
+        now: Time,
+        from: NodeId,
+        out: &mut Outbox<RaftNode>,
+    ) -> bool {
+        if self.v.role == Role::Leader {
+            let term = self.durable.term;
+            assert!(
+                self.config.mutant.is_some(),
+                "{}: two leaders in term {term}: {} and {from}",
+                self.id,
+                self.id
+            );
+            return false;
+        }
+        self.become_follower(now, out);
+        self.v.leader_hint = Some(from);
+        self.reset_election_timer(now, out);
+        true
+    }
+
+    /// The consistency check, then the append; returns the reply.
+    fn on_append_entries_current(
+        &mut self,
+        req: AppendEntries,
+        out: &mut Outbox<RaftNode>,
+    ) -> AppendEntriesReply {
+        let term = self.durable.term;
+        let (mut prev, mut prev_term, mut entries) =
+            (req.prev_log_index, req.prev_log_term, req.entries);
+        let snapshot_index = self.durable.log.snapshot_index();
+        if prev < snapshot_index {
+            // What lies inside our snapshot is committed, hence equal to the leader's: skip it.
+            let skip = ((snapshot_index.0 - prev.0) as usize).min(entries.len());
+            entries.drain(..skip);
+            prev = snapshot_index;
+            prev_term = self.durable.log.snapshot_term();
+        }
+        if let Some(reject) = self.check_consistency(prev, prev_term) {
+            return reject;
+        }
+        let last_new = prev.plus(entries.len() as u64);
+        self.append_from(prev, entries);
+        if req.leader_commit > self.v.commit_index {
+            self.v.commit_index = self.v.commit_index.max(req.leader_commit.min(last_new));
+            self.apply_committed(out);
+        }
+        AppendEntriesReply {
+            term,
+            success: true,
+            match_index: last_new,
+            conflict_term: None,
+            conflict_index: LogIndex::ZERO,
+        }
+    }
+
+    /// The rejection, if our log does not hold `prev` with `prev_term`. It carries the fast
+    /// backup hint: the conflicting term and our first index of it, or our length.
+    fn check_consistency(
+        &self,
+        prev: crate::types::LogIndex,
+        prev_term: crate::types::Term,
+    ) -> Option<AppendEntriesReply> {
+        let log = &self.durable.log;
+        let reject = |conflict_term, conflict_index| AppendEntriesReply {
+            term: self.durable.term,
+            success: false,
+            match_index: LogIndex::ZERO,
+            conflict_term,
+            conflict_index,
+        };
+        match log.term_at(prev) {
+            None => Some(reject(None, log.last_index().next())),
+            Some(_) if prev == log.snapshot_index() => None, // committed: matches by definition
+            Some(t) if t == prev_term => None,
+            Some(_) if self.config.is_mutant(Mutant::SkipConsistencyCheck) => None,
+            Some(t) => Some(reject(Some(t), log.first_index_of_term_at(prev))),
+        }
+    }
+
+    /// Appends `entries` after `prev`, deleting a conflicting suffix first (never a matching
+    /// one: a delayed, shorter AppendEntries must not undo a longer one).
+    fn append_from(&mut self, prev: LogIndex, entries: Vec<Entry>) {
+        let mut index = prev;
+        for entry in entries {
+            index = index.next();
+            match self.durable.log.term_at(index) {
+                Some(t) if t == entry.term => continue,
+                Some(_) if self.config.is_mutant(Mutant::SkipTruncation) => continue,
+                Some(_) => {
+                    assert!(
+                        index > self.v.commit_index,
+                        "{}: truncating committed index {index}",
+                        self.id
+                    );
+                    self.durable.log.truncate_after(index.prev());
+                    self.durable.log.append(entry);
+                }
+                None => self.durable.log.append(entry),
+            }
+            self.v.state_dirty = true;
+        }
+    }
+
+    pub(crate) fn on_append_entries_reply(
+        &mut self,
+        from: NodeId,
+        reply: AppendEntriesReply,
+        out: &mut Outbox<RaftNode>,
+    ) {
+        if self.v.role != Role::Leader || reply.term != self.durable.term {
+            return; // stale: from an earlier term, or we no longer lead
+        }
+        let pos = self.peer_position(from);
+        if reply.success {
+            let last = self.durable.log.last_index();
+            assert!(
+                reply.match_index <= last,
+                "{}: {from} matched {} past our last {last}",
+                self.id,
+                reply.match_index
+            );
+            let progress = &mut self.v.progress[pos];
+            progress.match_index = progress.match_index.max(reply.match_index);
+            progress.next_index = progress.next_index.max(progress.match_index.next());
+            progress.probing = false;
+            let behind = progress.next_index <= last;
+            self.advance_commit(out);
+            if behind {
+                self.send_append_entries(pos, out);
+            }
+        } else {
+            self.on_append_entries_reply_conflict(pos, reply, out);
+        }
+    }
+
+    /// Fast log backup (extended paper, section 5.3): skip a whole conflicting term at once.
+    fn on_append_entries_reply_conflict(
+        &mut self,
+        pos: usize,
+        reply: AppendEntriesReply,
+        out: &mut Outbox<RaftNode>,
+    ) {
+        let log = &self.durable.log;
+        let hinted = match reply.conflict_term {
+            Some(term) => log
+                .last_index_of_term(term)
+                .map_or(reply.conflict_index, LogIndex::next),
+            None => reply.conflict_index,
+        };
+        let progress = &mut self.v.progress[pos];
+        let next = hinted
+            .max(progress.match_index.next())
+            .min(log.last_index().next());
+        progress.next_index = next;
+        progress.probing = true;
+        self.send_append_entries(pos, out);
+    }
+
+    /// Commits the highest index stored on a majority, if it is of the current term
+    /// (Figure 8: an older term's entry commits only beneath one of the current term).
+    pub(crate) fn advance_commit(&mut self, out: &mut Outbox<RaftNode>) {
+        if self.v.role != Role::Leader {
+            return;
+        }
+        let log = &self.durable.log;
+        let mut matched: Vec<LogIndex> = (self.config.peers.iter().zip(&self.v.progress))
+            .map(|(&peer, p)| {
+                if peer == self.id {
+                    log.last_index()
+                } else {
+                    p.match_index
+                }
+            })
+            .collect();
+        matched.sort_unstable();
+        let majority_match = matched[matched.len() - self.config.majority()];
+        if majority_match <= self.v.commit_index {
+            return;
+        }
+        let current = log.term_at(majority_match) == Some(self.durable.term);
+        if !current && !self.config.is_mutant(Mutant::CommitOldTermByCounting) {
+            return;
+        }
+        self.v.commit_index = majority_match;
+        self.apply_committed(out);
+    }
+
+    /// Emits every committed, not yet applied entry, in order. The log reaches the disk first,
+    /// so the service never sees an entry a crash could take back from this node.
+    pub(crate) fn apply_committed(&mut self, out: &mut Outbox<RaftNode>) {
+        if self.v.last_applied >= self.v.commit_index {
+            return;
+        }
+        self.flush(out);
+        while self.v.last_applied < self.v.commit_index {
+            let index = self.v.last_applied.next();
+            let entry = self
+                .durable
+                .log
+                .entry(index)
+                .expect("committed entries past the snapshot are held");
+            out.emit(RaftEvent::Applied {
+                index,
+                term: entry.term,
+                command: entry.command.clone(),
+            });
+            self.v.last_applied = index;
+        }
+    }
+}
