@@ -101,3 +101,57 @@ pub fn leader(n: u32, id: u32) -> (RaftNode, Time) {
     assert!(node.is_leader());
     (node, now)
 }
+
+pub fn entries(terms: &[u64]) -> Vec<crate::log::Entry> {
+    terms
+        .iter()
+        .enumerate()
+        .map(|(i, &t)| crate::log::Entry {
+            term: crate::Term(t),
+            command: vec![i as u8, t as u8],
+        })
+        .collect()
+}
+
+pub fn append(
+    term: u64,
+    leader: u32,
+    prev: u64,
+    prev_term: u64,
+    terms: &[u64],
+    commit: u64,
+) -> RaftMsg {
+    RaftMsg::AppendEntries(crate::msg::AppendEntries {
+        term: crate::Term(term),
+        leader: NodeId(leader),
+        prev_log_index: crate::LogIndex(prev),
+        prev_log_term: crate::Term(prev_term),
+        entries: entries(terms),
+        leader_commit: crate::LogIndex(commit),
+    })
+}
+
+pub fn reply_of(outs: &Outs) -> crate::msg::AppendEntriesReply {
+    match sends(outs).as_slice() {
+        [(_, RaftMsg::AppendEntriesReply(r))] => r.clone(),
+        other => panic!("expected one AppendEntriesReply, got {other:?}"),
+    }
+}
+
+pub fn log_terms(node: &RaftNode) -> Vec<u64> {
+    node.log().entries().iter().map(|e| e.term.0).collect()
+}
+
+/// Node 0 of an `n`-node cluster as leader of `term`, holding a log with `terms` (crafted:
+/// as if it had won an election with that log), every follower probing from its end.
+pub fn leader_with_log(config: &Config, terms: &[u64], term: u64) -> RaftNode {
+    let (mut node, _) = boot_with(config, 0, &Disk::new());
+    fire_election(&mut node);
+    node.durable.term = crate::Term(term);
+    node.durable.voted_for = Some(NodeId(0));
+    node.durable.log = crate::log::Log::new(crate::LogIndex(0), crate::Term(0), entries(terms));
+    let mut out = Outbox::new();
+    node.become_leader(Time::from_secs(1), &mut out);
+    node.check_invariants();
+    node
+}
