@@ -1,0 +1,239 @@
+//! The replicated log after the latest snapshot: entries `snapshot_index+1 ..= last_index`.
+
+use crate::types::{LogIndex, Term};
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Entry {
+    pub term: Term,
+    /// Opaque to Raft: the layer above encodes its operations.
+    pub command: Vec<u8>,
+}
+
+/// Entry at index `i` lives at `entries[i - snapshot_index - 1]`; the snapshot stands for
+/// everything up to and including `snapshot_index`, whose term is kept for the consistency
+/// check.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Log {
+    snapshot_index: LogIndex,
+    snapshot_term: Term,
+    entries: Vec<Entry>,
+}
+
+impl Log {
+    pub fn new(snapshot_index: LogIndex, snapshot_term: Term, entries: Vec<Entry>) -> Log {
+        Log {
+            snapshot_index,
+            snapshot_term,
+            entries,
+        }
+    }
+
+    pub fn snapshot_index(&self) -> LogIndex {
+        self.snapshot_index
+    }
+
+    pub fn snapshot_term(&self) -> Term {
+        self.snapshot_term
+    }
+
+    /// Entries held in memory, starting at `snapshot_index + 1`.
+    pub fn entries(&self) -> &[Entry] {
+        &self.entries
+    }
+
+    pub fn first_index(&self) -> LogIndex {
+        self.snapshot_index.next()
+    }
+
+    pub fn last_index(&self) -> LogIndex {
+        self.snapshot_index.plus(self.entries.len() as u64)
+    }
+
+    pub fn last_term(&self) -> Term {
+        self.entries.last().map_or(self.snapshot_term, |e| e.term)
+    }
+
+    /// The term at `index`, if known: the snapshot's last entry or a held entry.
+    pub fn term_at(&self, index: LogIndex) -> Option<Term> {
+        if index == self.snapshot_index {
+            return Some(self.snapshot_term);
+        }
+        self.entry(index).map(|e| e.term)
+    }
+
+    pub fn entry(&self, index: LogIndex) -> Option<&Entry> {
+        self.position(index).map(|pos| &self.entries[pos])
+    }
+
+    /// Up to `max_count` entries starting at `from`, which must be held (or one past the end).
+    pub fn slice(&self, from: LogIndex, max_count: usize) -> &[Entry] {
+        assert!(
+            from > self.snapshot_index,
+            "slice from {from} inside the snapshot"
+        );
+        assert!(
+            from <= self.last_index().next(),
+            "slice from {from} past the end"
+        );
+        let start = (from.0 - self.snapshot_index.0 - 1) as usize;
+        let end = self.entries.len().min(start.saturating_add(max_count));
+        &self.entries[start..end]
+    }
+
+    pub fn append(&mut self, entry: Entry) {
+        assert!(
+            entry.term >= self.last_term(),
+            "appending term {} after {}",
+            entry.term,
+            self.last_term()
+        );
+        self.entries.push(entry);
+    }
+
+    /// Drops every entry after `index` (which is the snapshot index or a held entry).
+    pub fn truncate_after(&mut self, index: LogIndex) {
+        assert!(
+            index >= self.snapshot_index,
+            "truncating into the snapshot at {index}"
+        );
+        let keep = (index.0 - self.snapshot_index.0) as usize;
+        self.entries.truncate(keep);
+    }
+
+    /// The first index of the run of entries with the same term as the one at `index`
+    /// (stopping at the first held entry): the follower's half of fast log backup.
+    pub fn first_index_of_term_at(&self, index: LogIndex) -> LogIndex {
+        let pos = self.position(index).expect("caller passes a held index");
+        let term = self.entries[pos].term;
+        // Terms never decrease, so the run starts where the first entry of `term` is.
+        let first = self.entries[..pos].partition_point(|e| e.term < term);
+        self.snapshot_index.plus(first as u64 + 1)
+    }
+
+    /// The last held index whose entry has `term`: the leader's half of fast log backup.
+    pub fn last_index_of_term(&self, term: Term) -> Option<LogIndex> {
+        let end = self.entries.partition_point(|e| e.term <= term);
+        if end > 0 && self.entries[end - 1].term == term {
+            return Some(self.snapshot_index.plus(end as u64));
+        }
+        None
+    }
+
+    /// Makes `index` (with `term`) the new snapshot point, dropping entries up to it. Entries
+    /// after it are kept only if the log agrees about `index`'s term; otherwise all go.
+    pub fn compact_to(&mut self, index: LogIndex, term: Term) {
+        assert!(
+            index >= self.snapshot_index,
+            "compacting backwards to {index}"
+        );
+        if self.term_at(index) == Some(term) {
+            let drop = (index.0 - self.snapshot_index.0) as usize;
+            self.entries.drain(..drop);
+        } else {
+            self.entries.clear();
+        }
+        self.snapshot_index = index;
+        self.snapshot_term = term;
+    }
+
+    /// Why the log is malformed, if it is: terms must never decrease.
+    pub fn check(&self) -> Result<(), String> {
+        let mut prev = self.snapshot_term;
+        for (pos, e) in self.entries.iter().enumerate() {
+            if e.term < prev {
+                let index = self.snapshot_index.plus(pos as u64 + 1);
+                return Err(format!(
+                    "term {} at index {index} after term {prev}",
+                    e.term
+                ));
+            }
+            prev = e.term;
+        }
+        Ok(())
+    }
+
+    fn position(&self, index: LogIndex) -> Option<usize> {
+        if index <= self.snapshot_index || index > self.last_index() {
+            return None;
+        }
+        Some((index.0 - self.snapshot_index.0 - 1) as usize)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn log_of(snapshot: u64, terms: &[u64]) -> Log {
+        let entries = terms
+            .iter()
+            .map(|&t| Entry {
+                term: Term(t),
+                command: vec![t as u8],
+            })
+            .collect();
+        Log::new(
+            LogIndex(snapshot),
+            Term(terms.first().copied().unwrap_or(0)),
+            entries,
+        )
+    }
+
+    #[test]
+    fn indexes_and_terms_account_for_the_snapshot() {
+        let log = log_of(10, &[2, 2, 3]);
+        assert_eq!(log.first_index(), LogIndex(11));
+        assert_eq!(log.last_index(), LogIndex(13));
+        assert_eq!(log.term_at(LogIndex(10)), Some(Term(2)));
+        assert_eq!(log.term_at(LogIndex(13)), Some(Term(3)));
+        assert_eq!(log.term_at(LogIndex(9)), None);
+        assert_eq!(log.term_at(LogIndex(14)), None);
+        assert_eq!(log.slice(LogIndex(12), 10).len(), 2);
+        assert_eq!(log.slice(LogIndex(14), 10).len(), 0);
+    }
+
+    #[test]
+    fn backup_helpers_find_term_boundaries() {
+        let log = log_of(0, &[1, 1, 4, 4, 4, 6]);
+        assert_eq!(log.first_index_of_term_at(LogIndex(5)), LogIndex(3));
+        assert_eq!(log.first_index_of_term_at(LogIndex(2)), LogIndex(1));
+        assert_eq!(log.last_index_of_term(Term(4)), Some(LogIndex(5)));
+        assert_eq!(log.last_index_of_term(Term(5)), None);
+        assert_eq!(log.last_index_of_term(Term(6)), Some(LogIndex(6)));
+    }
+
+    #[test]
+    fn compaction_keeps_a_matching_suffix_only() {
+        let mut log = log_of(0, &[1, 1, 2, 2]);
+        log.compact_to(LogIndex(2), Term(1));
+        assert_eq!(
+            (log.first_index(), log.last_index()),
+            (LogIndex(3), LogIndex(4))
+        );
+        log.compact_to(LogIndex(3), Term(9));
+        assert_eq!(log.last_index(), LogIndex(3));
+        assert!(log.entries().is_empty());
+        assert_eq!(log.last_term(), Term(9));
+    }
+
+    #[test]
+    fn check_finds_decreasing_terms() {
+        assert!(log_of(0, &[1, 2, 2]).check().is_ok());
+        let bad = Log::new(
+            LogIndex(0),
+            Term(0),
+            vec![
+                Entry {
+                    term: Term(2),
+                    command: vec![],
+                },
+                Entry {
+                    term: Term(1),
+                    command: vec![],
+                },
+            ],
+        );
+        assert!(bad.check().unwrap_err().contains("index 2"));
+    }
+}

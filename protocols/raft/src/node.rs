@@ -1,0 +1,399 @@
+//! One Raft server: its state, the door inputs come through, and the queries tests use.
+
+use crate::config::Config;
+use crate::durable::Durable;
+use crate::log::Log;
+use crate::msg::RaftMsg;
+use crate::mutant::Mutant;
+use crate::types::{LogIndex, Term};
+use protocol_core::rng::{self, Rng};
+use protocol_core::{BootError, Disk, Input, Node, NodeId, Outbox, Time};
+use std::collections::BTreeSet;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Role {
+    Follower,
+    Candidate,
+    Leader,
+}
+
+/// One deadline each; a fire whose deadline has moved on is ignored.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum RaftTimer {
+    /// Follower or candidate: no leader heard from in time, start an election.
+    Election,
+    /// Leader: send AppendEntries (a heartbeat, or new entries after `start`).
+    Heartbeat,
+}
+
+/// What a driver that only knows the `Node` trait can ask; the inherent methods
+/// [`RaftNode::start`] and [`RaftNode::snapshot`] do the same and return results directly.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RaftRequest {
+    Start(Vec<u8>),
+    Snapshot { index: LogIndex, data: Vec<u8> },
+}
+
+/// The ordered stream for the layer above: `Applied` and `Snapshot` arrive without gaps and
+/// in index order (a snapshot replaces everything up to its index). `Started` answers a
+/// `RaftRequest::Start` given through the trait.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RaftEvent {
+    Applied {
+        index: LogIndex,
+        term: Term,
+        command: Vec<u8>,
+    },
+    Snapshot {
+        index: LogIndex,
+        term: Term,
+        data: Vec<u8>,
+    },
+    Started(Result<(LogIndex, Term), NotLeader>),
+}
+
+/// `start` on a server that is not the leader; names the leader it last heard from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NotLeader {
+    pub term: Term,
+    pub leader_hint: Option<NodeId>,
+}
+
+/// The leader's view of one follower.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Progress {
+    pub next_index: LogIndex,
+    pub match_index: LogIndex,
+    /// True until the follower confirms a match: entries are then re-sent from `next_index`
+    /// rather than pipelined (`next_index` advanced as soon as they are sent).
+    pub probing: bool,
+}
+
+/// State lost on a crash (Figure 2's volatile state plus timers and bookkeeping).
+pub(crate) struct Volatile {
+    pub role: Role,
+    pub leader_hint: Option<NodeId>,
+    pub commit_index: LogIndex,
+    pub last_applied: LogIndex,
+    pub votes: BTreeSet<NodeId>,
+    /// Aligned with `config.peers`; meaningful only on a leader.
+    pub progress: Vec<Progress>,
+    pub election_deadline: Option<Time>,
+    pub heartbeat_deadline: Option<Time>,
+    pub rng: Rng,
+    /// Durable state changed since the last `Persist`; flushed before the next send.
+    pub state_dirty: bool,
+    pub snapshot_dirty: bool,
+}
+
+pub struct RaftNode {
+    pub(crate) id: NodeId,
+    pub(crate) config: Config,
+    pub(crate) durable: Durable,
+    pub(crate) v: Volatile,
+}
+
+impl Node for RaftNode {
+    type Msg = RaftMsg;
+    type Timer = RaftTimer;
+    type Request = RaftRequest;
+    type Event = RaftEvent;
+    type Config = Config;
+
+    fn boot(
+        config: &Config,
+        id: NodeId,
+        disk: &Disk,
+        seed: u64,
+        now: Time,
+        out: &mut Outbox<RaftNode>,
+    ) -> Result<RaftNode, BootError> {
+        let invalid = |reason| BootError::InvalidConfig { node: id, reason };
+        config.validate(id).map_err(invalid)?;
+        let corrupt = |reason| BootError::CorruptDisk { node: id, reason };
+        let mut durable = Durable::decode(disk).map_err(corrupt)?;
+        let drop_snapshot = config.is_mutant(Mutant::DropSnapshotOnRestart);
+        if drop_snapshot {
+            durable.snapshot.clear();
+        }
+        let base = durable.log.snapshot_index();
+        let start = Progress {
+            next_index: LogIndex(1),
+            match_index: LogIndex::ZERO,
+            probing: true,
+        };
+        let mut node = RaftNode {
+            id,
+            config: config.clone(),
+            v: Volatile {
+                role: Role::Follower,
+                leader_hint: None,
+                commit_index: base,
+                last_applied: base,
+                votes: BTreeSet::new(),
+                progress: vec![start; config.peers.len()],
+                election_deadline: None,
+                heartbeat_deadline: None,
+                rng: rng::rng_from_seed(seed),
+                state_dirty: false,
+                snapshot_dirty: false,
+            },
+            durable,
+        };
+        // Course semantics: the service restores its state from the snapshot before anything.
+        if base > LogIndex::ZERO && !drop_snapshot {
+            let (term, data) = (
+                node.durable.log.snapshot_term(),
+                node.durable.snapshot.clone(),
+            );
+            out.emit(RaftEvent::Snapshot {
+                index: base,
+                term,
+                data,
+            });
+        }
+        node.reset_election_timer(now, out);
+        node.check_invariants();
+        Ok(node)
+    }
+
+    fn handle(&mut self, now: Time, input: Input<RaftNode>, out: &mut Outbox<RaftNode>) {
+        match input {
+            Input::Message { from, msg } => self.on_message(now, from, msg, out),
+            Input::Timer(timer) => self.on_timer(now, timer, out),
+            Input::Request(RaftRequest::Start(command)) => {
+                let result = self.start(now, command, out);
+                out.emit(RaftEvent::Started(result));
+            }
+            Input::Request(RaftRequest::Snapshot { index, data }) => {
+                self.snapshot(now, index, data, out)
+            }
+        }
+        self.flush(out);
+    }
+
+    fn check_invariants(&self) {
+        let (id, term) = (self.id, self.durable.term);
+        let log = &self.durable.log;
+        let (commit, applied) = (self.v.commit_index, self.v.last_applied);
+        assert!(
+            commit <= log.last_index(),
+            "{id} term {term}: commit {commit} > last index {}",
+            log.last_index()
+        );
+        assert!(
+            applied <= commit,
+            "{id} term {term}: last_applied {applied} > commit {commit}"
+        );
+        assert!(
+            log.snapshot_index() <= applied,
+            "{id} term {term}: snapshot {} > applied {applied}",
+            log.snapshot_index()
+        );
+        if let Err(reason) = self.durable.check() {
+            panic!("{id} term {term}: durable state invalid: {reason}");
+        }
+        match self.v.role {
+            Role::Leader => {
+                assert_eq!(
+                    self.durable.voted_for,
+                    Some(id),
+                    "{id} leads term {term} without its own vote"
+                );
+                assert!(
+                    self.v.election_deadline.is_none(),
+                    "{id} term {term}: leader with an election timer"
+                );
+                for (p, peer) in self.v.progress.iter().zip(&self.config.peers) {
+                    assert!(
+                        p.match_index <= log.last_index(),
+                        "{id} term {term}: match {} of {peer} past last",
+                        p.match_index
+                    );
+                    assert!(
+                        p.next_index <= log.last_index().next(),
+                        "{id} term {term}: next {} of {peer} past end",
+                        p.next_index
+                    );
+                }
+            }
+            Role::Candidate => {
+                assert_eq!(
+                    self.durable.voted_for,
+                    Some(id),
+                    "{id} candidate in term {term} without its own vote"
+                );
+                assert!(
+                    self.v.heartbeat_deadline.is_none(),
+                    "{id} term {term}: candidate with a heartbeat timer"
+                );
+            }
+            Role::Follower => {
+                assert!(
+                    self.v.heartbeat_deadline.is_none(),
+                    "{id} term {term}: follower with a heartbeat timer"
+                );
+            }
+        }
+    }
+}
+
+impl RaftNode {
+    /// Appends `command` to the leader's log and schedules its replication (within
+    /// `replicate_delay_us`, batched with other commands started meanwhile).
+    pub fn start(
+        &mut self,
+        now: Time,
+        command: Vec<u8>,
+        out: &mut Outbox<RaftNode>,
+    ) -> Result<(LogIndex, Term), NotLeader> {
+        let term = self.durable.term;
+        if self.v.role != Role::Leader {
+            return Err(NotLeader {
+                term,
+                leader_hint: self.v.leader_hint,
+            });
+        }
+        self.durable.log.append(crate::log::Entry { term, command });
+        self.v.state_dirty = true;
+        let index = self.durable.log.last_index();
+        self.advance_commit(out); // a one-server cluster commits at once
+        let at = now.plus_micros(self.config.replicate_delay_us);
+        if self.v.heartbeat_deadline.is_none_or(|d| d > at) {
+            self.set_heartbeat_timer(at, out);
+        }
+        self.flush(out);
+        Ok((index, term))
+    }
+
+    pub fn id(&self) -> NodeId {
+        self.id
+    }
+
+    pub fn term(&self) -> Term {
+        self.durable.term
+    }
+
+    pub fn voted_for(&self) -> Option<NodeId> {
+        self.durable.voted_for
+    }
+
+    pub fn role(&self) -> Role {
+        self.v.role
+    }
+
+    pub fn is_leader(&self) -> bool {
+        self.v.role == Role::Leader
+    }
+
+    /// The leader this server last heard from in its current term (itself if leading).
+    pub fn leader_hint(&self) -> Option<NodeId> {
+        self.v.leader_hint
+    }
+
+    pub fn commit_index(&self) -> LogIndex {
+        self.v.commit_index
+    }
+
+    pub fn last_applied(&self) -> LogIndex {
+        self.v.last_applied
+    }
+
+    pub fn log(&self) -> &Log {
+        &self.durable.log
+    }
+
+    /// The service snapshot this server holds (empty if none).
+    pub fn snapshot_data(&self) -> &[u8] {
+        &self.durable.snapshot
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    fn on_message(&mut self, now: Time, from: NodeId, msg: RaftMsg, out: &mut Outbox<RaftNode>) {
+        assert!(
+            self.config.peers.contains(&from),
+            "{}: message from non-peer {from}",
+            self.id
+        );
+        assert_ne!(from, self.id, "{}: message from itself", self.id);
+        if msg.term() > self.durable.term {
+            self.observe_higher_term(now, msg.term(), out);
+        }
+        match msg {
+            RaftMsg::RequestVote(m) => self.on_request_vote(now, from, m, out),
+            RaftMsg::RequestVoteReply(m) => self.on_request_vote_reply(now, from, m, out),
+            RaftMsg::AppendEntries(m) => self.on_append_entries(now, from, m, out),
+            RaftMsg::AppendEntriesReply(m) => self.on_append_entries_reply(from, m, out),
+            RaftMsg::InstallSnapshot(m) => self.on_install_snapshot(now, from, m, out),
+            RaftMsg::InstallSnapshotReply(m) => self.on_install_snapshot_reply(from, m, out),
+        }
+    }
+
+    fn on_timer(&mut self, now: Time, timer: RaftTimer, out: &mut Outbox<RaftNode>) {
+        match timer {
+            RaftTimer::Election => {
+                if self.v.election_deadline.is_some_and(|d| now >= d) {
+                    self.on_election_timeout(now, out);
+                }
+            }
+            RaftTimer::Heartbeat => {
+                if self.v.heartbeat_deadline.is_some_and(|d| now >= d) {
+                    assert_eq!(
+                        self.v.role,
+                        Role::Leader,
+                        "{}: heartbeat timer off the leader",
+                        self.id
+                    );
+                    self.broadcast_append_entries(out);
+                    let at = now.plus_ms(self.config.heartbeat_interval_ms);
+                    self.set_heartbeat_timer(at, out);
+                }
+            }
+        }
+    }
+
+    /// Draws a fresh randomized election deadline from the node's own rng.
+    pub(crate) fn reset_election_timer(&mut self, now: Time, out: &mut Outbox<RaftNode>) {
+        let lo = self.config.election_timeout_ms_min * 1_000;
+        let hi = self.config.election_timeout_ms_max * 1_000;
+        let at = now.plus_micros(rng::range_inclusive(&mut self.v.rng, lo, hi));
+        self.v.election_deadline = Some(at);
+        out.set_timer(RaftTimer::Election, at);
+    }
+
+    pub(crate) fn set_heartbeat_timer(&mut self, at: Time, out: &mut Outbox<RaftNode>) {
+        assert_eq!(
+            self.v.role,
+            Role::Leader,
+            "{}: heartbeat timer off the leader",
+            self.id
+        );
+        self.v.heartbeat_deadline = Some(at);
+        out.set_timer(RaftTimer::Heartbeat, at);
+    }
+
+    /// Writes changed durable state. Called before every send, so nothing leaves the node that
+    /// depends on state the disk does not yet hold, and at the end of every step.
+    pub(crate) fn flush(&mut self, out: &mut Outbox<RaftNode>) {
+        if !self.v.state_dirty && !self.v.snapshot_dirty {
+            return;
+        }
+        let forget_vote = self.config.is_mutant(Mutant::ForgetVoteOnRestart);
+        out.persist(self.durable.encode(self.v.snapshot_dirty, forget_vote));
+        self.v.state_dirty = false;
+        self.v.snapshot_dirty = false;
+    }
+
+    pub(crate) fn send(&mut self, to: NodeId, msg: RaftMsg, out: &mut Outbox<RaftNode>) {
+        self.flush(out);
+        out.send(to, msg);
+    }
+
+    pub(crate) fn peer_position(&self, peer: NodeId) -> usize {
+        let pos = self.config.peers.iter().position(|&p| p == peer);
+        pos.expect("on_message admits peers only")
+    }
+}

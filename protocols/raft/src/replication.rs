@@ -1,0 +1,497 @@
+//! Log replication: AppendEntries with the consistency check, conflict truncation, fast log
+//! backup, the Figure 8 commit rule, and the ordered apply stream.
+
+use crate::log::Entry;
+use crate::msg::{AppendEntries, AppendEntriesReply, RaftMsg};
+use crate::mutant::Mutant;
+use crate::node::{RaftEvent, RaftNode, Role};
+use crate::types::LogIndex;
+use protocol_core::{NodeId, Outbox, Time};
+
+impl RaftNode {
+    pub(crate) fn broadcast_append_entries(&mut self, out: &mut Outbox<RaftNode>) {
+        assert_eq!(
+            self.v.role,
+            Role::Leader,
+            "{}: only a leader replicates",
+            self.id
+        );
+        for pos in 0..self.config.peers.len() {
+            if self.config.peers[pos] != self.id {
+                self.send_append_entries(pos, out);
+            }
+        }
+    }
+
+    /// Sends the follower at `pos` what it lacks from `next_index` on (or the snapshot, if
+    /// that part of the log is gone). Once the follower has matched, entries are pipelined.
+    pub(crate) fn send_append_entries(&mut self, pos: usize, out: &mut Outbox<RaftNode>) {
+        let peer = self.config.peers[pos];
+        let progress = self.v.progress[pos];
+        let log = &self.durable.log;
+        if progress.next_index <= log.snapshot_index() {
+            return self.send_install_snapshot(pos, out);
+        }
+        let prev_log_index = progress.next_index.prev();
+        let prev_log_term = log
+            .term_at(prev_log_index)
+            .expect("prev is the snapshot point or held");
+        let entries = log
+            .slice(progress.next_index, self.config.max_entries_per_append)
+            .to_vec();
+        if !progress.probing {
+            self.v.progress[pos].next_index = progress.next_index.plus(entries.len() as u64);
+        }
+        let msg = AppendEntries {
+            term: self.durable.term,
+            leader: self.id,
+            prev_log_index,
+            prev_log_term,
+            entries,
+            leader_commit: self.v.commit_index,
+        };
+        self.send(peer, RaftMsg::AppendEntries(msg), out);
+    }
+
+    pub(crate) fn on_append_entries(
+        &mut self,
+        now: Time,
+        from: NodeId,
+        req: AppendEntries,
+        out: &mut Outbox<RaftNode>,
+    ) {
+        let term = self.durable.term;
+        if req.term < term {
+            let reply = AppendEntriesReply {
+                term,
+                success: false,
+                match_index: LogIndex::ZERO,
+                conflict_term: None,
+                conflict_index: LogIndex::ZERO,
+            };
+            return self.send(from, RaftMsg::AppendEntriesReply(reply), out);
+        }
+        if !self.accept_leader(now, from, out) {
+            return;
+        }
+        let reply = self.on_append_entries_current(req, out);
+        self.send(from, RaftMsg::AppendEntriesReply(reply), out);
+    }
+
+    /// `from` leads our current term: follow it. False if we lead this term ourselves, which
+    /// only a mutant (two votes in a term) can bring about.
+    pub(crate) fn accept_leader(
+        &mut self,
+        now: Time,
+        from: NodeId,
+        out: &mut Outbox<RaftNode>,
+    ) -> bool {
+        if self.v.role == Role::Leader {
+            let term = self.durable.term;
+            assert!(
+                self.config.mutant.is_some(),
+                "{}: two leaders in term {term}: {} and {from}",
+                self.id,
+                self.id
+            );
+            return false;
+        }
+        self.become_follower(now, out);
+        self.v.leader_hint = Some(from);
+        self.reset_election_timer(now, out);
+        true
+    }
+
+    /// The consistency check, then the append; returns the reply.
+    fn on_append_entries_current(
+        &mut self,
+        req: AppendEntries,
+        out: &mut Outbox<RaftNode>,
+    ) -> AppendEntriesReply {
+        let term = self.durable.term;
+        let (mut prev, mut prev_term, mut entries) =
+            (req.prev_log_index, req.prev_log_term, req.entries);
+        let snapshot_index = self.durable.log.snapshot_index();
+        if prev < snapshot_index {
+            // What lies inside our snapshot is committed, hence equal to the leader's: skip it.
+            let skip = ((snapshot_index.0 - prev.0) as usize).min(entries.len());
+            entries.drain(..skip);
+            prev = snapshot_index;
+            prev_term = self.durable.log.snapshot_term();
+        }
+        if let Some(reject) = self.check_consistency(prev, prev_term) {
+            return reject;
+        }
+        let last_new = prev.plus(entries.len() as u64);
+        self.append_from(prev, entries);
+        if req.leader_commit > self.v.commit_index {
+            self.v.commit_index = self.v.commit_index.max(req.leader_commit.min(last_new));
+            self.apply_committed(out);
+        }
+        AppendEntriesReply {
+            term,
+            success: true,
+            match_index: last_new,
+            conflict_term: None,
+            conflict_index: LogIndex::ZERO,
+        }
+    }
+
+    /// The rejection, if our log does not hold `prev` with `prev_term`. It carries the fast
+    /// backup hint: the conflicting term and our first index of it, or our length.
+    fn check_consistency(
+        &self,
+        prev: crate::types::LogIndex,
+        prev_term: crate::types::Term,
+    ) -> Option<AppendEntriesReply> {
+        let log = &self.durable.log;
+        let reject = |conflict_term, conflict_index| AppendEntriesReply {
+            term: self.durable.term,
+            success: false,
+            match_index: LogIndex::ZERO,
+            conflict_term,
+            conflict_index,
+        };
+        match log.term_at(prev) {
+            None => Some(reject(None, log.last_index().next())),
+            Some(_) if prev == log.snapshot_index() => None, // committed: matches by definition
+            Some(t) if t == prev_term => None,
+            Some(_) if self.config.is_mutant(Mutant::SkipConsistencyCheck) => None,
+            Some(t) => Some(reject(Some(t), log.first_index_of_term_at(prev))),
+        }
+    }
+
+    /// Appends `entries` after `prev`, deleting a conflicting suffix first (never a matching
+    /// one: a delayed, shorter AppendEntries must not undo a longer one).
+    fn append_from(&mut self, prev: LogIndex, entries: Vec<Entry>) {
+        let mut index = prev;
+        for entry in entries {
+            index = index.next();
+            match self.durable.log.term_at(index) {
+                Some(t) if t == entry.term => continue,
+                Some(_) if self.config.is_mutant(Mutant::SkipTruncation) => continue,
+                Some(_) => {
+                    assert!(
+                        index > self.v.commit_index,
+                        "{}: truncating committed index {index}",
+                        self.id
+                    );
+                    self.durable.log.truncate_after(index.prev());
+                    self.durable.log.append(entry);
+                }
+                None => self.durable.log.append(entry),
+            }
+            self.v.state_dirty = true;
+        }
+    }
+
+    pub(crate) fn on_append_entries_reply(
+        &mut self,
+        from: NodeId,
+        reply: AppendEntriesReply,
+        out: &mut Outbox<RaftNode>,
+    ) {
+        if self.v.role != Role::Leader || reply.term != self.durable.term {
+            return; // stale: from an earlier term, or we no longer lead
+        }
+        let pos = self.peer_position(from);
+        if reply.success {
+            let last = self.durable.log.last_index();
+            assert!(
+                reply.match_index <= last,
+                "{}: {from} matched {} past our last {last}",
+                self.id,
+                reply.match_index
+            );
+            let progress = &mut self.v.progress[pos];
+            progress.match_index = progress.match_index.max(reply.match_index);
+            progress.next_index = progress.next_index.max(progress.match_index.next());
+            progress.probing = false;
+            let behind = progress.next_index <= last;
+            self.advance_commit(out);
+            if behind {
+                self.send_append_entries(pos, out);
+            }
+        } else {
+            self.on_append_entries_reply_conflict(pos, reply, out);
+        }
+    }
+
+    /// Fast log backup (extended paper, section 5.3): skip a whole conflicting term at once.
+    fn on_append_entries_reply_conflict(
+        &mut self,
+        pos: usize,
+        reply: AppendEntriesReply,
+        out: &mut Outbox<RaftNode>,
+    ) {
+        let log = &self.durable.log;
+        let hinted = match reply.conflict_term {
+            Some(term) => log
+                .last_index_of_term(term)
+                .map_or(reply.conflict_index, LogIndex::next),
+            None => reply.conflict_index,
+        };
+        let progress = &mut self.v.progress[pos];
+        let next = hinted
+            .max(progress.match_index.next())
+            .min(log.last_index().next());
+        progress.next_index = next;
+        progress.probing = true;
+        self.send_append_entries(pos, out);
+    }
+
+    /// Commits the highest index stored on a majority, if it is of the current term
+    /// (Figure 8: an older term's entry commits only beneath one of the current term).
+    pub(crate) fn advance_commit(&mut self, out: &mut Outbox<RaftNode>) {
+        if self.v.role != Role::Leader {
+            return;
+        }
+        let log = &self.durable.log;
+        let mut matched: Vec<LogIndex> = (self.config.peers.iter().zip(&self.v.progress))
+            .map(|(&peer, p)| {
+                if peer == self.id {
+                    log.last_index()
+                } else {
+                    p.match_index
+                }
+            })
+            .collect();
+        matched.sort_unstable();
+        let majority_match = matched[matched.len() - self.config.majority()];
+        if majority_match <= self.v.commit_index {
+            return;
+        }
+        let current = log.term_at(majority_match) == Some(self.durable.term);
+        if !current && !self.config.is_mutant(Mutant::CommitOldTermByCounting) {
+            return;
+        }
+        self.v.commit_index = majority_match;
+        self.apply_committed(out);
+    }
+
+    /// Emits every committed, not yet applied entry, in order. The log reaches the disk first,
+    /// so the service never sees an entry a crash could take back from this node.
+    pub(crate) fn apply_committed(&mut self, out: &mut Outbox<RaftNode>) {
+        if self.v.last_applied >= self.v.commit_index {
+            return;
+        }
+        self.flush(out);
+        while self.v.last_applied < self.v.commit_index {
+            let index = self.v.last_applied.next();
+            let entry = self
+                .durable
+                .log
+                .entry(index)
+                .expect("committed entries past the snapshot are held");
+            out.emit(RaftEvent::Applied {
+                index,
+                term: entry.term,
+                command: entry.command.clone(),
+            });
+            self.v.last_applied = index;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::config::Config;
+    use crate::msg::{AppendEntriesReply, RaftMsg};
+    use crate::mutant::Mutant;
+    use crate::node::{NotLeader, RaftEvent};
+    use crate::test_support::*;
+    use crate::types::{LogIndex, Term};
+    use protocol_core::{Disk, NodeId, Outbox, Time};
+
+    const T: Time = Time::from_ms(1);
+
+    fn follower(mutant: Option<Mutant>) -> crate::node::RaftNode {
+        boot_with(&Config::with_size(3).with_mutant(mutant), 1, &Disk::new()).0
+    }
+
+    fn reply(
+        term: u64,
+        success: bool,
+        match_index: u64,
+        conflict: Option<u64>,
+        conflict_index: u64,
+    ) -> RaftMsg {
+        RaftMsg::AppendEntriesReply(AppendEntriesReply {
+            term: Term(term),
+            success,
+            match_index: LogIndex(match_index),
+            conflict_term: conflict.map(Term),
+            conflict_index: LogIndex(conflict_index),
+        })
+    }
+
+    fn sent_prev(outs: &Outs) -> Vec<(NodeId, u64)> {
+        sends(outs)
+            .into_iter()
+            .filter_map(|(to, m)| match m {
+                RaftMsg::AppendEntries(a) => Some((to, a.prev_log_index.0)),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn follower_rejects_append_entries_from_stale_term() {
+        let mut node = follower(None);
+        deliver(&mut node, T, 0, append(2, 0, 0, 0, &[], 0));
+        let outs = deliver(&mut node, T, 2, append(1, 2, 0, 0, &[1], 0));
+        let r = reply_of(&outs);
+        assert!(!r.success);
+        assert_eq!(r.term, Term(2));
+        assert!(node.log().entries().is_empty());
+        assert_eq!(node.leader_hint(), Some(NodeId(0)));
+    }
+
+    #[test]
+    fn follower_appends_persists_before_replying_and_applies_in_order() {
+        let mut node = follower(None);
+        let outs = deliver(&mut node, T, 0, append(1, 0, 0, 0, &[1, 1, 1], 2));
+        let (persist, send) = first_persist_and_send(&outs);
+        assert!(persist.unwrap() < send.unwrap());
+        assert_eq!(reply_of(&outs).match_index, LogIndex(3));
+        let applied: Vec<u64> = events(&outs)
+            .iter()
+            .map(|e| match e {
+                RaftEvent::Applied { index, .. } => index.0,
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(applied, vec![1, 2]);
+        // A heartbeat changes no durable state, so nothing is persisted.
+        let outs = deliver(&mut node, T, 0, append(1, 0, 3, 1, &[], 2));
+        assert_eq!(first_persist_and_send(&outs).0, None);
+    }
+
+    #[test]
+    fn truncates_conflicting_suffix() {
+        for (mutant, expected) in [
+            (None, vec![1, 2]),
+            (Some(Mutant::SkipTruncation), vec![1, 1, 1]),
+        ] {
+            let mut node = follower(mutant);
+            deliver(&mut node, T, 0, append(1, 0, 0, 0, &[1, 1, 1], 0));
+            let r = reply_of(&deliver(&mut node, T, 2, append(2, 2, 1, 1, &[2], 0)));
+            assert!(r.success);
+            assert_eq!(log_terms(&node), expected, "mutant {mutant:?}");
+        }
+    }
+
+    #[test]
+    fn delayed_shorter_append_does_not_truncate_matching_entries() {
+        let mut node = follower(None);
+        deliver(&mut node, T, 0, append(1, 0, 0, 0, &[1, 1, 1], 0));
+        deliver(&mut node, T, 0, append(1, 0, 0, 0, &[1], 0));
+        assert_eq!(log_terms(&node), vec![1, 1, 1]);
+    }
+
+    #[test]
+    fn consistency_check_rejects_mismatched_prev_unless_mutant() {
+        for (mutant, success) in [(None, false), (Some(Mutant::SkipConsistencyCheck), true)] {
+            let mut node = follower(mutant);
+            deliver(&mut node, T, 0, append(1, 0, 0, 0, &[1, 1], 0));
+            let r = reply_of(&deliver(&mut node, T, 2, append(3, 2, 2, 2, &[3], 0)));
+            assert_eq!(r.success, success, "mutant {mutant:?}");
+        }
+        let mut node = follower(None);
+        let r = reply_of(&deliver(&mut node, T, 0, append(1, 0, 5, 1, &[1], 0)));
+        assert_eq!(
+            (r.success, r.conflict_term, r.conflict_index),
+            (false, None, LogIndex(1))
+        );
+    }
+
+    #[test]
+    fn fast_backup_skips_conflicting_term() {
+        // Follower side: the hint names the conflicting term and its first index.
+        let mut node = follower(None);
+        deliver(&mut node, T, 0, append(2, 0, 0, 0, &[1, 2, 2, 2], 0));
+        let r = reply_of(&deliver(&mut node, T, 2, append(3, 2, 4, 3, &[], 0)));
+        assert_eq!(
+            (r.success, r.conflict_term, r.conflict_index),
+            (false, Some(Term(2)), LogIndex(2))
+        );
+        // Leader side: skip the follower's whole term, or back up to our last entry of it.
+        let config = Config::with_size(3);
+        let mut leader = leader_with_log(&config, &[1, 1, 3, 3, 3], 4);
+        let outs = deliver(&mut leader, T, 1, reply(4, false, 0, Some(2), 3));
+        assert_eq!(
+            sent_prev(&outs),
+            vec![(NodeId(1), 2)],
+            "no term 2 here: back up to index 3"
+        );
+        let outs = deliver(&mut leader, T, 2, reply(4, false, 0, Some(1), 1));
+        assert_eq!(
+            sent_prev(&outs),
+            vec![(NodeId(2), 2)],
+            "after our last term-1 entry"
+        );
+        let outs = deliver(&mut leader, T, 2, reply(4, false, 0, None, 2));
+        assert_eq!(
+            sent_prev(&outs),
+            vec![(NodeId(2), 1)],
+            "a short log: to its end"
+        );
+    }
+
+    #[test]
+    fn leader_does_not_commit_old_term_entries_by_counting() {
+        for (mutant, commit) in [(None, 0), (Some(Mutant::CommitOldTermByCounting), 2)] {
+            let config = Config::with_size(3).with_mutant(mutant);
+            let mut leader = leader_with_log(&config, &[1, 2], 3);
+            let outs = deliver(&mut leader, T, 1, reply(3, true, 2, None, 0));
+            assert_eq!(leader.commit_index(), LogIndex(commit), "mutant {mutant:?}");
+            assert_eq!(events(&outs).len(), commit as usize);
+        }
+        // An entry of the current term on a majority commits it and everything before it.
+        let mut leader = leader_with_log(&Config::with_size(3), &[1, 2], 3);
+        leader.start(T, vec![9], &mut Outbox::new()).unwrap();
+        let outs = deliver(&mut leader, T, 1, reply(3, true, 3, None, 0));
+        assert_eq!(leader.commit_index(), LogIndex(3));
+        assert_eq!(events(&outs).len(), 3);
+    }
+
+    #[test]
+    fn start_replicates_promptly_and_follower_says_not_leader() {
+        let (mut leader, now) = leader(3, 0);
+        let mut out = Outbox::new();
+        assert_eq!(
+            leader.start(now, vec![7], &mut out),
+            Ok((LogIndex(1), Term(1)))
+        );
+        assert_eq!(
+            leader.start(now, vec![8], &mut out),
+            Ok((LogIndex(2), Term(1)))
+        );
+        let at = leader.v.heartbeat_deadline.unwrap();
+        assert!(at <= now.plus_micros(leader.config().replicate_delay_us));
+        // Both commands leave together when the (pulled-in) heartbeat fires, after a persist.
+        let outs = step(
+            &mut leader,
+            at,
+            protocol_core::Input::Timer(crate::RaftTimer::Heartbeat),
+        );
+        let (persist, send) = first_persist_and_send(&outs);
+        assert!(persist.is_none() || persist < send);
+        for (_, m) in sends(&outs) {
+            let RaftMsg::AppendEntries(a) = m else {
+                panic!("{m:?}")
+            };
+            assert_eq!(a.entries.len(), 2);
+        }
+        let mut node = follower(None);
+        deliver(&mut node, T, 0, append(1, 0, 0, 0, &[], 0));
+        let err = node.start(T, vec![1], &mut Outbox::new());
+        assert_eq!(
+            err,
+            Err(NotLeader {
+                term: Term(1),
+                leader_hint: Some(NodeId(0))
+            })
+        );
+    }
+}

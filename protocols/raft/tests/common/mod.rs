@@ -1,0 +1,205 @@
+//! A tiny in-test cluster: a perfect instant network (a queue of messages) and a manual clock
+//! that jumps to the earliest timer when no message is in flight. The real simulator, with
+//! delays, loss and partitions, lives elsewhere; this only shows the core works end to end.
+
+#![allow(dead_code)] // each test file uses a different part
+
+use protocol_core::{Disk, Input, Node, NodeId, Outbox, Output, Time};
+use raft::cluster_check::ClusterCheck;
+use raft::{Config, RaftEvent, RaftMsg, RaftNode, RaftTimer};
+use std::collections::{BTreeMap, VecDeque};
+
+pub struct Cluster {
+    pub config: Config,
+    pub nodes: Vec<Option<RaftNode>>,
+    pub disks: Vec<Disk>,
+    pub connected: Vec<bool>,
+    pub now: Time,
+    pub applied: Vec<Vec<RaftEvent>>,
+    pub check: ClusterCheck,
+    pub messages_delivered: u64,
+    queue: VecDeque<(NodeId, NodeId, RaftMsg)>,
+    timers: BTreeMap<(u32, RaftTimer), Time>,
+    boots: u64,
+}
+
+impl Cluster {
+    pub fn new(config: Config) -> Cluster {
+        let n = config.peers.len();
+        let mut cluster = Cluster {
+            nodes: (0..n).map(|_| None).collect(),
+            disks: vec![Disk::new(); n],
+            connected: vec![true; n],
+            now: Time::ZERO,
+            applied: vec![Vec::new(); n],
+            check: ClusterCheck::new(n),
+            messages_delivered: 0,
+            queue: VecDeque::new(),
+            timers: BTreeMap::new(),
+            boots: 0,
+            config,
+        };
+        for i in 0..n {
+            cluster.restart(i);
+        }
+        cluster
+    }
+
+    /// Crashes node `i` (if up) and boots it again from its disk.
+    pub fn restart(&mut self, i: usize) {
+        self.crash(i);
+        self.boots += 1;
+        let mut out = Outbox::new();
+        let node = RaftNode::boot(
+            &self.config,
+            NodeId(i as u32),
+            &self.disks[i],
+            self.boots,
+            self.now,
+            &mut out,
+        )
+        .expect("disks written by the core decode");
+        self.nodes[i] = Some(node);
+        self.check.restarted(NodeId(i as u32));
+        self.carry_out(i, &mut out);
+    }
+
+    pub fn crash(&mut self, i: usize) {
+        self.nodes[i] = None;
+        self.timers.retain(|&(n, _), _| n != i as u32);
+        self.queue
+            .retain(|(from, to, _)| from.index() != i && to.index() != i);
+    }
+
+    pub fn node(&self, i: usize) -> &RaftNode {
+        self.nodes[i].as_ref().expect("node is up")
+    }
+
+    pub fn leader(&self) -> Option<usize> {
+        let leaders = (0..self.nodes.len()).filter(|&i| {
+            self.connected[i] && self.nodes[i].as_ref().is_some_and(|n| n.is_leader())
+        });
+        leaders.max_by_key(|&i| self.node(i).term())
+    }
+
+    /// Calls `start` on node `i` directly, as a layered service would.
+    pub fn start(&mut self, i: usize, command: Vec<u8>) -> Option<(u64, u64)> {
+        let mut out = Outbox::new();
+        let now = self.now;
+        let result = self.nodes[i].as_mut()?.start(now, command, &mut out).ok();
+        self.carry_out(i, &mut out);
+        result.map(|(index, term)| (index.0, term.0))
+    }
+
+    pub fn snapshot(&mut self, i: usize, index: u64, data: Vec<u8>) {
+        let mut out = Outbox::new();
+        let now = self.now;
+        let node = self.nodes[i].as_mut().expect("node is up");
+        node.snapshot(now, raft::LogIndex(index), data, &mut out);
+        self.carry_out(i, &mut out);
+    }
+
+    /// Runs until virtual time `until`.
+    pub fn run_until(&mut self, until: Time) {
+        loop {
+            if let Some((from, to, msg)) = self.queue.pop_front() {
+                self.messages_delivered += 1;
+                self.handle(to.index(), Input::Message { from, msg });
+                continue;
+            }
+            let next = self
+                .timers
+                .iter()
+                .min_by_key(|(_, &at)| at)
+                .map(|(&k, &at)| (k, at));
+            match next {
+                Some(((n, timer), at)) if at <= until => {
+                    self.timers.remove(&(n, timer));
+                    self.now = self.now.max(at);
+                    self.handle(n as usize, Input::Timer(timer));
+                }
+                _ => break,
+            }
+        }
+        self.now = until;
+    }
+
+    pub fn run_ms(&mut self, ms: u64) {
+        self.run_until(self.now.plus_ms(ms));
+    }
+
+    fn handle(&mut self, i: usize, input: Input<RaftNode>) {
+        let mut out = Outbox::new();
+        let Some(node) = self.nodes[i].as_mut() else {
+            return;
+        };
+        node.handle(self.now, input, &mut out);
+        node.check_invariants();
+        self.carry_out(i, &mut out);
+    }
+
+    fn carry_out(&mut self, i: usize, out: &mut Outbox<RaftNode>) {
+        let id = NodeId(i as u32);
+        for output in out.drain() {
+            match output {
+                Output::Send { to, msg } => {
+                    if self.connected[i]
+                        && self.connected[to.index()]
+                        && self.nodes[to.index()].is_some()
+                    {
+                        self.queue.push_back((id, to, msg));
+                    }
+                }
+                Output::SetTimer { timer, at } => {
+                    self.timers.insert((i as u32, timer), at);
+                }
+                Output::CancelTimer(timer) => {
+                    self.timers.remove(&(i as u32, timer));
+                }
+                Output::Persist(write) => self.disks[i].apply(write),
+                Output::Emit(event) => {
+                    if let Err(violation) = self.check.applied(id, &event) {
+                        panic!("t={} {violation}", self.now);
+                    }
+                    self.applied[i].push(event);
+                }
+            }
+        }
+        let views: Vec<Option<&RaftNode>> = self.nodes.iter().map(Option::as_ref).collect();
+        if let Err(violation) = self.check.after_step(&views) {
+            panic!("t={} {violation}", self.now);
+        }
+    }
+
+    /// Commands node `i` applied, in order (snapshots reset the view, like applierSnap).
+    pub fn applied_commands(&self, i: usize) -> Vec<Vec<u8>> {
+        let mut commands = Vec::new();
+        for event in &self.applied[i] {
+            match event {
+                RaftEvent::Applied { command, .. } => commands.push(command.clone()),
+                RaftEvent::Snapshot { data, .. } => commands = decode_commands(data),
+                RaftEvent::Started(_) => {}
+            }
+        }
+        commands
+    }
+}
+
+/// The tests' snapshot format: the commands so far, one length-prefixed blob each.
+pub fn encode_commands(commands: &[Vec<u8>]) -> Vec<u8> {
+    let mut bytes = Vec::new();
+    for c in commands {
+        bytes.push(c.len() as u8);
+        bytes.extend_from_slice(c);
+    }
+    bytes
+}
+
+pub fn decode_commands(mut bytes: &[u8]) -> Vec<Vec<u8>> {
+    let mut commands = Vec::new();
+    while let Some((&len, rest)) = bytes.split_first() {
+        commands.push(rest[..len as usize].to_vec());
+        bytes = &rest[len as usize..];
+    }
+    commands
+}
