@@ -171,16 +171,27 @@ impl Cluster {
         }
     }
 
-    /// Commands node `i` applied, in order (snapshots reset the view, like applierSnap).
+    /// Node `i`'s view of the committed log by index, across restarts (the course's
+    /// `cfg.logs[i]`); a snapshot replaces the view, like applierSnap.
     pub fn applied_commands(&self, i: usize) -> Vec<Vec<u8>> {
-        let mut commands = Vec::new();
+        let mut by_index: BTreeMap<u64, Vec<u8>> = BTreeMap::new();
         for event in &self.applied[i] {
             match event {
-                RaftEvent::Applied { command, .. } => commands.push(command.clone()),
-                RaftEvent::Snapshot { data, .. } => commands = decode_commands(data),
+                RaftEvent::Applied { index, command, .. } => {
+                    by_index.insert(index.0, command.clone());
+                }
+                RaftEvent::Snapshot { data, .. } => {
+                    by_index = (1..).zip(decode_commands(data)).collect();
+                }
                 RaftEvent::Started(_) => {}
             }
         }
+        let commands: Vec<Vec<u8>> = by_index.values().cloned().collect();
+        assert_eq!(
+            by_index.keys().last().copied().unwrap_or(0),
+            commands.len() as u64,
+            "node {i}: gap"
+        );
         commands
     }
 }
