@@ -6,17 +6,10 @@ use common::Cluster;
 use protocol_core::rng;
 use raft::Config;
 
+/// `one` needing a majority, with course-style retries.
 fn one(cluster: &mut Cluster, command: u8) -> u64 {
-    for _ in 0..20 {
-        if let Some(leader) = cluster.leader() {
-            if let Some((index, _)) = cluster.start(leader, vec![command]) {
-                cluster.run_ms(200);
-                return index;
-            }
-        }
-        cluster.run_ms(100);
-    }
-    panic!("no leader accepted {command}");
+    let majority = cluster.config.majority();
+    cluster.one(vec![command], majority)
 }
 
 #[test]
