@@ -113,3 +113,145 @@ impl RaftNode {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::config::Config;
+    use crate::durable::{RAFT_STATE_FILE, SNAPSHOT_FILE};
+    use crate::msg::{InstallSnapshot, RaftMsg};
+    use crate::mutant::Mutant;
+    use crate::node::RaftEvent;
+    use crate::test_support::*;
+    use crate::types::{LogIndex, Term};
+    use protocol_core::{Disk, NodeId, Outbox, Output, Time};
+
+    const T: Time = Time::from_ms(1);
+
+    fn install(term: u64, index: u64, last_term: u64, data: &[u8]) -> RaftMsg {
+        RaftMsg::InstallSnapshot(InstallSnapshot {
+            term: Term(term),
+            leader: NodeId(0),
+            last_included_index: LogIndex(index),
+            last_included_term: Term(last_term),
+            data: data.to_vec(),
+        })
+    }
+
+    #[test]
+    fn snapshot_discards_the_prefix_and_writes_both_files_at_once() {
+        let (mut node, _) = boot_with(&Config::with_size(3), 1, &Disk::new());
+        deliver(&mut node, T, 0, append(1, 0, 0, 0, &[1, 1, 1, 1], 3));
+        let mut out = Outbox::new();
+        node.snapshot(T, LogIndex(2), b"state@2".to_vec(), &mut out);
+        assert_eq!(
+            (node.log().first_index(), node.log().last_index()),
+            (LogIndex(3), LogIndex(4))
+        );
+        let persists: Vec<_> = out
+            .outputs()
+            .iter()
+            .filter_map(|o| match o {
+                Output::Persist(w) => Some(w.clone()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(persists.len(), 1);
+        let names: Vec<&str> = persists[0]
+            .parts()
+            .iter()
+            .map(|(n, _)| n.as_ref())
+            .collect();
+        assert_eq!(names, vec![RAFT_STATE_FILE, SNAPSHOT_FILE]);
+        // An older snapshot (say, the service lagging an InstallSnapshot) changes nothing.
+        let mut out = Outbox::new();
+        node.snapshot(T, LogIndex(1), b"old".to_vec(), &mut out);
+        assert!(out.is_empty());
+    }
+
+    #[test]
+    fn restart_resumes_from_snapshot() {
+        for (mutant, restored) in [(None, true), (Some(Mutant::DropSnapshotOnRestart), false)] {
+            let config = Config::with_size(3).with_mutant(mutant);
+            let mut disk = Disk::new();
+            let (mut node, _) = boot_with(&config, 1, &disk);
+            apply_persists(
+                &mut disk,
+                &deliver(&mut node, T, 0, append(1, 0, 0, 0, &[1, 1, 1], 3)),
+            );
+            let mut out = Outbox::new();
+            node.snapshot(T, LogIndex(2), b"state@2".to_vec(), &mut out);
+            apply_persists(&mut disk, &out.drain().collect());
+            let (rebooted, outs) = boot_with(&config, 1, &disk);
+            let expected = RaftEvent::Snapshot {
+                index: LogIndex(2),
+                term: Term(1),
+                data: b"state@2".to_vec(),
+            };
+            assert_eq!(
+                events(&outs) == vec![expected],
+                restored,
+                "mutant {mutant:?}"
+            );
+            assert_eq!(
+                (rebooted.last_applied(), rebooted.log().last_index()),
+                (LogIndex(2), LogIndex(3))
+            );
+        }
+    }
+
+    #[test]
+    fn lagging_follower_gets_install_snapshot_and_emits_it_in_order() {
+        let mut leader = leader_with_log(&Config::with_size(3), &[1, 1, 1, 2], 2);
+        let reply = RaftMsg::AppendEntriesReply(crate::msg::AppendEntriesReply {
+            term: Term(2),
+            success: true,
+            match_index: LogIndex(4),
+            conflict_term: None,
+            conflict_index: LogIndex(0),
+        });
+        deliver(&mut leader, T, 2, reply);
+        assert_eq!(leader.commit_index(), LogIndex(4));
+        leader.snapshot(T, LogIndex(3), b"s3".to_vec(), &mut Outbox::new());
+        let back = RaftMsg::AppendEntriesReply(crate::msg::AppendEntriesReply {
+            term: Term(2),
+            success: false,
+            match_index: LogIndex(0),
+            conflict_term: None,
+            conflict_index: LogIndex(1),
+        });
+        let outs = deliver(&mut leader, T, 1, back);
+        let sent = sends(&outs);
+        let [(to, RaftMsg::InstallSnapshot(msg))] = sent.as_slice() else {
+            panic!("{sent:?}")
+        };
+        let (to, msg) = (*to, msg.clone());
+        assert_eq!(
+            (to, msg.last_included_index, msg.data.as_slice()),
+            (NodeId(1), LogIndex(3), &b"s3"[..])
+        );
+        // The follower, which had applied index 1, installs it: the stream jumps to 3, no gap.
+        let (mut follower, _) = boot_with(&Config::with_size(3), 1, &Disk::new());
+        deliver(&mut follower, T, 0, append(1, 0, 0, 0, &[1], 1));
+        let outs = deliver(&mut follower, T, 0, RaftMsg::InstallSnapshot(msg.clone()));
+        assert_eq!(
+            events(&outs),
+            vec![RaftEvent::Snapshot {
+                index: LogIndex(3),
+                term: Term(1),
+                data: b"s3".to_vec()
+            }]
+        );
+        assert_eq!(
+            (follower.commit_index(), follower.log().last_index()),
+            (LogIndex(3), LogIndex(3))
+        );
+        // A duplicate changes nothing but is acknowledged.
+        let outs = deliver(&mut follower, T, 0, RaftMsg::InstallSnapshot(msg));
+        assert!(events(&outs).is_empty());
+        assert_eq!(sends(&outs).len(), 1);
+        // One from a stale term is refused: the reply carries our term.
+        let outs = deliver(&mut follower, T, 0, install(1, 9, 1, b"old"));
+        assert!(events(&outs).is_empty());
+        assert_eq!(follower.commit_index(), LogIndex(3));
+    }
+}

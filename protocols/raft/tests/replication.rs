@@ -5,6 +5,12 @@ mod common;
 use common::Cluster;
 use raft::Config;
 
+/// `one` needing a majority, with course-style retries.
+fn one(cluster: &mut Cluster, command: u8) -> u64 {
+    let majority = cluster.config.majority();
+    cluster.one(vec![command], majority)
+}
+
 fn elected(n: u32) -> (Cluster, usize) {
     let mut cluster = Cluster::new(Config::with_size(n));
     cluster.run_ms(1_000);
@@ -13,14 +19,6 @@ fn elected(n: u32) -> (Cluster, usize) {
 }
 
 /// Starts `command` on the leader and waits 200 ms; returns its index.
-fn one(cluster: &mut Cluster, command: u8) -> u64 {
-    let leader = cluster.leader().expect("a leader");
-    let (index, _) = cluster
-        .start(leader, vec![command])
-        .expect("the leader accepts");
-    cluster.run_ms(200);
-    index
-}
 
 #[test]
 fn commands_commit_on_all_nodes_in_order() {

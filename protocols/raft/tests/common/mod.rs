@@ -18,6 +18,8 @@ pub struct Cluster {
     pub applied: Vec<Vec<RaftEvent>>,
     pub check: ClusterCheck,
     pub messages_delivered: u64,
+    /// Like the course's applierSnap: snapshot after every index that is a multiple of this.
+    pub snapshot_every: Option<u64>,
     queue: VecDeque<(NodeId, NodeId, RaftMsg)>,
     timers: BTreeMap<(u32, RaftTimer), Time>,
     boots: u64,
@@ -34,6 +36,7 @@ impl Cluster {
             applied: vec![Vec::new(); n],
             check: ClusterCheck::new(n),
             messages_delivered: 0,
+            snapshot_every: None,
             queue: VecDeque::new(),
             timers: BTreeMap::new(),
             boots: 0,
@@ -140,6 +143,7 @@ impl Cluster {
 
     fn carry_out(&mut self, i: usize, out: &mut Outbox<RaftNode>) {
         let id = NodeId(i as u32);
+        let mut snapshot_at = None;
         for output in out.drain() {
             match output {
                 Output::Send { to, msg } => {
@@ -161,9 +165,20 @@ impl Cluster {
                     if let Err(violation) = self.check.applied(id, &event) {
                         panic!("t={} {violation}", self.now);
                     }
+                    if let (RaftEvent::Applied { index, .. }, Some(every)) =
+                        (&event, self.snapshot_every)
+                    {
+                        if index.0 % every == 0 {
+                            snapshot_at = Some(index.0);
+                        }
+                    }
                     self.applied[i].push(event);
                 }
             }
+        }
+        if let Some(index) = snapshot_at {
+            let data = encode_commands(&self.applied_commands(i)[..index as usize]);
+            self.snapshot(i, index, data);
         }
         let views: Vec<Option<&RaftNode>> = self.nodes.iter().map(Option::as_ref).collect();
         if let Err(violation) = self.check.after_step(&views) {
@@ -171,16 +186,27 @@ impl Cluster {
         }
     }
 
-    /// Commands node `i` applied, in order (snapshots reset the view, like applierSnap).
+    /// Node `i`'s view of the committed log by index, across restarts (the course's
+    /// `cfg.logs[i]`); a snapshot replaces the view, like applierSnap.
     pub fn applied_commands(&self, i: usize) -> Vec<Vec<u8>> {
-        let mut commands = Vec::new();
+        let mut by_index: BTreeMap<u64, Vec<u8>> = BTreeMap::new();
         for event in &self.applied[i] {
             match event {
-                RaftEvent::Applied { command, .. } => commands.push(command.clone()),
-                RaftEvent::Snapshot { data, .. } => commands = decode_commands(data),
+                RaftEvent::Applied { index, command, .. } => {
+                    by_index.insert(index.0, command.clone());
+                }
+                RaftEvent::Snapshot { data, .. } => {
+                    by_index = (1..).zip(decode_commands(data)).collect();
+                }
                 RaftEvent::Started(_) => {}
             }
         }
+        let commands: Vec<Vec<u8>> = by_index.values().cloned().collect();
+        assert_eq!(
+            by_index.keys().last().copied().unwrap_or(0),
+            commands.len() as u64,
+            "node {i}: gap"
+        );
         commands
     }
 }
@@ -202,4 +228,50 @@ pub fn decode_commands(mut bytes: &[u8]) -> Vec<Vec<u8>> {
         bytes = &rest[len as usize..];
     }
     commands
+}
+
+impl Cluster {
+    /// How many nodes hold `index` in their committed view, and the command there if they agree
+    /// (the course's `nCommitted`).
+    pub fn n_committed(&self, index: u64) -> (usize, Option<Vec<u8>>) {
+        let mut count = 0;
+        let mut value: Option<Vec<u8>> = None;
+        for i in 0..self.nodes.len() {
+            if let Some(command) = self.applied_commands(i).get(index as usize - 1) {
+                if let Some(v) = &value {
+                    assert_eq!(
+                        v, command,
+                        "node {i} committed a different command at {index}"
+                    );
+                }
+                value = Some(command.clone());
+                count += 1;
+            }
+        }
+        (count, value)
+    }
+
+    /// The course's `one(cmd, expected, retry=true)`: submit to a leader until `expected`
+    /// nodes committed `command`, within 10 s of virtual time. Returns the index.
+    pub fn one(&mut self, command: Vec<u8>, expected: usize) -> u64 {
+        let deadline = self.now.plus_ms(10_000);
+        while self.now < deadline {
+            let up: Vec<usize> = (0..self.nodes.len())
+                .filter(|&i| self.connected[i] && self.nodes[i].is_some())
+                .collect();
+            let started = up.into_iter().find_map(|i| self.start(i, command.clone()));
+            if let Some((index, _)) = started {
+                for _ in 0..100 {
+                    self.run_ms(20);
+                    let (count, value) = self.n_committed(index);
+                    if count >= expected && value.as_ref() == Some(&command) {
+                        return index;
+                    }
+                }
+            } else {
+                self.run_ms(50);
+            }
+        }
+        panic!("one({command:?}) failed to reach agreement");
+    }
 }
