@@ -6,6 +6,7 @@
 pub mod corpus;
 pub mod measure;
 pub mod outcome;
+pub mod raft;
 pub mod registry;
 pub mod report;
 pub mod runner;

@@ -29,7 +29,15 @@ pub fn run_one(scenario: &Scenario, options: &RunOptions) -> RunReport {
     let result = panic::catch_unwind(AssertUnwindSafe(|| (scenario.run)(options)));
     let captured = CAPTURE.with(|c| c.borrow_mut().take()).unwrap_or_default();
     match result {
-        Ok(report) => report,
+        Ok(mut report) => {
+            // The simulator caught an assertion inside the run; the hook saw where it was.
+            if let Some(failure) = report.failure.as_mut().filter(|f| f.check == "assertion") {
+                if !captured.is_empty() {
+                    failure.message = captured;
+                }
+            }
+            report
+        }
         Err(_) => panicked(scenario, options, captured),
     }
 }

@@ -340,7 +340,8 @@ fn plan_pauses(
     let mut at = start.plus_ms(range_inclusive(rng, 0, gap_ms));
     while at < heal_at {
         let node = nodes[index(rng, nodes.len())];
-        let micros = range_inclusive(rng, 10_000, 2_000_000);
+        // A pause ends by the heal, so the heal phase really has no faults left.
+        let micros = range_inclusive(rng, 10_000, 2_000_000).min(heal_at.micros_since(at));
         plan.push(at, FaultAction::Pause { node, micros });
         at = at.plus_ms(range_inclusive(rng, gap_ms / 2, 2 * gap_ms));
     }

@@ -64,7 +64,7 @@ pub trait Observer<N: Node> {
     /// A node crashed: whatever it had not persisted is gone.
     fn on_crash(&mut self, _now: Time, _node: NodeId) {}
 
-    /// A node booted again from its disk.
+    /// A node is about to boot again from its disk; what it emits while booting follows.
     fn on_restart(&mut self, _now: Time, _node: NodeId) {}
 
     /// Called after every step with every node, for cluster-wide invariants.

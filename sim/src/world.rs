@@ -12,6 +12,7 @@ use protocol_core::rng::{derive_seed, index, range_inclusive, rng_from_seed, Rng
 use protocol_core::{Disk, Input, Message as _, Node, NodeId, Outbox, Output, Time};
 use std::collections::{BTreeMap, VecDeque};
 use std::fmt;
+use std::panic::{self, AssertUnwindSafe};
 
 /// A failed check, with what is needed to act on it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -39,10 +40,22 @@ struct Slot<N: Node> {
     disk: Disk,
     /// Bumped at each crash: messages and timers of an older incarnation are void.
     incarnation: u32,
-    /// Global deadlines of the node's armed timers.
-    timers: BTreeMap<N::Timer, Time>,
+    /// The node's armed timers.
+    timers: BTreeMap<N::Timer, TimerState>,
     clock: Clock,
     paused_until: Time,
+}
+
+/// One armed timer. A node that re-arms a timer on every message (an election timeout)
+/// would flood the queue with stale events; instead one queued event per timer is kept and
+/// moved forward lazily when it comes up early.
+#[derive(Clone, Copy)]
+struct TimerState {
+    /// The deadline on the node's own clock; mapped to global time when it comes up, so a
+    /// drift change in between never fires a timer early.
+    local_at: Time,
+    /// The time of the one queued event that stands for this timer, if any.
+    queued: Option<Time>,
 }
 
 struct Frame {
@@ -61,7 +74,7 @@ enum Event<N: Node> {
         node: NodeId,
         incarnation: u32,
         timer: N::Timer,
-        deadline: Time,
+        at: Time,
     },
     Fault(FaultAction),
 }
@@ -120,7 +133,7 @@ impl<N: Node, O: Observer<N>> Sim<N, O> {
             paused_until: Time::ZERO,
         });
         self.links.grow_to(self.nodes.len());
-        self.boot(id);
+        self.guarded(|sim| sim.boot(id));
         id
     }
 
@@ -216,7 +229,7 @@ impl<N: Node, O: Observer<N>> Sim<N, O> {
     pub fn run_until(&mut self, deadline: Time) -> Result<(), Failure> {
         self.ok()?;
         while self.queue.peek_time().is_some_and(|t| t <= deadline) {
-            self.step();
+            self.guarded_step();
             self.ok()?;
         }
         self.now = self.now.max(deadline);
@@ -242,7 +255,7 @@ impl<N: Node, O: Observer<N>> Sim<N, O> {
                 self.now = self.now.max(deadline);
                 return Ok(None);
             }
-            self.step();
+            self.guarded_step();
             self.ok()?;
         }
     }
@@ -262,7 +275,7 @@ impl<N: Node, O: Observer<N>> Sim<N, O> {
                 self.now = self.now.max(deadline);
                 return Ok(done(self));
             }
-            self.step();
+            self.guarded_step();
             self.ok()?;
         }
     }
@@ -274,14 +287,21 @@ impl<N: Node, O: Observer<N>> Sim<N, O> {
         id: NodeId,
         f: impl FnOnce(&mut N, Time, &mut Outbox<N>) -> R,
     ) -> Option<R> {
+        if self.failure.is_some() {
+            return None;
+        }
         let local_now = self.slots[id.index()].clock.local(self.now);
         let mut outbox = std::mem::take(&mut self.outbox);
-        let result = self.nodes[id.index()]
-            .as_mut()
-            .map(|node| f(node, local_now, &mut outbox));
-        self.finish_step(id, &mut outbox);
+        let result = self.guarded(|sim| {
+            let result = sim.nodes[id.index()]
+                .as_mut()
+                .map(|node| f(node, local_now, &mut outbox));
+            sim.finish_step(id, &mut outbox);
+            result
+        });
+        outbox.drain().for_each(drop);
         self.outbox = outbox;
-        result
+        result.flatten()
     }
 
     /// Hands a request from the layer above to a live node. False if it is down.
@@ -383,8 +403,9 @@ impl<N: Node, O: Observer<N>> Sim<N, O> {
         self.trace.line(self.now, format_args!("{id} restart"));
         self.trace
             .record(self.now, TraceRecord::Restart { node: id }, 0);
-        self.boot(id);
+        // Before the boot, so the observer sees what the new incarnation emits as it boots.
         self.observer.on_restart(self.now, id);
+        self.guarded(|sim| sim.boot(id));
     }
 
     pub fn partition(&mut self, groups: &[&[NodeId]]) {
@@ -421,6 +442,28 @@ impl<N: Node, O: Observer<N>> Sim<N, O> {
 
     // ---- the event loop ------------------------------------------------------------
 
+    /// One event, with a panic inside it (a node's or a check's assertion) turned into
+    /// the run's failure, reported with the time and the last events. The run does not go
+    /// on after it: every later call returns the failure.
+    fn guarded_step(&mut self) {
+        self.guarded(Self::step);
+    }
+
+    fn guarded<R>(&mut self, f: impl FnOnce(&mut Self) -> R) -> Option<R> {
+        match panic::catch_unwind(AssertUnwindSafe(|| f(self))) {
+            Ok(result) => Some(result),
+            Err(payload) => {
+                let message = payload
+                    .downcast_ref::<&str>()
+                    .map(|s| s.to_string())
+                    .or_else(|| payload.downcast_ref::<String>().cloned())
+                    .unwrap_or_else(|| "panic without a message".to_string());
+                self.record_failure(Violation::new("assertion", message));
+                None
+            }
+        }
+    }
+
     fn step(&mut self) {
         let Some((time, event)) = self.queue.pop() else {
             return;
@@ -433,8 +476,8 @@ impl<N: Node, O: Observer<N>> Sim<N, O> {
                 node,
                 incarnation,
                 timer,
-                deadline,
-            } => self.fire(node, incarnation, timer, deadline),
+                at,
+            } => self.fire(node, incarnation, timer, at),
             Event::Fault(action) => {
                 self.stats.steps += 1;
                 self.apply(action);
@@ -491,20 +534,28 @@ impl<N: Node, O: Observer<N>> Sim<N, O> {
         );
     }
 
-    fn fire(&mut self, node: NodeId, incarnation: u32, timer: N::Timer, deadline: Time) {
+    fn fire(&mut self, node: NodeId, incarnation: u32, timer: N::Timer, at: Time) {
         let slot = &mut self.slots[node.index()];
-        if slot.incarnation != incarnation || slot.timers.get(&timer) != Some(&deadline) {
-            return; // Replaced, cancelled, or from before a crash.
+        if slot.incarnation != incarnation {
+            return; // From before a crash.
         }
-        if slot.paused_until > self.now {
-            let resume = slot.paused_until;
+        let Some(state) = slot.timers.get_mut(&timer) else {
+            return;
+        }; // Cancelled.
+        if state.queued != Some(at) {
+            return; // Superseded by an earlier queued event for the same timer.
+        }
+        let due = slot.clock.global(state.local_at).max(slot.paused_until);
+        if due > self.now {
+            // Re-armed later, or the node is paused: move the one event forward.
+            state.queued = Some(due);
             self.queue.push(
-                resume,
+                due,
                 Event::Timer {
                     node,
                     incarnation,
                     timer,
-                    deadline,
+                    at: due,
                 },
             );
             return;
@@ -557,17 +608,24 @@ impl<N: Node, O: Observer<N>> Sim<N, O> {
             Output::SetTimer { timer, at } => {
                 let slot = &mut self.slots[id.index()];
                 let deadline = slot.clock.global(at).max(self.now);
-                slot.timers.insert(timer, deadline);
                 let incarnation = slot.incarnation;
-                self.queue.push(
-                    deadline,
-                    Event::Timer {
-                        node: id,
-                        incarnation,
-                        timer,
+                let state = slot.timers.entry(timer).or_insert(TimerState {
+                    local_at: at,
+                    queued: None,
+                });
+                state.local_at = at;
+                if state.queued.is_none_or(|queued| queued > deadline) {
+                    state.queued = Some(deadline);
+                    self.queue.push(
                         deadline,
-                    },
-                );
+                        Event::Timer {
+                            node: id,
+                            incarnation,
+                            timer,
+                            at: deadline,
+                        },
+                    );
+                }
             }
             Output::CancelTimer(timer) => {
                 self.slots[id.index()].timers.remove(&timer);

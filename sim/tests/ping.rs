@@ -318,3 +318,42 @@ fn full_trace_renders_messages() {
     let lines = sim.trace().lines().unwrap().join("\n");
     insta::assert_snapshot!(lines);
 }
+
+struct Exploding;
+
+impl Observer<PingNode> for Exploding {
+    fn on_emit(
+        &mut self,
+        now: Time,
+        node: NodeId,
+        _event: &(NodeId, u64),
+    ) -> Result<(), Violation> {
+        assert!(now < Time::from_ms(30), "{node} emitted after 30 ms");
+        Ok(())
+    }
+}
+
+#[test]
+fn a_panic_inside_a_step_is_a_failure_with_time_and_tail() {
+    let mut sim = Sim::new(11, NetworkConfig::reliable(), Exploding, false);
+    sim.add_node(2);
+    sim.add_node(2);
+    let failure = sim.run_until(Time::from_secs(1)).unwrap_err();
+    assert_eq!(failure.check, "assertion");
+    assert!(
+        failure.message.contains("emitted after 30 ms"),
+        "{}",
+        failure.message
+    );
+    assert!(
+        failure.time >= Time::from_ms(30) && failure.time < Time::from_ms(45),
+        "{}",
+        failure.time
+    );
+    assert!(!failure.tail.is_empty());
+    assert_eq!(
+        sim.call(NodeId(0), |_, _, _| 1),
+        None,
+        "a failed run takes no more calls"
+    );
+}

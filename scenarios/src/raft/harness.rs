@@ -1,0 +1,350 @@
+//! The course's Raft tester (`config.go`) on the simulator: `one`, `nCommitted`,
+//! `checkOneLeader`, `checkTerms`, `checkNoLeader`, `wait`, `crash1`, `start1`, all in
+//! virtual time and drawing every random choice from the seed.
+
+use super::watch::{command_bytes, command_value, RaftWatch};
+use crate::outcome::{RunOptions, RunReport};
+use protocol_core::rng::{range_inclusive, Rng};
+use protocol_core::{NodeId, Time};
+use raft::{Config, LogIndex, Mutant, RaftNode, Term};
+use sim::network::LatencyModel;
+use sim::{Failure, NetworkConfig, Sim, Violation};
+use std::collections::BTreeMap;
+
+/// The course's election timeout unit, used by tests as a sleep length.
+pub const ELECTION_TIMEOUT_MS: u64 = 1_000;
+/// A course test fails if it runs longer than this.
+pub const TIME_LIMIT: Time = Time::from_secs(120);
+
+/// The course's labrpc reliable network, in our units: a request and its reply each take
+/// up to a few milliseconds.
+pub fn reliable_network() -> NetworkConfig {
+    NetworkConfig {
+        latency: LatencyModel::uniform(100, 3_000),
+        ..NetworkConfig::reliable()
+    }
+}
+
+/// The course's unreliable network: up to 27 ms each way, 10% loss. Swarm testing varies
+/// loss per seed around the course's rate.
+pub fn unreliable_network(rng: &mut Rng) -> NetworkConfig {
+    let loss = range_inclusive(rng, 5, 20) as u32;
+    NetworkConfig {
+        latency: LatencyModel::uniform(100, 27_000),
+        loss: protocol_core::rng::Ratio::percent(loss),
+        ..NetworkConfig::reliable()
+    }
+}
+
+pub struct RaftHarness {
+    pub sim: Sim<RaftNode, RaftWatch>,
+    pub servers: usize,
+    pub rng: Rng,
+    connected: Vec<bool>,
+    /// Where `one` resumes its round-robin walk.
+    next_start: usize,
+}
+
+pub type Step<T = ()> = Result<T, Failure>;
+
+impl RaftHarness {
+    /// `make_config(n, unreliable, snapshot)`: n servers, all connected.
+    pub fn new(
+        options: &RunOptions,
+        servers: usize,
+        unreliable: bool,
+        snapshot: bool,
+    ) -> RaftHarness {
+        let mutant = options.mutant.as_deref().map(|name| {
+            // The registry validated the name against raft's list before the run.
+            name.parse::<Mutant>().expect("validated mutant name")
+        });
+        let watch = RaftWatch::new(servers, snapshot.then_some(10));
+        let mut sim = Sim::new(options.seed, reliable_network(), watch, options.full_trace);
+        let mut rng = sim.derive_rng("workload");
+        if unreliable {
+            let network = unreliable_network(&mut rng);
+            sim.set_network(network);
+        }
+        sim.capture_emits(true);
+        let config = Config::with_size(servers as u32).with_mutant(mutant);
+        for _ in 0..servers {
+            sim.add_node(config.clone());
+        }
+        RaftHarness {
+            sim,
+            servers,
+            rng,
+            connected: vec![true; servers],
+            next_start: 0,
+        }
+    }
+
+    pub fn ids(&self) -> Vec<NodeId> {
+        (0..self.servers as u32).map(NodeId).collect()
+    }
+
+    pub fn fail(&mut self, check: &str, message: impl Into<String>) -> Failure {
+        self.sim.fail(Violation::new(check, message))
+    }
+
+    // ---- time ------------------------------------------------------------------------
+
+    /// Runs to `deadline`, acting as the service above each server: taking the snapshots the
+    /// course's `applierSnap` takes.
+    pub fn run_until(&mut self, deadline: Time) -> Step {
+        if deadline > TIME_LIMIT {
+            return Err(self.fail("time-limit", format!("test ran longer than {TIME_LIMIT}")));
+        }
+        while self.sim.run_until_emit(deadline)?.is_some() {
+            self.take_due_snapshots();
+        }
+        Ok(())
+    }
+
+    pub fn sleep_ms(&mut self, ms: u64) -> Step {
+        self.run_until(self.sim.now().plus_ms(ms))
+    }
+
+    fn take_due_snapshots(&mut self) {
+        let due = std::mem::take(&mut self.sim.observer_mut().snapshots_due);
+        for (node, index) in due {
+            let data = self.sim.observer().snapshot_bytes(node, index);
+            self.sim.call(node, |raft, now, out| {
+                raft.snapshot(now, LogIndex(index), data, out)
+            });
+        }
+    }
+
+    // ---- connectivity and crashes --------------------------------------------------
+
+    pub fn disconnect(&mut self, i: usize) {
+        self.connected[i] = false;
+        self.sim.disconnect(NodeId(i as u32));
+    }
+
+    pub fn connect(&mut self, i: usize) {
+        self.connected[i] = true;
+        self.sim.connect(NodeId(i as u32));
+    }
+
+    pub fn is_connected(&self, i: usize) -> bool {
+        self.connected[i]
+    }
+
+    /// `crash1`: disconnect and kill; the disk keeps what was persisted.
+    pub fn crash1(&mut self, i: usize) {
+        self.disconnect(i);
+        self.sim.crash(NodeId(i as u32));
+    }
+
+    /// `start1`: a fresh incarnation from the disk, not yet connected.
+    pub fn start1(&mut self, i: usize) {
+        self.crash1(i);
+        self.sim.restart(NodeId(i as u32));
+    }
+
+    // ---- queries -------------------------------------------------------------------
+
+    fn raft(&self, i: usize) -> Option<&RaftNode> {
+        self.sim.node(NodeId(i as u32))
+    }
+
+    /// `GetState`: (term, is leader), or None if the server is dead.
+    pub fn state(&self, i: usize) -> Option<(Term, bool)> {
+        self.raft(i).map(|r| (r.term(), r.is_leader()))
+    }
+
+    /// `Start(cmd)` on server i: Some((index, term)) if it is the leader.
+    pub fn start(&mut self, i: usize, command: Vec<u8>) -> Option<(u64, Term)> {
+        self.sim
+            .call(NodeId(i as u32), |raft, now, out| {
+                raft.start(now, command, out)
+            })
+            .and_then(|r| r.ok())
+            .map(|(index, term)| (index.0, term))
+    }
+
+    /// `checkOneLeader`: up to ten rounds of 450–549 ms; two leaders in a term is fatal.
+    pub fn check_one_leader(&mut self) -> Step<usize> {
+        for _ in 0..10 {
+            let ms = range_inclusive(&mut self.rng, 450, 549);
+            self.sleep_ms(ms)?;
+            let mut leaders: BTreeMap<Term, Vec<usize>> = BTreeMap::new();
+            for i in 0..self.servers {
+                if let (true, Some((term, true))) = (self.connected[i], self.state(i)) {
+                    leaders.entry(term).or_default().push(i);
+                }
+            }
+            if let Some((term, ids)) = leaders.iter().find(|(_, ids)| ids.len() > 1) {
+                let message = format!("term {term} has {} (>1) leaders: {ids:?}", ids.len());
+                return Err(self.fail("one-leader", message));
+            }
+            if let Some((_, ids)) = leaders.iter().next_back() {
+                return Ok(ids[0]);
+            }
+        }
+        Err(self.fail("one-leader", "expected one leader, got none"))
+    }
+
+    /// `checkTerms`: every connected server reports the same term.
+    pub fn check_terms(&mut self) -> Step<Term> {
+        let mut agreed: Option<Term> = None;
+        for i in 0..self.servers {
+            let Some((term, _)) = self.state(i).filter(|_| self.connected[i]) else {
+                continue;
+            };
+            match agreed {
+                None => agreed = Some(term),
+                Some(t) if t != term => {
+                    return Err(self.fail(
+                        "terms-agree",
+                        format!("servers disagree on term: {t} vs {term}"),
+                    ))
+                }
+                Some(_) => {}
+            }
+        }
+        agreed.ok_or_else(|| self.fail("terms-agree", "no connected server to ask"))
+    }
+
+    /// `checkNoLeader`: no connected server claims leadership.
+    pub fn check_no_leader(&mut self) -> Step {
+        for i in 0..self.servers {
+            if self.connected[i] && self.state(i).is_some_and(|(_, leader)| leader) {
+                let message = format!(
+                    "expected no leader among connected servers, but n{i} claims to be leader"
+                );
+                return Err(self.fail("no-leader", message));
+            }
+        }
+        Ok(())
+    }
+
+    /// `nCommitted(index)`: how many servers applied `index`, and the value they agree on.
+    pub fn n_committed(&self, index: u64) -> (usize, Option<u64>) {
+        let logs = &self.sim.observer().logs;
+        let mut count = 0;
+        let mut value = None;
+        for log in logs {
+            if let Some(&v) = log.get(&index) {
+                count += 1;
+                value = Some(v);
+            }
+        }
+        (count, value)
+    }
+
+    /// `one(cmd, expectedServers, retry)`: gets `command` committed on at least `expected`
+    /// servers within 10 s, returning its index.
+    pub fn one(&mut self, command: Vec<u8>, expected: usize, retry: bool) -> Step<u64> {
+        let value = command_value(&command);
+        let give_up = self.sim.now().plus_ms(10_000);
+        while self.sim.now() < give_up {
+            let mut index = None;
+            for _ in 0..self.servers {
+                let i = self.next_start;
+                self.next_start = (self.next_start + 1) % self.servers;
+                if self.connected[i] {
+                    if let Some((at, _)) = self.start(i, command.clone()) {
+                        index = Some(at);
+                        break;
+                    }
+                }
+            }
+            let Some(index) = index else {
+                self.sleep_ms(50)?;
+                continue;
+            };
+            let wait_until = self.sim.now().plus_ms(2_000);
+            while self.sim.now() < wait_until {
+                let (count, committed) = self.n_committed(index);
+                if count >= expected && committed == Some(value) {
+                    return Ok(index);
+                }
+                self.sleep_ms(20)?;
+            }
+            if !retry {
+                return Err(self.fail(
+                    "agreement",
+                    format!("one({value}) failed to reach agreement"),
+                ));
+            }
+        }
+        Err(self.fail(
+            "agreement",
+            format!("one({value}) failed to reach agreement"),
+        ))
+    }
+
+    /// `one` with an integer command, the common case.
+    pub fn one_value(&mut self, value: u64, expected: usize, retry: bool) -> Step<u64> {
+        self.one(command_bytes(value), expected, retry)
+    }
+
+    /// `wait(index, n, startTerm)`: polls with doubling sleeps until `n` servers committed
+    /// `index`; None if some server moved past `start_term`.
+    pub fn wait(&mut self, index: u64, n: usize, start_term: Option<Term>) -> Step<Option<u64>> {
+        let mut sleep_ms = 10;
+        for _ in 0..30 {
+            if self.n_committed(index).0 >= n {
+                break;
+            }
+            self.sleep_ms(sleep_ms)?;
+            sleep_ms = (sleep_ms * 2).min(1_000);
+            if let Some(start) = start_term {
+                if (0..self.servers).any(|i| self.state(i).is_some_and(|(term, _)| term > start)) {
+                    return Ok(None);
+                }
+            }
+        }
+        let (count, value) = self.n_committed(index);
+        if count < n {
+            return Err(self.fail(
+                "agreement",
+                format!("only {count} decided for index {index}; wanted {n}"),
+            ));
+        }
+        Ok(value)
+    }
+
+    /// Messages sent so far (the course's `rpcTotal`).
+    pub fn rpc_total(&self) -> u64 {
+        self.sim.stats().sent
+    }
+
+    /// Bytes sent so far (the course's `bytesTotal`).
+    pub fn bytes_total(&self) -> u64 {
+        self.sim.stats().bytes_sent
+    }
+
+    /// The largest Raft state on any disk (the course's `LogSize`).
+    pub fn log_size(&self) -> usize {
+        (0..self.servers)
+            .map(|i| {
+                self.sim
+                    .disk(NodeId(i as u32))
+                    .size_of(raft::RAFT_STATE_FILE)
+            })
+            .max()
+            .unwrap_or(0)
+    }
+
+    /// The report of a finished run.
+    pub fn report(
+        &self,
+        scenario: &'static str,
+        options: &RunOptions,
+        verdict: Step,
+        mut notes: Vec<String>,
+    ) -> RunReport {
+        let watch = self.sim.observer();
+        notes.push(format!(
+            "{} servers, {} leaders seen, {} commands agreed",
+            self.servers,
+            watch.leaders_seen(),
+            watch.max_index
+        ));
+        RunReport::from_sim(scenario, options, &self.sim, verdict, notes)
+    }
+}

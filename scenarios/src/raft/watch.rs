@@ -1,0 +1,182 @@
+//! What the Raft tester sees as the run goes: the cluster-wide invariants after every step,
+//! and each server's applied stream, kept the way the course's `cfg.logs` keeps it.
+
+use protocol_core::{NodeId, Time};
+use raft::cluster_check::ClusterCheck;
+use raft::{RaftEvent, RaftNode};
+use sim::observer::NodesView;
+use sim::{Observer, Violation};
+use std::collections::BTreeMap;
+
+/// The tester's value of a command: commands it starts are eight-byte integers; any other
+/// command (a 5000-byte string) is known by its checksum.
+pub fn command_value(command: &[u8]) -> u64 {
+    match <[u8; 8]>::try_from(command) {
+        Ok(bytes) => u64::from_le_bytes(bytes),
+        Err(_) => sim::hash::checksum(command) | (1 << 63),
+    }
+}
+
+pub fn command_bytes(value: u64) -> Vec<u8> {
+    value.to_le_bytes().to_vec()
+}
+
+/// The observer of every Raft scenario.
+pub struct RaftWatch {
+    check: ClusterCheck,
+    /// Per server, index -> command value as it applied them; kept across restarts.
+    pub(crate) logs: Vec<BTreeMap<u64, u64>>,
+    /// Per server, the last index applied by its current incarnation.
+    pub(crate) last_applied: Vec<u64>,
+    pub(crate) max_index: u64,
+    /// In snapshot mode, indexes after which the tester must hand Raft a snapshot.
+    snapshot_every: Option<u64>,
+    pub(crate) snapshots_due: Vec<(NodeId, u64)>,
+    restarts: u64,
+}
+
+impl RaftWatch {
+    pub fn new(servers: usize, snapshot_every: Option<u64>) -> RaftWatch {
+        RaftWatch {
+            check: ClusterCheck::new(servers),
+            logs: vec![BTreeMap::new(); servers],
+            last_applied: vec![0; servers],
+            max_index: 0,
+            snapshot_every,
+            snapshots_due: Vec::new(),
+            restarts: 0,
+        }
+    }
+
+    pub fn leaders_seen(&self) -> usize {
+        self.check.leaders_seen()
+    }
+
+    /// The course's `checkLogs`: no other server applied a different command at `index`.
+    fn check_logs(&self, node: NodeId, index: u64, value: u64) -> Result<(), Violation> {
+        for (other, log) in self.logs.iter().enumerate() {
+            if let Some(&theirs) = log.get(&index) {
+                if theirs != value {
+                    return Err(Violation::new(
+                        "state-machine-safety",
+                        format!("commit index={index} server={node} {value:#x} != server=n{other} {theirs:#x}"),
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn on_applied(&mut self, node: NodeId, index: u64, value: u64) -> Result<(), Violation> {
+        let i = node.index();
+        self.check_logs(node, index, value)?;
+        if self.snapshot_every.is_some() {
+            if index != self.last_applied[i] + 1 {
+                return Err(Violation::new(
+                    "apply-order",
+                    format!(
+                        "{node} apply out of order: expected index {}, got {index}",
+                        self.last_applied[i] + 1
+                    ),
+                ));
+            }
+        } else if index > 1 && !self.logs[i].contains_key(&(index - 1)) {
+            return Err(Violation::new(
+                "apply-order",
+                format!("{node} apply out of order at index {index}"),
+            ));
+        }
+        self.logs[i].insert(index, value);
+        self.last_applied[i] = index;
+        self.max_index = self.max_index.max(index);
+        if self
+            .snapshot_every
+            .is_some_and(|every| (index + 1).is_multiple_of(every))
+        {
+            self.snapshots_due.push((node, index));
+        }
+        Ok(())
+    }
+
+    /// A snapshot's bytes are the tester's own encoding of its log view (index, commands).
+    fn on_snapshot(&mut self, node: NodeId, index: u64, data: &[u8]) -> Result<(), Violation> {
+        let (encoded_index, commands): (u64, Vec<u64>) =
+            postcard::from_bytes(data).map_err(|e| {
+                Violation::new(
+                    "snapshot-bytes",
+                    format!("{node}: snapshot does not decode: {e}"),
+                )
+            })?;
+        if encoded_index != index {
+            return Err(Violation::new(
+                "snapshot-bytes",
+                format!("{node}: snapshot doesn't match SnapshotIndex: {encoded_index} != {index}"),
+            ));
+        }
+        let i = node.index();
+        self.logs[i] = BTreeMap::new();
+        for (j, &value) in commands.iter().enumerate() {
+            let at = j as u64 + 1;
+            self.check_logs(node, at, value)?;
+            self.logs[i].insert(at, value);
+        }
+        self.last_applied[i] = index;
+        Ok(())
+    }
+
+    /// The tester's snapshot of server `node` up to `index`: (index, commands 1..=index).
+    pub fn snapshot_bytes(&self, node: NodeId, index: u64) -> Vec<u8> {
+        let log = &self.logs[node.index()];
+        let commands: Vec<u64> = (1..=index)
+            .map(|i| log.get(&i).copied().unwrap_or(0))
+            .collect();
+        // Encoding a tuple of integers into a Vec cannot fail.
+        postcard::to_allocvec(&(index, commands)).expect("encode snapshot")
+    }
+
+    pub fn restarts(&self) -> u64 {
+        self.restarts
+    }
+}
+
+impl Observer<RaftNode> for RaftWatch {
+    fn on_emit(&mut self, _now: Time, node: NodeId, event: &RaftEvent) -> Result<(), Violation> {
+        self.check
+            .applied(node, event)
+            .map_err(|m| Violation::new("applied-stream", m))?;
+        match event {
+            RaftEvent::Applied { index, command, .. } => {
+                self.on_applied(node, index.0, command_value(command))
+            }
+            RaftEvent::Snapshot { index, data, .. } if self.snapshot_every.is_some() => {
+                self.on_snapshot(node, index.0, data)
+            }
+            RaftEvent::Snapshot { index, .. } => Err(Violation::new(
+                "snapshot",
+                format!("{node} emitted a snapshot at {index} but none was taken"),
+            )),
+            RaftEvent::Started(_) => Ok(()),
+        }
+    }
+
+    fn on_crash(&mut self, _now: Time, node: NodeId) {
+        self.last_applied[node.index()] = 0;
+    }
+
+    fn on_restart(&mut self, _now: Time, node: NodeId) {
+        self.restarts += 1;
+        self.check.restarted(node);
+        self.last_applied[node.index()] = 0;
+    }
+
+    fn after_step(&mut self, _now: Time, nodes: &NodesView<'_, RaftNode>) -> Result<(), Violation> {
+        let view: Vec<Option<&RaftNode>> = nodes.iter().map(|(_, node)| node).collect();
+        self.check.after_step(&view).map_err(|m| {
+            let check = match m.split_once(':') {
+                Some((name, _)) if name.len() < 40 => name.replace(' ', "-"),
+                _ => "raft-invariant".to_string(),
+            };
+            Violation::new(check, m)
+        })
+    }
+}
