@@ -167,7 +167,7 @@ fn sweep(args: &SweepArgs) -> Result<bool, InputError> {
         if result.failure.is_some() {
             eprintln!("  FAIL {} seed {}", result.scenario, result.seed);
         }
-        if n % step == 0 || n == total {
+        if n.is_multiple_of(step) || n == total {
             eprintln!("  {n}/{total} runs done");
         }
     };
