@@ -38,8 +38,11 @@ impl MrConfig {
         }
     }
 
-    /// Why this configuration cannot run, if it cannot.
+    /// Why this configuration cannot run a coordinator, if it cannot.
     pub fn invalid_reason(&self) -> Option<String> {
+        if let Some(reason) = self.worker_invalid_reason() {
+            return Some(reason);
+        }
         if self.inputs.is_empty() {
             return Some("no input files".to_string());
         }
@@ -49,6 +52,12 @@ impl MrConfig {
         if self.n_reduce == 0 {
             return Some("n_reduce must be at least 1".to_string());
         }
+        None
+    }
+
+    /// Why this configuration cannot run a worker. A worker learns the inputs and the
+    /// number of reduce tasks from its assignments, so it needs neither.
+    pub fn worker_invalid_reason(&self) -> Option<String> {
         if self.task_timeout_ms == 0 || self.poll_ms == 0 || self.request_timeout_ms == 0 {
             return Some("timeouts must be positive".to_string());
         }

@@ -109,7 +109,7 @@ impl Node for Worker {
         now: Time,
         out: &mut Outbox<Self>,
     ) -> Result<Self, BootError> {
-        if let Some(reason) = config.invalid_reason() {
+        if let Some(reason) = config.worker_invalid_reason() {
             return Err(BootError::InvalidConfig { node: id, reason });
         }
         assert_ne!(id, config.coordinator, "{id}: booted as a worker");
