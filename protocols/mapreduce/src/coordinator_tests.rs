@@ -1,0 +1,253 @@
+use super::*;
+use crate::apps::AppKind;
+use protocol_core::Output;
+
+fn config(n_map: usize, n_reduce: u32, mutant: Mutant) -> MrConfig {
+    let inputs = (0..n_map).map(|i| format!("in{i}")).collect();
+    let mut config = MrConfig::course(NodeId(0), inputs, AppKind::Wc);
+    config.n_reduce = n_reduce;
+    config.mutant = mutant;
+    config
+}
+
+fn boot(config: &MrConfig) -> Coordinator {
+    let mut out = Outbox::new();
+    let node = Coordinator::boot(config, NodeId(0), &Disk::new(), 1, Time::ZERO, &mut out)
+        .expect("valid config");
+    assert!(out.is_empty(), "a coordinator says nothing at boot");
+    node
+}
+
+/// Feeds one input and returns what came out, checking invariants after the step.
+fn step(
+    node: &mut Coordinator,
+    now_ms: u64,
+    input: Input<Coordinator>,
+) -> Vec<Output<Coordinator>> {
+    let mut out = Outbox::new();
+    node.handle(Time::from_ms(now_ms), input, &mut out);
+    node.check_invariants();
+    out.drain().collect()
+}
+
+fn ask(node: &mut Coordinator, now_ms: u64, worker: u32) -> Reply {
+    let from = NodeId(worker);
+    let outputs = step(
+        node,
+        now_ms,
+        Input::Message {
+            from,
+            msg: MrMsg::RequestTask { seq: 7 },
+        },
+    );
+    let replies: Vec<Reply> = outputs
+        .into_iter()
+        .filter_map(|output| match output {
+            Output::Send {
+                to,
+                msg: MrMsg::Reply { seq: 7, reply },
+            } if to == from => Some(reply),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(replies.len(), 1, "exactly one answer per request");
+    replies.into_iter().next().expect("checked above")
+}
+
+fn assigned(reply: Reply) -> (TaskId, u32) {
+    match reply {
+        Reply::Assign(task) => (task.id, task.attempt),
+        other => panic!("expected an assignment, got {other:?}"),
+    }
+}
+
+fn done(
+    node: &mut Coordinator,
+    now_ms: u64,
+    worker: u32,
+    task: TaskId,
+    attempt: u32,
+) -> Vec<CoordEvent> {
+    let msg = MrMsg::TaskDone { task, attempt };
+    events(step(
+        node,
+        now_ms,
+        Input::Message {
+            from: NodeId(worker),
+            msg,
+        },
+    ))
+}
+
+fn events(outputs: Vec<Output<Coordinator>>) -> Vec<CoordEvent> {
+    outputs
+        .into_iter()
+        .filter_map(|output| match output {
+            Output::Emit(event) => Some(event),
+            _ => None,
+        })
+        .collect()
+}
+
+fn timeout(node: &mut Coordinator, now_ms: u64, task: TaskId) -> Vec<CoordEvent> {
+    events(step(
+        node,
+        now_ms,
+        Input::Timer(CoordTimer::TaskTimeout(task)),
+    ))
+}
+
+#[test]
+fn hands_out_one_map_per_input_then_says_wait() {
+    let mut c = boot(&config(2, 1, Mutant::None));
+    assert_eq!(assigned(ask(&mut c, 0, 1)), (TaskId::map(0), 1));
+    assert_eq!(assigned(ask(&mut c, 0, 2)), (TaskId::map(1), 1));
+    assert_eq!(ask(&mut c, 0, 3), Reply::Wait);
+    // A worker that asks while holding a task lost our answer: it gets the same task.
+    assert_eq!(assigned(ask(&mut c, 1, 1)), (TaskId::map(0), 1));
+}
+
+/// Runs maps with one still in progress and reports whether a reduce was handed out early.
+fn reduce_waits_for_every_map(mutant: Mutant) -> Result<(), String> {
+    let mut c = boot(&config(2, 2, mutant));
+    let (map0, _) = assigned(ask(&mut c, 0, 1));
+    let (map1, _) = assigned(ask(&mut c, 0, 2));
+    done(&mut c, 1, 1, map0, 1);
+    let early = ask(&mut c, 2, 3);
+    if early != Reply::Wait {
+        return Err(format!("handed out {early:?} while {map1} was running"));
+    }
+    let events = done(&mut c, 3, 2, map1, 1);
+    if !events.contains(&CoordEvent::MapPhaseDone) {
+        return Err(format!("all maps done but no MapPhaseDone: {events:?}"));
+    }
+    match ask(&mut c, 4, 3) {
+        Reply::Assign(task) if task.id == TaskId::reduce(0) => Ok(()),
+        other => Err(format!("expected reduce0 after the maps, got {other:?}")),
+    }
+}
+
+#[test]
+fn reduce_phase_starts_only_after_every_map_is_done() {
+    assert_eq!(reduce_waits_for_every_map(Mutant::None), Ok(()));
+    assert!(reduce_waits_for_every_map(Mutant::ReduceBeforeMapsDone).is_err());
+}
+
+fn reassigns_after_timeout(mutant: Mutant) -> Result<(), String> {
+    let mut c = boot(&config(1, 1, mutant));
+    assert_eq!(assigned(ask(&mut c, 0, 1)), (TaskId::map(0), 1));
+    // A timer input before the deadline (stale or early) changes nothing.
+    if !timeout(&mut c, 9_999, TaskId::map(0)).is_empty() {
+        return Err("timed out before the deadline".into());
+    }
+    if ask(&mut c, 9_999, 2) != Reply::Wait {
+        return Err("reassigned before the deadline".into());
+    }
+    timeout(&mut c, 10_000, TaskId::map(0));
+    match ask(&mut c, 10_001, 2) {
+        Reply::Assign(task) if (task.id, task.attempt) == (TaskId::map(0), 2) => Ok(()),
+        other => Err(format!(
+            "expected map0 attempt 2 for the next worker, got {other:?}"
+        )),
+    }
+}
+
+#[test]
+fn a_task_is_reassigned_after_its_timeout_and_not_before() {
+    assert_eq!(reassigns_after_timeout(Mutant::None), Ok(()));
+    assert!(reassigns_after_timeout(Mutant::NoReassign).is_err());
+}
+
+/// One map, two reduces; a slow worker's late completion and duplicates must be ignored.
+fn ignores_late_and_duplicate_completions(mutant: Mutant) -> Result<Vec<CoordEvent>, String> {
+    let mut c = boot(&config(1, 2, mutant));
+    let mut all = Vec::new();
+    assign_and_time_out(&mut c, &mut all);
+    // Worker 2 got map0 attempt 2; slow worker 1 finishes first (its files are in place).
+    all.extend(done(&mut c, 11_000, 1, TaskId::map(0), 1));
+    all.extend(done(&mut c, 11_001, 2, TaskId::map(0), 2));
+    let (r0, _) = assigned(ask(&mut c, 11_002, 1));
+    all.extend(done(&mut c, 11_003, 1, r0, 1));
+    all.extend(done(&mut c, 11_004, 1, r0, 1));
+    if c.is_done() {
+        return Err("a duplicate completion finished the job".into());
+    }
+    let (r1, _) = assigned(ask(&mut c, 11_005, 2));
+    all.extend(done(&mut c, 11_006, 2, r1, 1));
+    // After the job: a late map completion and another duplicate.
+    all.extend(done(&mut c, 11_007, 3, TaskId::map(0), 1));
+    all.extend(done(&mut c, 11_008, 2, r1, 1));
+    if !c.is_done() {
+        return Err("every reduce done but the job is not".into());
+    }
+    Ok(all)
+}
+
+fn assign_and_time_out(c: &mut Coordinator, all: &mut Vec<CoordEvent>) {
+    assigned(ask(c, 0, 1));
+    all.extend(timeout(c, 10_000, TaskId::map(0)));
+    assert_eq!(assigned(ask(c, 10_000, 2)), (TaskId::map(0), 2));
+}
+
+#[test]
+fn late_and_duplicate_completions_are_ignored_and_the_job_ends_once() {
+    let events = ignores_late_and_duplicate_completions(Mutant::None).expect("no mutant");
+    let ignored = events
+        .iter()
+        .filter(|e| matches!(e, CoordEvent::IgnoredCompletion { .. }))
+        .count();
+    assert_eq!(ignored, 4, "{events:?}");
+    let job_done = events.iter().filter(|e| **e == CoordEvent::JobDone).count();
+    assert_eq!(job_done, 1, "{events:?}");
+    assert!(ignores_late_and_duplicate_completions(Mutant::CountDuplicateCompletions).is_err());
+}
+
+#[test]
+fn exit_is_sent_once_the_job_is_done() {
+    let mut c = boot(&config(1, 1, Mutant::None));
+    let (map0, _) = assigned(ask(&mut c, 0, 1));
+    assert_ne!(ask(&mut c, 0, 2), Reply::Exit);
+    done(&mut c, 1, 1, map0, 1);
+    let (r0, _) = assigned(ask(&mut c, 2, 1));
+    assert_eq!(
+        done(&mut c, 3, 1, r0, 1),
+        vec![
+            CoordEvent::Completed {
+                task: r0,
+                attempt: 1,
+                worker: NodeId(1)
+            },
+            CoordEvent::JobDone,
+        ]
+    );
+    assert_eq!(ask(&mut c, 4, 1), Reply::Exit);
+    assert_eq!(ask(&mut c, 5, 2), Reply::Exit);
+    // A reduce timer still pending when the job ended does nothing.
+    assert!(timeout(&mut c, 20_000, r0).is_empty());
+}
+
+#[test]
+fn completion_of_a_never_assigned_attempt_is_ignored() {
+    let mut c = boot(&config(1, 1, Mutant::None));
+    assigned(ask(&mut c, 0, 1));
+    let events = done(&mut c, 1, 1, TaskId::map(0), 2);
+    assert!(
+        matches!(events[..], [CoordEvent::IgnoredCompletion { .. }]),
+        "{events:?}"
+    );
+    assert_eq!(c.phase(), Phase::Map);
+}
+
+#[test]
+fn boot_rejects_a_job_with_no_inputs() {
+    let config = config(0, 1, Mutant::None);
+    let result = Coordinator::boot(
+        &config,
+        NodeId(0),
+        &Disk::new(),
+        1,
+        Time::ZERO,
+        &mut Outbox::new(),
+    );
+    assert!(matches!(result, Err(BootError::InvalidConfig { .. })));
+}
