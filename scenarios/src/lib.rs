@@ -3,6 +3,7 @@
 //! Every scenario is a function of its seed. The `sim` binary runs one, sweeps many across
 //! cores, replays the regression corpus in `seeds/`, and benchmarks the simulator.
 
+pub mod bench;
 pub mod corpus;
 pub mod measure;
 pub mod outcome;

@@ -30,7 +30,11 @@ pub fn summary(report: &RunReport) -> String {
     line(
         &mut out,
         "virtual",
-        format!("{} ({} events)", report.virtual_time, report.steps),
+        format!(
+            "{} ({} events)",
+            report.virtual_time.display_secs(),
+            report.steps
+        ),
     );
     line(
         &mut out,

@@ -37,6 +37,11 @@ impl Time {
         Time(self.0 + ms * 1_000)
     }
 
+    /// Seconds with millisecond precision, `36000.125s`, for summaries of long runs.
+    pub fn display_secs(self) -> String {
+        format!("{}.{:03}s", self.0 / 1_000_000, (self.0 / 1_000) % 1_000)
+    }
+
     /// Microseconds from `earlier` to `self`, or zero if `earlier` is later.
     pub const fn micros_since(self, earlier: Time) -> u64 {
         self.0.saturating_sub(earlier.0)
@@ -58,6 +63,7 @@ mod tests {
     fn display_is_milliseconds_with_micros() {
         assert_eq!(Time(1_520_250).to_string(), "1520.250ms");
         assert_eq!(Time::from_ms(3).to_string(), "3.000ms");
+        assert_eq!(Time(36_000_125_999).display_secs(), "36000.125s");
     }
 
     #[test]

@@ -52,6 +52,19 @@ enum Command {
     Sweep(SweepArgs),
     /// Replay the regression corpus (default: every seeds/*.txt).
     Replay(ReplayArgs),
+    /// Measure the simulator: events/s of a bare queue, postcard round trips/s, and
+    /// delivered messages/s of a Raft cluster with heartbeats.
+    Bench(BenchArgs),
+}
+
+#[derive(Args)]
+struct BenchArgs {
+    /// Servers in the Raft cluster.
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=9))]
+    nodes: u32,
+    /// Virtual seconds to simulate.
+    #[arg(long, default_value_t = 36_000, value_parser = clap::value_parser!(u64).range(1..=10_000_000))]
+    virtual_secs: u64,
 }
 
 #[derive(Args)]
@@ -91,6 +104,14 @@ fn main() -> ExitCode {
         Some(Command::List) => list(),
         Some(Command::Sweep(args)) => sweep(&args),
         Some(Command::Replay(args)) => replay(&args),
+        Some(Command::Bench(args)) => {
+            let options = scenarios::bench::BenchOptions {
+                nodes: args.nodes,
+                virtual_secs: args.virtual_secs,
+            };
+            print!("{}", scenarios::bench::run(&options));
+            Ok(true)
+        }
     };
     match result {
         Ok(true) => ExitCode::SUCCESS,
