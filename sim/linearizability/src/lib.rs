@@ -22,6 +22,7 @@ pub mod models;
 mod search;
 
 pub use check::{check, CheckOptions, CheckResult, PartitionResult, PartitionVerdict, Verdict};
+pub use formats::write_json_lines;
 
 pub use history::{Event, EventKind, History, HistoryError, Operation};
 pub use model::{Model, Partition};
