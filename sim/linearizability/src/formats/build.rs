@@ -165,13 +165,13 @@ fn register_input(event: &RawEvent) -> Result<RegisterInput, String> {
         (RawF::Write, value) => {
             return Err(format!(
                 "expected an integer to write, found {}",
-                describe(value)
+                value.describe()
             ))
         }
         (RawF::Cas, value) => {
             return Err(format!(
                 "expected [from to] for a cas, found {}",
-                describe(value)
+                value.describe()
             ))
         }
         (RawF::Get | RawF::Put | RawF::Append, _) => unreachable!("families checked in build"),
@@ -188,7 +188,7 @@ fn register_output(event: &RawEvent) -> Result<RegisterOutput, String> {
         (RawF::Read, RawValue::Int(value)) => Ok(RegisterOutput::Read(Some(*value))),
         (RawF::Read, value) => Err(format!(
             "expected the integer read or nil, found {}",
-            describe(value)
+            value.describe()
         )),
         (RawF::Write, _) => Ok(RegisterOutput::Write),
         (RawF::Cas, _) => Ok(RegisterOutput::Cas { ok: true }),
@@ -202,18 +202,8 @@ fn string_value(event: &RawEvent) -> Result<String, String> {
         value => Err(format!(
             "expected a string value for :{}, found {}",
             event.f.name(),
-            describe(value)
+            value.describe()
         )),
-    }
-}
-
-fn describe(value: &RawValue) -> String {
-    match value {
-        RawValue::Nil => String::from("nil"),
-        RawValue::Int(value) => value.to_string(),
-        RawValue::Str(value) => format!("{value:?}"),
-        RawValue::Pair(from, to) => format!("[{from} {to}]"),
-        RawValue::Keyword(name) => format!(":{name}"),
     }
 }
 

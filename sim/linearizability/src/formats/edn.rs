@@ -39,7 +39,12 @@ fn event_from_fields(fields: Vec<(String, RawValue)>) -> Result<RawEvent, String
     };
     let process = match field("process")? {
         RawValue::Int(process) if process >= 0 => process as u64,
-        other => return Err(format!("expected a process number, found {other:?}")),
+        other => {
+            return Err(format!(
+                "expected a process number, found {}",
+                other.describe()
+            ))
+        }
     };
     let kind = match field("type")? {
         RawValue::Keyword(name) => RawKind::from_name(&name),
@@ -47,8 +52,8 @@ fn event_from_fields(fields: Vec<(String, RawValue)>) -> Result<RawEvent, String
     }
     .ok_or_else(|| {
         format!(
-            "expected :type :invoke, :ok, :fail or :info, found {:?}",
-            fields_value(&fields, "type")
+            "expected :type :invoke, :ok, :fail or :info, found {}",
+            fields_value(&fields, "type").describe()
         )
     })?;
     let f = match field("f")? {
@@ -57,14 +62,19 @@ fn event_from_fields(fields: Vec<(String, RawValue)>) -> Result<RawEvent, String
     }
     .ok_or_else(|| {
         format!(
-            "expected :f :get, :put, :append, :read, :write or :cas, found {:?}",
-            fields_value(&fields, "f")
+            "expected :f :get, :put, :append, :read, :write or :cas, found {}",
+            fields_value(&fields, "f").describe()
         )
     })?;
     let key = match field("key") {
         Ok(RawValue::Str(key)) => key,
         Ok(RawValue::Int(key)) => key.to_string(),
-        Ok(other) => return Err(format!("expected a string :key, found {other:?}")),
+        Ok(other) => {
+            return Err(format!(
+                "expected a string :key, found {}",
+                other.describe()
+            ))
+        }
         Err(_) => String::new(),
     };
     let value = field("value").unwrap_or(RawValue::Nil);

@@ -86,6 +86,19 @@ pub(crate) enum RawValue {
     Keyword(String),
 }
 
+impl RawValue {
+    /// As the files write it: `nil`, `3`, `"x"`, `[1 2]`, `:timed-out`.
+    pub(crate) fn describe(&self) -> String {
+        match self {
+            RawValue::Nil => String::from("nil"),
+            RawValue::Int(value) => value.to_string(),
+            RawValue::Str(value) => format!("{value:?}"),
+            RawValue::Pair(from, to) => format!("[{from} {to}]"),
+            RawValue::Keyword(name) => format!(":{name}"),
+        }
+    }
+}
+
 impl RawKind {
     fn from_name(name: &str) -> Option<RawKind> {
         match name {
