@@ -1,0 +1,58 @@
+//! The sequential specification a history is checked against.
+
+use crate::history::History;
+use std::fmt::Debug;
+use std::hash::Hash;
+
+/// A sequential specification: a state machine that says, for each state and operation, which
+/// state follows, or that the operation's output is impossible there.
+///
+/// `Sync` because independent partitions are checked on several threads at once.
+pub trait Model: Sync {
+    /// The model's state. Equality and hashing decide which search states are memoised as seen.
+    type State: Clone + Eq + Hash + Debug + Send;
+    /// What a client asked for.
+    type Input: Clone + Debug + Send + Sync;
+    /// What a client was answered.
+    type Output: Clone + Debug + Send + Sync;
+
+    /// The state before any operation.
+    fn init(&self) -> Self::State;
+
+    /// The state after `input` is applied in `state` and answered with `output`, or `None` if
+    /// that answer is impossible there. `output` is `None` when the outcome is unknown (a crashed
+    /// client, a timed-out request): then any answer is possible and only the effect matters.
+    fn step(
+        &self,
+        state: &Self::State,
+        input: &Self::Input,
+        output: Option<&Self::Output>,
+    ) -> Option<Self::State>;
+
+    /// Splits a history into independent sub-histories (P-compositionality: the history is
+    /// linearizable iff each part is), in a fixed order. The default keeps it whole.
+    fn partition(&self, history: &History<Self::Input, Self::Output>) -> Vec<Partition> {
+        vec![Partition {
+            label: String::from("all"),
+            ops: (0..history.operations.len()).collect(),
+        }]
+    }
+
+    /// One line describing an operation for people: `put("k", "v") -> ok`.
+    fn describe_operation(&self, input: &Self::Input, output: Option<&Self::Output>) -> String;
+
+    /// One line describing a state for people.
+    fn describe_state(&self, state: &Self::State) -> String;
+
+    /// Bytes a state holds on the heap beyond `size_of::<State>()`, for the memory budget.
+    fn state_heap_bytes(&self, _state: &Self::State) -> usize {
+        0
+    }
+}
+
+/// One independent part of a history: a label (`key "k3"`) and indices into its operations.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Partition {
+    pub label: String,
+    pub ops: Vec<usize>,
+}
