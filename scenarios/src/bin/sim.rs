@@ -52,6 +52,8 @@ enum Command {
     Sweep(SweepArgs),
     /// Replay the regression corpus (default: every seeds/*.txt).
     Replay(ReplayArgs),
+    /// Check history files for linearizability (Jepsen etcd logs, EDN kv lines, JSON lines).
+    Check(linearizability::cli::CheckArgs),
     /// Measure the simulator: events/s of a bare queue, postcard round trips/s, and
     /// delivered messages/s of a Raft cluster with heartbeats.
     Bench(BenchArgs),
@@ -104,6 +106,10 @@ fn main() -> ExitCode {
         Some(Command::List) => list(),
         Some(Command::Sweep(args)) => sweep(&args),
         Some(Command::Replay(args)) => replay(&args),
+        Some(Command::Check(args)) => {
+            let mut out = std::io::stdout().lock();
+            linearizability::cli::run(&args, &mut out).map_err(InputError::from)
+        }
         Some(Command::Bench(args)) => {
             let options = scenarios::bench::BenchOptions {
                 nodes: args.nodes,
