@@ -57,10 +57,12 @@ impl<'b, S: Eq + Hash + Clone> Cache<'b, S> {
         if found.is_some() {
             return Ok(false);
         }
-        // A slot, its control byte and the table's spare capacity (load factor 7/8), the
-        // bitset's allocation with allocator overhead, and the state's own heap.
-        let slot_bytes = std::mem::size_of::<Slot<S>>() * 8 / 7 + 1;
-        let bytes = slot_bytes + linearized.len() * 8 + 16 + heap_bytes;
+        // The bitset's and the state's heap, each with allocator overhead; and when the table
+        // must grow, its whole new allocation (the old one lives on until the copy is done).
+        let mut bytes = linearized.len() * 8 + 16 + heap_bytes + 16;
+        if self.table.len() == self.table.capacity() {
+            bytes += table_bytes::<S>((self.table.capacity() * 2).max(4));
+        }
         let before = self.budget.used_bytes.fetch_add(bytes, Ordering::Relaxed);
         self.charged_bytes += bytes;
         if let Some(max) = self.budget.max_bytes {
@@ -78,6 +80,13 @@ impl<'b, S: Eq + Hash + Clone> Cache<'b, S> {
         self.table.insert_unique(hash, slot, |slot| slot.hash);
         Ok(true)
     }
+}
+
+/// Bytes of a table allocation that holds `capacity` slots: buckets are a power of two with at
+/// most 7/8 of them full, each a slot and a control byte.
+fn table_bytes<S>(capacity: usize) -> usize {
+    let buckets = (capacity * 8 / 7).next_power_of_two();
+    buckets * (std::mem::size_of::<Slot<S>>() + 1)
 }
 
 impl<S> Drop for Cache<'_, S> {
@@ -115,7 +124,7 @@ mod tests {
 
     #[test]
     fn refuses_past_the_budget() {
-        let budget = budget(Some(200));
+        let budget = budget(Some(2_000));
         let mut cache = Cache::new(&budget);
         let mut refused = None;
         for state in 0u32..100 {
@@ -124,7 +133,7 @@ mod tests {
                 break;
             }
         }
-        let (state, entries) = refused.expect("200 bytes hold fewer than 100 entries");
+        let (state, entries) = refused.expect("2 000 bytes hold fewer than 100 entries");
         assert!(state > 0, "the first entry fits");
         assert_eq!(entries as u32, state);
     }
