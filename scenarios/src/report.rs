@@ -49,6 +49,14 @@ pub fn summary(report: &RunReport) -> String {
             stats.bytes_sent
         ),
     );
+    if !stats.by_kind.is_empty() {
+        let kinds: Vec<String> = stats
+            .by_kind
+            .iter()
+            .map(|(kind, k)| format!("{kind} {}/{}B", k.sent, k.bytes))
+            .collect();
+        line(&mut out, "by kind", kinds.join("  "));
+    }
     line(
         &mut out,
         "faults",

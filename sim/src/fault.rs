@@ -251,6 +251,11 @@ impl SwarmMix {
     ) -> FaultPlan {
         assert!(start <= heal_at, "plan ends before it starts");
         assert!(!nodes.is_empty(), "a plan needs nodes");
+        let window = Window {
+            nodes,
+            start,
+            heal_at,
+        };
         let mut plan = FaultPlan::default();
         plan.push(start, FaultAction::SetNetwork(self.network));
         for &node in nodes {
@@ -267,34 +272,45 @@ impl SwarmMix {
             }
         }
         if let Some(gap) = self.partition_gap_ms {
-            self.plan_partitions(rng, nodes, start, heal_at, gap, &mut plan);
+            window.plan_partitions(rng, gap, self.one_way_links, &mut plan);
         }
         if let Some(gap) = self.crash_gap_ms {
-            self.plan_crashes(rng, nodes, start, heal_at, gap, &mut plan);
+            window.plan_crashes(rng, gap, self.max_crashed, &mut plan);
         }
         if let Some(gap) = self.pause_gap_ms {
-            plan_pauses(rng, nodes, start, heal_at, gap, &mut plan);
+            window.plan_pauses(rng, gap, &mut plan);
         }
         plan.push(heal_at, FaultAction::HealAll);
         plan.sort();
         plan
     }
+}
+
+/// The nodes and the stretch of time a random plan covers.
+struct Window<'a> {
+    nodes: &'a [NodeId],
+    start: Time,
+    heal_at: Time,
+}
+
+impl Window<'_> {
+    /// The first time of a recurring fault with mean gap `gap_ms`.
+    fn first(&self, rng: &mut impl RngCore, gap_ms: u64) -> Time {
+        self.start.plus_ms(range_inclusive(rng, 0, gap_ms))
+    }
 
     fn plan_partitions(
         &self,
         rng: &mut impl RngCore,
-        nodes: &[NodeId],
-        start: Time,
-        heal_at: Time,
         gap_ms: u64,
+        one_way: bool,
         plan: &mut FaultPlan,
     ) {
-        let mut at = start.plus_ms(range_inclusive(rng, 0, gap_ms));
-        while at < heal_at {
-            plan.push(at, random_split(rng, nodes, self.one_way_links));
-            let lasts = range_inclusive(rng, gap_ms / 4, gap_ms);
-            at = at.plus_ms(lasts);
-            if at < heal_at {
+        let mut at = self.first(rng, gap_ms);
+        while at < self.heal_at {
+            plan.push(at, random_split(rng, self.nodes, one_way));
+            at = at.plus_ms(range_inclusive(rng, gap_ms / 4, gap_ms));
+            if at < self.heal_at {
                 plan.push(at, FaultAction::HealLinks);
             }
             at = at.plus_ms(range_inclusive(rng, gap_ms / 4, gap_ms));
@@ -304,46 +320,37 @@ impl SwarmMix {
     fn plan_crashes(
         &self,
         rng: &mut impl RngCore,
-        nodes: &[NodeId],
-        start: Time,
-        heal_at: Time,
         gap_ms: u64,
+        max_crashed: usize,
         plan: &mut FaultPlan,
     ) {
-        // Crash and restart times per node, so the plan never has more than max_crashed down.
-        let mut down_until: Vec<Time> = vec![Time::ZERO; nodes.len()];
-        let mut at = start.plus_ms(range_inclusive(rng, 0, gap_ms));
-        while at < heal_at {
+        // When each node comes back, so the plan never has more than max_crashed down.
+        let mut down_until: Vec<Time> = vec![Time::ZERO; self.nodes.len()];
+        let mut at = self.first(rng, gap_ms);
+        while at < self.heal_at {
             let down = down_until.iter().filter(|&&until| until > at).count();
-            let victim = index(rng, nodes.len());
-            if down < self.max_crashed && down_until[victim] <= at {
-                plan.push(at, FaultAction::Crash(nodes[victim]));
+            let victim = index(rng, self.nodes.len());
+            if down < max_crashed && down_until[victim] <= at {
+                plan.push(at, FaultAction::Crash(self.nodes[victim]));
                 let back = at.plus_ms(range_inclusive(rng, 1, 2 * gap_ms));
                 down_until[victim] = back;
-                if back < heal_at {
-                    plan.push(back, FaultAction::Restart(nodes[victim]));
+                if back < self.heal_at {
+                    plan.push(back, FaultAction::Restart(self.nodes[victim]));
                 }
             }
             at = at.plus_ms(range_inclusive(rng, gap_ms / 2, 2 * gap_ms));
         }
     }
-}
 
-fn plan_pauses(
-    rng: &mut impl RngCore,
-    nodes: &[NodeId],
-    start: Time,
-    heal_at: Time,
-    gap_ms: u64,
-    plan: &mut FaultPlan,
-) {
-    let mut at = start.plus_ms(range_inclusive(rng, 0, gap_ms));
-    while at < heal_at {
-        let node = nodes[index(rng, nodes.len())];
-        // A pause ends by the heal, so the heal phase really has no faults left.
-        let micros = range_inclusive(rng, 10_000, 2_000_000).min(heal_at.micros_since(at));
-        plan.push(at, FaultAction::Pause { node, micros });
-        at = at.plus_ms(range_inclusive(rng, gap_ms / 2, 2 * gap_ms));
+    fn plan_pauses(&self, rng: &mut impl RngCore, gap_ms: u64, plan: &mut FaultPlan) {
+        let mut at = self.first(rng, gap_ms);
+        while at < self.heal_at {
+            let node = self.nodes[index(rng, self.nodes.len())];
+            // A pause ends by the heal, so the heal phase really has no faults left.
+            let micros = range_inclusive(rng, 10_000, 2_000_000).min(self.heal_at.micros_since(at));
+            plan.push(at, FaultAction::Pause { node, micros });
+            at = at.plus_ms(range_inclusive(rng, gap_ms / 2, 2 * gap_ms));
+        }
     }
 }
 
