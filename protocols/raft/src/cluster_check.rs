@@ -1,20 +1,35 @@
 //! Cluster-wide safety checks, independent of any simulator.
 //!
 //! Feed a [`ClusterCheck`] every event a node emits ([`ClusterCheck::applied`]), tell it of
-//! restarts, and show it the nodes after every step ([`ClusterCheck::after_step`]). It
-//! remembers what it needs across the run and checks only what changed, so calling it after
-//! every step stays cheap.
+//! restarts ([`ClusterCheck::restarted`]), and show it the nodes after every step
+//! ([`ClusterCheck::after_step`]). It remembers what it needs across the run and looks only at
+//! what changed (new leaders, newly committed indexes, one spot per pair of logs), so calling
+//! it after every step stays cheap. [`ClusterCheck::check_log_matching_full`] is the thorough
+//! O(nodes² × log) version, for the end of a run.
 
 use crate::node::{RaftEvent, RaftNode};
 use crate::types::{LogIndex, Term};
 use protocol_core::NodeId;
 use std::collections::BTreeMap;
 
+/// What the cluster committed at one index, as first seen.
+struct Committed {
+    term: Term,
+    /// `None` when first learned from a snapshot point, whose command is not visible.
+    command: Option<Vec<u8>>,
+    /// An upper bound on the term in which it was committed: leaders of later terms must hold it.
+    commit_term: Term,
+}
+
 pub struct ClusterCheck {
     /// The leader seen for each term, over the whole run (election safety).
     leaders: BTreeMap<Term, NodeId>,
     /// Per node: the last index its current incarnation applied (stream order).
     stream: Vec<Option<LogIndex>>,
+    /// Per node: commit index already compared with `committed`.
+    checked_commit: Vec<LogIndex>,
+    /// Indexed by log index (slot 0 unused).
+    committed: Vec<Option<Committed>>,
 }
 
 impl ClusterCheck {
@@ -22,42 +37,50 @@ impl ClusterCheck {
         ClusterCheck {
             leaders: BTreeMap::new(),
             stream: vec![None; nodes],
+            checked_commit: vec![LogIndex::ZERO; nodes],
+            committed: Vec::new(),
         }
     }
 
-    /// Node `node` booted again: its stream starts afresh.
+    /// Node `node` booted again: its stream and commit index start afresh.
     pub fn restarted(&mut self, node: NodeId) {
         self.stream[node.index()] = None;
+        self.checked_commit[node.index()] = LogIndex::ZERO;
     }
 
-    /// One event `node` emitted, in emission order.
+    /// One event `node` emitted, in emission order: stream order and state machine safety.
     pub fn applied(&mut self, node: NodeId, event: &RaftEvent) -> Result<(), String> {
-        let last = &mut self.stream[node.index()];
+        let last = self.stream[node.index()];
         match event {
-            RaftEvent::Applied { index, term, .. } => {
+            RaftEvent::Applied {
+                index,
+                term,
+                command,
+            } => {
                 let expected = last.unwrap_or(LogIndex::ZERO).next();
                 if *index != expected {
-                    return Err(format!("{node} applied index {index} (term {term}) but expected {expected}: gap or reordering"));
+                    return Err(format!("apply order: {node} applied index {index} (term {term}) but expected {expected}"));
                 }
-                *last = Some(*index);
+                self.stream[node.index()] = Some(*index);
+                self.record(node, *index, *term, Some(command), Term(u64::MAX))
             }
             RaftEvent::Snapshot { index, term, .. } => {
-                if last.is_some_and(|l| *index <= l) {
-                    return Err(format!(
-                        "{node} installed snapshot at {index} (term {term}) after applying {}",
-                        last.unwrap_or_default()
-                    ));
+                if let Some(l) = last.filter(|l| index <= l) {
+                    return Err(format!("apply order: {node} installed snapshot at {index} (term {term}) after applying {l}"));
                 }
-                *last = Some(*index);
+                self.stream[node.index()] = Some(*index);
+                self.record(node, *index, *term, None, Term(u64::MAX))
             }
-            RaftEvent::Started(_) => {}
+            RaftEvent::Started(_) => Ok(()),
         }
-        Ok(())
     }
 
     /// The nodes after a step (`None` for a node that is down).
     pub fn after_step(&mut self, nodes: &[Option<&RaftNode>]) -> Result<(), String> {
         for node in nodes.iter().flatten() {
+            if node.is_leader() && !self.leaders.contains_key(&node.term()) {
+                self.check_leader_completeness(node)?;
+            }
             if node.is_leader() {
                 let leader = *self.leaders.entry(node.term()).or_insert(node.id());
                 if leader != node.id() {
@@ -68,11 +91,226 @@ impl ClusterCheck {
                     ));
                 }
             }
+            self.check_new_commits(node)?;
+        }
+        let up: Vec<&RaftNode> = nodes.iter().flatten().copied().collect();
+        for (a, first) in up.iter().enumerate() {
+            for second in &up[a + 1..] {
+                spot_check_log_matching(first, second)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Log matching over whole logs: same index and term means the same prefix.
+    pub fn check_log_matching_full(&self, nodes: &[Option<&RaftNode>]) -> Result<(), String> {
+        let up: Vec<&RaftNode> = nodes.iter().flatten().copied().collect();
+        for (a, first) in up.iter().enumerate() {
+            for second in &up[a + 1..] {
+                let (x, y) = (first.log(), second.log());
+                let lo = x.snapshot_index().max(y.snapshot_index()).next();
+                let hi = x.last_index().min(y.last_index());
+                // Walk down from the highest index both hold with equal terms; below it, all match.
+                let top = (lo.0..=hi.0)
+                    .rev()
+                    .map(LogIndex)
+                    .find(|&i| x.term_at(i) == y.term_at(i));
+                let Some(top) = top else { continue };
+                for i in (lo.0..=top.0).map(LogIndex) {
+                    if x.entry(i) != y.entry(i) {
+                        return Err(format!("log matching: {} and {} agree at index {top} (term {}) but differ at {i}", first.id(), second.id(), x.term_at(top).unwrap_or_default()));
+                    }
+                }
+            }
         }
         Ok(())
     }
 
     pub fn leaders_seen(&self) -> usize {
         self.leaders.len()
+    }
+
+    /// Highest index known committed.
+    pub fn committed_len(&self) -> usize {
+        self.committed.len().saturating_sub(1)
+    }
+
+    /// Leader completeness: a new leader of term T holds every entry committed before T.
+    fn check_leader_completeness(&self, leader: &RaftNode) -> Result<(), String> {
+        let log = leader.log();
+        for (i, slot) in self
+            .committed
+            .iter()
+            .enumerate()
+            .skip(log.snapshot_index().0 as usize + 1)
+        {
+            let Some(c) = slot else { continue };
+            if c.commit_term < leader.term() && log.term_at(LogIndex(i as u64)) != Some(c.term) {
+                return Err(format!(
+                    "leader completeness: {} leads term {} without index {i} (term {}) committed by term {}",
+                    leader.id(), leader.term(), c.term, c.commit_term
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Entries a node newly counts as committed must be what the cluster committed there.
+    fn check_new_commits(&mut self, node: &RaftNode) -> Result<(), String> {
+        let log = node.log();
+        let from = self.checked_commit[node.id().index()].max(log.snapshot_index());
+        for i in (from.0 + 1..=node.commit_index().0).map(LogIndex) {
+            let entry = log
+                .entry(i)
+                .expect("committed entries past the snapshot are held");
+            self.record(node.id(), i, entry.term, Some(&entry.command), node.term())?;
+        }
+        self.checked_commit[node.id().index()] = node.commit_index();
+        Ok(())
+    }
+
+    fn record(
+        &mut self,
+        node: NodeId,
+        index: LogIndex,
+        term: Term,
+        command: Option<&Vec<u8>>,
+        commit_term: Term,
+    ) -> Result<(), String> {
+        let slot = index.0 as usize;
+        if self.committed.len() <= slot {
+            self.committed.resize_with(slot + 1, || None);
+        }
+        match &mut self.committed[slot] {
+            None => {
+                self.committed[slot] = Some(Committed {
+                    term,
+                    command: command.cloned(),
+                    commit_term,
+                });
+            }
+            Some(c) => {
+                let differs =
+                    c.term != term || matches!((&c.command, command), (Some(a), Some(b)) if a != b);
+                if differs {
+                    return Err(format!(
+                        "state machine safety: {node} has index {index} committed with term {term}, but term {} was committed there",
+                        c.term
+                    ));
+                }
+                if c.command.is_none() {
+                    c.command = command.cloned();
+                }
+                c.commit_term = c.commit_term.min(commit_term);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Log matching at one point per pair: where both logs end in common, equal terms mean
+/// equal entries.
+fn spot_check_log_matching(a: &RaftNode, b: &RaftNode) -> Result<(), String> {
+    let i = a.log().last_index().min(b.log().last_index());
+    let (ea, eb) = (a.log().entry(i), b.log().entry(i));
+    if let (Some(ea), Some(eb)) = (ea, eb) {
+        if ea.term == eb.term && ea.command != eb.command {
+            return Err(format!(
+                "log matching: {} and {} hold different commands at index {i} in term {}",
+                a.id(),
+                b.id(),
+                ea.term
+            ));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn applied(index: u64, term: u64, command: u8) -> RaftEvent {
+        RaftEvent::Applied {
+            index: LogIndex(index),
+            term: Term(term),
+            command: vec![command],
+        }
+    }
+
+    #[test]
+    fn applied_stream_gaps_and_reorderings_are_violations() {
+        let mut check = ClusterCheck::new(2);
+        assert!(check.applied(NodeId(0), &applied(1, 1, 5)).is_ok());
+        let err = check.applied(NodeId(0), &applied(3, 1, 6)).unwrap_err();
+        assert!(err.contains("n0") && err.contains("index 3"), "{err}");
+        let snap = RaftEvent::Snapshot {
+            index: LogIndex(1),
+            term: Term(1),
+            data: vec![],
+        };
+        assert!(
+            check.applied(NodeId(0), &snap).is_err(),
+            "a snapshot below what was applied"
+        );
+        check.restarted(NodeId(0));
+        assert!(
+            check.applied(NodeId(0), &applied(1, 1, 5)).is_ok(),
+            "a restart re-applies from 1"
+        );
+    }
+
+    #[test]
+    fn different_commands_at_one_index_are_violations() {
+        let mut check = ClusterCheck::new(2);
+        check.applied(NodeId(0), &applied(1, 1, 5)).unwrap();
+        assert!(check.applied(NodeId(1), &applied(1, 1, 5)).is_ok());
+        check.restarted(NodeId(1));
+        let err = check.applied(NodeId(1), &applied(1, 2, 6)).unwrap_err();
+        assert!(
+            err.contains("state machine safety") && err.contains("n1"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn two_leaders_in_a_term_are_a_violation() {
+        use crate::test_support::leader;
+        let (a, _) = leader(3, 0);
+        let (b, _) = leader(3, 1);
+        let mut check = ClusterCheck::new(3);
+        assert!(check.after_step(&[Some(&a), None, None]).is_ok());
+        let err = check.after_step(&[Some(&a), Some(&b), None]).unwrap_err();
+        assert!(
+            err.contains("election safety") && err.contains("term 1"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_leader_missing_a_committed_entry_is_a_violation() {
+        use crate::config::Config;
+        use crate::test_support::{append, boot, deliver, leader_with_log};
+        use protocol_core::Time;
+        // n1 commits indexes 1 and 2 in term 1.
+        let mut follower = boot(3, 1);
+        deliver(
+            &mut follower,
+            Time::from_ms(1),
+            0,
+            append(1, 0, 0, 0, &[1, 1], 2),
+        );
+        let mut check = ClusterCheck::new(3);
+        check.after_step(&[None, Some(&follower), None]).unwrap();
+        assert_eq!(check.committed_len(), 2);
+        // A term-2 leader holding only index 1 lacks a committed entry.
+        let short = leader_with_log(&Config::with_size(3), &[1], 2);
+        let err = check.after_step(&[Some(&short), None, None]).unwrap_err();
+        assert!(
+            err.contains("leader completeness") && err.contains("index 2"),
+            "{err}"
+        );
+        let complete = leader_with_log(&Config::with_size(3), &[1, 1], 3);
+        assert!(check.after_step(&[Some(&complete), None, None]).is_ok());
     }
 }

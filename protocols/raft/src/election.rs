@@ -109,7 +109,11 @@ impl RaftNode {
         let free = match self.durable.voted_for {
             None => true,
             Some(candidate) => {
-                candidate == req.candidate || self.config.is_mutant(Mutant::VoteTwiceInTerm)
+                // The mutant's second vote comes from followers only, so candidates and
+                // leaders keep their own vote and the damage shows as two leaders in a term.
+                let twice =
+                    self.config.is_mutant(Mutant::VoteTwiceInTerm) && self.v.role == Role::Follower;
+                candidate == req.candidate || twice
             }
         };
         up_to_date && free
