@@ -96,7 +96,13 @@ pub struct Sim<N: Node, O: Observer<N>> {
     failure: Option<Failure>,
     capture_emits: bool,
     emitted: VecDeque<(Time, NodeId, N::Event)>,
+    /// Events taken at the current instant; virtual time that stops advancing is a livelock.
+    events_this_instant: u64,
 }
+
+/// More events than this at one virtual instant means nodes are bouncing messages with no
+/// delay forever (a zero-latency network and a bug); the run fails instead of hanging.
+pub const MAX_EVENTS_PER_INSTANT: u64 = 1_000_000;
 
 impl<N: Node, O: Observer<N>> Sim<N, O> {
     /// A world with no nodes yet, at time zero. `full_trace` keeps every event as a line.
@@ -117,6 +123,7 @@ impl<N: Node, O: Observer<N>> Sim<N, O> {
             failure: None,
             capture_emits: false,
             emitted: VecDeque::new(),
+            events_this_instant: 0,
         }
     }
 
@@ -469,6 +476,15 @@ impl<N: Node, O: Observer<N>> Sim<N, O> {
             return;
         };
         assert!(time >= self.now, "event at {time} before now {}", self.now);
+        if time == self.now {
+            self.events_this_instant += 1;
+            if self.events_this_instant > MAX_EVENTS_PER_INSTANT {
+                let message = format!("{MAX_EVENTS_PER_INSTANT} events at one instant: virtual time stopped advancing");
+                return self.record_failure(Violation::new("livelock", message));
+            }
+        } else {
+            self.events_this_instant = 0;
+        }
         self.now = time;
         match event {
             Event::Deliver(frame) => self.deliver(frame),

@@ -357,3 +357,48 @@ fn a_panic_inside_a_step_is_a_failure_with_time_and_tail() {
         "a failed run takes no more calls"
     );
 }
+
+/// Answers every message at once to every peer: with zero latency, time never advances.
+struct Echo;
+
+impl Node for Echo {
+    type Msg = PingMsg;
+    type Timer = PingTimer;
+    type Request = ();
+    type Event = ();
+    type Config = ();
+
+    fn boot(
+        _: &(),
+        id: NodeId,
+        _: &Disk,
+        _: u64,
+        _: Time,
+        out: &mut Outbox<Self>,
+    ) -> Result<Self, BootError> {
+        if id == NodeId(1) {
+            out.send(NodeId(0), PingMsg::Ping { round: 0 });
+        }
+        Ok(Echo)
+    }
+
+    fn handle(&mut self, _: Time, input: Input<Self>, out: &mut Outbox<Self>) {
+        if let Input::Message { from, msg } = input {
+            out.send(from, msg);
+        }
+    }
+}
+
+#[test]
+fn a_livelock_at_one_instant_fails_instead_of_hanging() {
+    let network = NetworkConfig {
+        latency: LatencyModel::uniform(0, 0),
+        ..NetworkConfig::reliable()
+    };
+    let mut sim: Sim<Echo, NoObserver> = Sim::new(12, network, NoObserver, false);
+    sim.add_node(());
+    sim.add_node(());
+    let failure = sim.run_until(Time::from_secs(1)).unwrap_err();
+    assert_eq!(failure.check, "livelock");
+    assert_eq!(failure.time, Time::ZERO);
+}
