@@ -193,7 +193,10 @@ impl Coordinator {
                 },
             );
         }
-        let idle = self.slots.iter().position(|s| s.state == TaskState::Idle);
+        let mut idle = self.slots.iter().position(|s| s.state == TaskState::Idle);
+        if self.config.mutant == Mutant::SerialTasks && self.held_by_anyone() {
+            idle = None;
+        }
         if idle.is_none()
             && self.phase == Phase::Map
             && self.config.mutant == Mutant::ReduceBeforeMapsDone
@@ -344,6 +347,12 @@ impl Coordinator {
         };
         let index = task.index as usize;
         (task.kind == kind && index < self.slots.len()).then_some(index)
+    }
+
+    fn held_by_anyone(&self) -> bool {
+        self.slots
+            .iter()
+            .any(|slot| matches!(slot.state, TaskState::InProgress { .. }))
     }
 
     fn held_by(&self, worker: NodeId) -> Option<usize> {

@@ -173,6 +173,9 @@ impl Worker {
                 self.start_job(now, task, out);
             }
             Reply::Assign(_) => {} // malformed: keep asking (the Ask timer is armed)
+            Reply::Wait if self.config.mutant == Mutant::ExitOnWait => {
+                self.exit(ExitReason::JobDone, out)
+            }
             Reply::Wait => {
                 self.state = State::Waiting;
                 out.set_timer(WorkerTimer::Ask, now.plus_ms(self.config.poll_ms));
