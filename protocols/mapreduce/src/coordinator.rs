@@ -115,7 +115,12 @@ impl Node for Coordinator {
     fn handle(&mut self, now: Time, input: Input<Self>, out: &mut Outbox<Self>) {
         match input {
             Input::Message { from, msg } => match msg {
-                MrMsg::RequestTask { seq } => self.on_request_task(now, from, seq, out),
+                MrMsg::RequestTask { seq, finished } => {
+                    if let Some((task, attempt)) = finished {
+                        self.on_finished_before_asking(from, task, attempt, out);
+                    }
+                    self.on_request_task(now, from, seq, out)
+                }
                 MrMsg::TaskDone { task, attempt } => self.on_task_done(from, task, attempt, out),
                 // Only workers get replies; a peer sending one is ignored.
                 MrMsg::Reply { .. } => {}
@@ -213,6 +218,28 @@ impl Coordinator {
                     reply: Reply::Wait,
                 },
             ),
+        }
+    }
+
+    /// A request names the task its worker finished. If we still think that worker runs
+    /// that very attempt, its `TaskDone` is late (or lost): count the completion now, rather
+    /// than hand the same task back to be run again.
+    fn on_finished_before_asking(
+        &mut self,
+        worker: NodeId,
+        task: TaskId,
+        attempt: u32,
+        out: &mut Outbox<Self>,
+    ) {
+        let Some(index) = self.held_by(worker) else {
+            return; // the TaskDone came first, or the task moved on: nothing to do
+        };
+        let holds = matches!(
+            self.slots[index].state,
+            TaskState::InProgress { attempt: a, .. } if a == attempt
+        );
+        if self.slots[index].id == task && holds {
+            self.on_task_done(worker, task, attempt, out);
         }
     }
 
