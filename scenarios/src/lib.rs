@@ -4,6 +4,7 @@
 //! cores, replays the regression corpus in `seeds/`, and benchmarks the simulator.
 
 pub mod corpus;
+pub mod mapreduce;
 pub mod measure;
 pub mod outcome;
 pub mod raft;
