@@ -2,10 +2,12 @@
 //! coordinator's too), stalls, partitions, loss, duplication and delay, then a heal. The job
 //! must finish within a bound after healing, with the sequential output.
 //!
-//! The coordinator may crash here, unlike in the course's tests: it keeps nothing on disk,
-//! so its next incarnation starts the job over while late completions and duplicate writes
-//! of the old one still arrive. Outputs are renamed into place whole and every attempt
-//! writes the same bytes, so the output must still be right and must not change once done.
+//! The coordinator may crash here (in half the seeds, once, while the job runs), unlike in
+//! the course's tests: it keeps nothing on disk, so its next incarnation starts the job over
+//! while late completions and duplicate writes of the old one still arrive. Outputs are
+//! renamed into place whole and every attempt writes the same bytes, so the output must
+//! still be right and must not change once done. It is not crashed after the job is done:
+//! the course's coordinator has exited by then, and a new one would be a new job.
 //! Workers that leave (the coordinator looked gone) are started again a second later, as
 //! the course's crash-test loops do; otherwise a partition could leave no one to work.
 
@@ -17,9 +19,10 @@ use super::MUTANTS;
 use crate::outcome::{RunOptions, RunReport};
 use crate::registry::Scenario;
 use mapreduce::{sequential, AppKind};
-use protocol_core::rng::{index, range_inclusive, Rng};
+use protocol_core::rng::{index, range_inclusive, Ratio, Rng};
 use protocol_core::{NodeId, Time};
 use sim::fault::{SwarmLimits, SwarmMix};
+use sim::FaultAction;
 use std::borrow::Cow;
 
 pub const SCENARIOS: &[Scenario] = &[Scenario {
@@ -72,25 +75,40 @@ fn mr_random(options: &RunOptions) -> RunReport {
     }
     let looped = h.workers.clone();
     h.restart_on_exit.extend(looped);
-    let mut nodes: Vec<NodeId> = vec![COORDINATOR];
-    nodes.extend(h.workers.iter().copied());
+    let nodes: Vec<NodeId> = h.workers.clone();
     let mut plan_rng = h.sim.derive_rng("faults");
     let limits = SwarmLimits {
         max_loss_percent: 20,
         max_duplicate_percent: 10,
         max_crashed: workers,
         max_drift_ppm: 50_000,
-        ..SwarmLimits::everything(nodes.len())
+        ..SwarmLimits::everything(workers)
     };
     let mix = SwarmMix::draw(&mut plan_rng, &limits);
     let start = Time::from_ms(range_inclusive(&mut plan_rng, 0, 3_000));
     let plan = mix.plan(&mut plan_rng, &nodes, start, HEAL_AT);
     h.sim.schedule_plan(&plan);
-    let notes = vec![
+    // The coordinator's one crash, if any: when, and for how long.
+    let coordinator_crash = Ratio::new(1, 2).chance(&mut plan_rng).then(|| {
+        let at = range_inclusive(&mut plan_rng, 500, HEAL_AT.as_ms() - 1_000);
+        (Time::from_ms(at), range_inclusive(&mut plan_rng, 100, 5_000))
+    });
+    let mut notes = vec![
         format!("mix: {}", mix.describe()),
         format!("plan: {} fault actions", plan.actions.len()),
     ];
+    if let Some((at, down_ms)) = coordinator_crash {
+        notes.push(format!("coordinator crash at {at} for {down_ms} ms"));
+    }
     let verdict = (|| -> Step {
+        if let Some((at, down_ms)) = coordinator_crash {
+            h.run_while(at, |h| !h.job_done())?;
+            if !h.job_done() {
+                h.sim.crash(COORDINATOR);
+                let back = h.sim.now().plus_ms(down_ms);
+                h.sim.schedule(back, FaultAction::Restart(COORDINATOR));
+            }
+        }
         let bound = HEAL_AT.plus_ms(JOB_BOUND_MS);
         if !h.run_while(bound, |h| !h.job_done())? {
             let message = format!("the job was not done {JOB_BOUND_MS} ms after healing");
