@@ -45,7 +45,8 @@ impl Chaos {
             }
             1 => {
                 let micros = range_inclusive(&mut self.rng, 0, MAX_STALL_MS) * 1_000;
-                self.doomed.insert(worker, (ops_before, Fate::Stall { micros }));
+                self.doomed
+                    .insert(worker, (ops_before, Fate::Stall { micros }));
             }
             _ => {
                 self.doomed.remove(&worker);

@@ -72,7 +72,7 @@ fn setup(
     app: AppKind,
     reference: Option<AppKind>,
     limit: Time,
-) -> Result<MrHarness, RunReport> {
+) -> Result<MrHarness, Box<RunReport>> {
     let prepared = course_inputs().and_then(|inputs| {
         let expected = match reference {
             Some(kind) => Cow::Borrowed(course_sequential(kind)?),
@@ -82,7 +82,7 @@ fn setup(
     });
     match prepared {
         Ok((inputs, expected)) => Ok(MrHarness::new(options, app, inputs, expected, limit)),
-        Err(message) => Err(no_inputs(name, options, message)),
+        Err(message) => Err(Box::new(no_inputs(name, options, message))),
     }
 }
 
@@ -119,7 +119,10 @@ fn start_workers(h: &mut MrHarness, count: usize) -> Step {
 fn finish(h: &mut MrHarness) -> Step {
     let limit = h.time_limit;
     if !h.run_while(limit, |h| !h.all_workers_gone())? {
-        return Err(h.fail("workers-exit", "a worker was still running at the time limit"));
+        return Err(h.fail(
+            "workers-exit",
+            "a worker was still running at the time limit",
+        ));
     }
     Ok(())
 }
@@ -128,7 +131,7 @@ fn wc(options: &RunOptions) -> RunReport {
     let name = "mr-wc";
     let mut h = match setup(name, options, AppKind::Wc, Some(AppKind::Wc), TIME_LIMIT) {
         Ok(h) => h,
-        Err(report) => return report,
+        Err(report) => return *report,
     };
     let verdict = (|| -> Step {
         start_workers(&mut h, 3)?;
@@ -146,7 +149,7 @@ fn indexer(options: &RunOptions) -> RunReport {
     let app = AppKind::Indexer;
     let mut h = match setup(name, options, app, Some(app), TIME_LIMIT) {
         Ok(h) => h,
-        Err(report) => return report,
+        Err(report) => return *report,
     };
     let verdict = (|| -> Step {
         start_workers(&mut h, 2)?;
@@ -168,7 +171,7 @@ fn map_parallelism(options: &RunOptions) -> RunReport {
     let name = "mr-map-parallelism";
     let mut h = match setup(name, options, AppKind::MTiming, None, TIME_LIMIT) {
         Ok(h) => h,
-        Err(report) => return report,
+        Err(report) => return *report,
     };
     let mut notes = Vec::new();
     let verdict = (|| -> Step {
@@ -180,7 +183,9 @@ fn map_parallelism(options: &RunOptions) -> RunReport {
             .iter()
             .find_map(|l| l.strip_prefix("parallel "))
             .and_then(|v| v.parse().ok());
-        notes.push(format!("{workers} workers mapped, at most {parallel:?} at once"));
+        notes.push(format!(
+            "{workers} workers mapped, at most {parallel:?} at once"
+        ));
         if workers != 2 {
             let message = format!("{workers} workers ran map tasks; expected 2");
             return Err(h.fail("map-parallelism", message));
@@ -198,7 +203,7 @@ fn reduce_parallelism(options: &RunOptions) -> RunReport {
     let name = "mr-reduce-parallelism";
     let mut h = match setup(name, options, AppKind::RTiming, None, TIME_LIMIT) {
         Ok(h) => h,
-        Err(report) => return report,
+        Err(report) => return *report,
     };
     let mut notes = Vec::new();
     let verdict = (|| -> Step {
@@ -206,7 +211,9 @@ fn reduce_parallelism(options: &RunOptions) -> RunReport {
         h.run_until_job_done()?;
         let output = h.watch().fs.sorted_output().join("\n");
         let overlapping = rtiming_parallel_lines(&output);
-        notes.push(format!("{overlapping} reduce calls overlapped another worker's"));
+        notes.push(format!(
+            "{overlapping} reduce calls overlapped another worker's"
+        ));
         if overlapping < 2 {
             let message = format!("{overlapping} reduce calls overlapped; expected at least 2");
             return Err(h.fail("reduce-parallelism", message));
@@ -221,7 +228,7 @@ fn job_count(options: &RunOptions) -> RunReport {
     let app = AppKind::JobCount;
     let mut h = match setup(name, options, app, Some(app), TIME_LIMIT) {
         Ok(h) => h,
-        Err(report) => return report,
+        Err(report) => return *report,
     };
     let verdict = (|| -> Step {
         start_workers(&mut h, 2)?;
@@ -254,7 +261,7 @@ fn early_exit(options: &RunOptions) -> RunReport {
     let app = AppKind::EarlyExit;
     let mut h = match setup(name, options, app, Some(app), TIME_LIMIT) {
         Ok(h) => h,
-        Err(report) => return report,
+        Err(report) => return *report,
     };
     let verdict = (|| -> Step {
         start_workers(&mut h, 3)?;
@@ -288,7 +295,7 @@ fn crash(options: &RunOptions) -> RunReport {
     let reference = Some(AppKind::NoCrash);
     let mut h = match setup(name, options, AppKind::Crash, reference, CRASH_TIME_LIMIT) {
         Ok(h) => h,
-        Err(report) => return report,
+        Err(report) => return *report,
     };
     h.chaos = Some(Chaos::new(h.sim.derive_rng("crash")));
     let verdict = (|| -> Step {
@@ -302,6 +309,9 @@ fn crash(options: &RunOptions) -> RunReport {
         h.check_output("after every worker exited")
     })();
     let chaos = h.chaos.as_ref().expect("set above");
-    let notes = vec![format!("{} crashes, {} stalls injected", chaos.crashes, chaos.stalls)];
+    let notes = vec![format!(
+        "{} crashes, {} stalls injected",
+        chaos.crashes, chaos.stalls
+    )];
     h.report(name, options, verdict, notes)
 }

@@ -155,7 +155,10 @@ mod tests {
         assert_eq!(fs.sorted_output(), vec!["a 1".to_string()]);
         let read = |name: &str| FsOp::Read { name: name.into() };
         assert!(fs.execute(w2, read("tmp-b")).is_err());
-        assert_eq!(fs.execute(w2, read("tmp-c")), Ok(FsData::Bytes(b"c".to_vec())));
+        assert_eq!(
+            fs.execute(w2, read("tmp-c")),
+            Ok(FsData::Bytes(b"c".to_vec()))
+        );
         assert_eq!(fs.file_count(), 3);
     }
 

@@ -5,8 +5,8 @@ use super::chaos::Chaos;
 use super::fs::SharedFs;
 use super::watch::MrWatch;
 use crate::outcome::{RunOptions, RunReport};
-use mapreduce::{AppKind, ExitReason, FsOp, FsReply, MrConfig, MrEvent, MrNode, Mutant, OpId};
 use mapreduce::WorkerEvent;
+use mapreduce::{AppKind, ExitReason, FsOp, FsReply, MrConfig, MrEvent, MrNode, Mutant, OpId};
 use protocol_core::rng::{range_inclusive, Rng};
 use protocol_core::{NodeId, Time};
 use sim::{Failure, FaultAction, NetworkConfig, Sim, Violation};
@@ -292,7 +292,10 @@ impl MrHarness {
         self.fs_version_checked = version;
         let now = self.watch().fs.sorted_output();
         if &now != at_done {
-            let message = format!("output changed after the job was done: {}", diff(at_done, &now));
+            let message = format!(
+                "output changed after the job was done: {}",
+                diff(at_done, &now)
+            );
             return Err(self.fail("output-stable", message));
         }
         Ok(())
@@ -342,5 +345,9 @@ pub fn diff(expected: &[String], got: &[String]) -> String {
         .find(|(a, b)| a != b)
         .map(|(a, b)| format!("; first difference: expected {a:?}, got {b:?}"))
         .unwrap_or_default();
-    format!("{} lines expected, {} found{first}", expected.len(), got.len())
+    format!(
+        "{} lines expected, {} found{first}",
+        expected.len(),
+        got.len()
+    )
 }

@@ -39,7 +39,12 @@ const JOB_BOUND_MS: u64 = 40_000;
 /// And every worker gone within this after the job is done.
 const EXIT_BOUND_MS: u64 = 10_000;
 /// Apps whose output does not depend on timing or on how often a task ran.
-const APPS: [AppKind; 4] = [AppKind::Wc, AppKind::Indexer, AppKind::Crash, AppKind::EarlyExit];
+const APPS: [AppKind; 4] = [
+    AppKind::Wc,
+    AppKind::Indexer,
+    AppKind::Crash,
+    AppKind::EarlyExit,
+];
 
 /// A slice of each course text, so a seed stays fast: up to 32 KB from a random offset.
 fn sliced_inputs(rng: &mut Rng, full: &[(String, Vec<u8>)]) -> Vec<(String, Vec<u8>)> {
@@ -66,7 +71,11 @@ fn mr_random(options: &RunOptions) -> RunReport {
     let app = APPS[index(&mut rng, APPS.len())];
     let workers = range_inclusive(&mut rng, 2, 6) as usize;
     let inputs = sliced_inputs(&mut rng, full);
-    let reference = if app == AppKind::Crash { AppKind::NoCrash } else { app };
+    let reference = if app == AppKind::Crash {
+        AppKind::NoCrash
+    } else {
+        app
+    };
     let expected = sorted_lines(&sequential(reference.app(), &inputs));
     let limit = HEAL_AT.plus_ms(JOB_BOUND_MS + EXIT_BOUND_MS);
     let mut h = MrHarness::new(options, app, &inputs, Cow::Owned(expected), limit);
@@ -91,7 +100,10 @@ fn mr_random(options: &RunOptions) -> RunReport {
     // The coordinator's one crash, if any: when, and for how long.
     let coordinator_crash = Ratio::new(1, 2).chance(&mut plan_rng).then(|| {
         let at = range_inclusive(&mut plan_rng, 500, HEAL_AT.as_ms() - 1_000);
-        (Time::from_ms(at), range_inclusive(&mut plan_rng, 100, 5_000))
+        (
+            Time::from_ms(at),
+            range_inclusive(&mut plan_rng, 100, 5_000),
+        )
     });
     let mut notes = vec![
         format!("mix: {}", mix.describe()),
@@ -118,7 +130,10 @@ fn mr_random(options: &RunOptions) -> RunReport {
         // Let the fault phase play out: late duplicates must not change the output.
         let settle = h.sim.now().max(HEAL_AT).plus_ms(EXIT_BOUND_MS);
         if !h.run_while(settle, |h| h.sim.now() < HEAL_AT || !h.all_workers_gone())? {
-            return Err(h.fail("workers-exit", "a worker still ran well after the job was done"));
+            return Err(h.fail(
+                "workers-exit",
+                "a worker still ran well after the job was done",
+            ));
         }
         h.check_output("after every worker exited")
     })();

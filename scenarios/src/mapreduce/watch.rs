@@ -102,7 +102,9 @@ impl Observer<MrNode> for MrWatch {
                 Ok(())
             }
             MrEvent::Worker(
-                WorkerEvent::Fs { .. } | WorkerEvent::Finished { .. } | WorkerEvent::Abandoned { .. },
+                WorkerEvent::Fs { .. }
+                | WorkerEvent::Finished { .. }
+                | WorkerEvent::Abandoned { .. },
             ) => Ok(()),
         }
     }
