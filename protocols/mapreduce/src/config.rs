@@ -129,7 +129,10 @@ impl std::str::FromStr for Mutant {
             .find(|m| m.name() == s)
             .ok_or_else(|| {
                 let names: Vec<&str> = Mutant::ALL.iter().map(|m| m.name()).collect();
-                format!("unknown mapreduce mutant {s:?}; known: {}", names.join(", "))
+                format!(
+                    "unknown mapreduce mutant {s:?}; known: {}",
+                    names.join(", ")
+                )
             })
     }
 }
@@ -144,6 +147,9 @@ mod tests {
             assert_eq!(m.name().parse::<Mutant>(), Ok(m));
         }
         assert!("none".parse::<Mutant>().is_err());
-        assert!("x".parse::<Mutant>().unwrap_err().contains("write-in-place"));
+        assert!("x"
+            .parse::<Mutant>()
+            .unwrap_err()
+            .contains("write-in-place"));
     }
 }

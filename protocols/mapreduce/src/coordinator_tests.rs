@@ -274,10 +274,11 @@ fn a_request_that_overtakes_its_task_done_does_not_rerun_the_task() {
     );
     let next = outputs.iter().find_map(|o| match o {
         Output::Send {
-            msg: MrMsg::Reply {
-                reply: Reply::Assign(next),
-                ..
-            },
+            msg:
+                MrMsg::Reply {
+                    reply: Reply::Assign(next),
+                    ..
+                },
             ..
         } => Some(next.id),
         _ => None,

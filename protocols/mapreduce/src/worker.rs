@@ -443,7 +443,10 @@ impl Worker {
         let seq = self.next_seq;
         self.state = State::Asking { seq, unanswered };
         let finished = self.last_finished;
-        out.send(self.config.coordinator, MrMsg::RequestTask { seq, finished });
+        out.send(
+            self.config.coordinator,
+            MrMsg::RequestTask { seq, finished },
+        );
         out.set_timer(
             WorkerTimer::Ask,
             now.plus_ms(self.config.request_timeout_ms),
