@@ -184,6 +184,17 @@ impl<N: Node, O: Observer<N>> Sim<N, O> {
         &mut self.slots[id.index()].disk
     }
 
+    /// Until when the node is stalled by a `Pause` fault (zero or past: not paused). A
+    /// harness that answers a node's requests itself holds them back until then.
+    pub fn paused_until(&self, id: NodeId) -> Time {
+        self.slots[id.index()].paused_until
+    }
+
+    /// How many times the node crashed: its incarnation number.
+    pub fn incarnation(&self, id: NodeId) -> u32 {
+        self.slots[id.index()].incarnation
+    }
+
     pub fn config(&self, id: NodeId) -> &N::Config {
         &self.slots[id.index()].config
     }

@@ -83,4 +83,73 @@ pub enum Mutant {
     CountDuplicateCompletions,
     /// The worker writes outputs straight to their final names, with no rename.
     WriteInPlace,
+    /// The coordinator hands out one task at a time: nothing runs in parallel.
+    SerialTasks,
+    /// The worker takes "wait" for "exit": it leaves while the job is still running.
+    ExitOnWait,
+}
+
+impl Mutant {
+    /// Every real mutant (not `None`).
+    pub const ALL: [Mutant; 6] = [
+        Mutant::NoReassign,
+        Mutant::ReduceBeforeMapsDone,
+        Mutant::CountDuplicateCompletions,
+        Mutant::WriteInPlace,
+        Mutant::SerialTasks,
+        Mutant::ExitOnWait,
+    ];
+
+    /// The kebab-case name a CLI takes: `no-reassign`.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Mutant::None => "none",
+            Mutant::NoReassign => "no-reassign",
+            Mutant::ReduceBeforeMapsDone => "reduce-before-maps-done",
+            Mutant::CountDuplicateCompletions => "count-duplicate-completions",
+            Mutant::WriteInPlace => "write-in-place",
+            Mutant::SerialTasks => "serial-tasks",
+            Mutant::ExitOnWait => "exit-on-wait",
+        }
+    }
+}
+
+impl std::fmt::Display for Mutant {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl std::str::FromStr for Mutant {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Mutant, String> {
+        Mutant::ALL
+            .into_iter()
+            .find(|m| m.name() == s)
+            .ok_or_else(|| {
+                let names: Vec<&str> = Mutant::ALL.iter().map(|m| m.name()).collect();
+                format!(
+                    "unknown mapreduce mutant {s:?}; known: {}",
+                    names.join(", ")
+                )
+            })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mutant_names_round_trip() {
+        for m in Mutant::ALL {
+            assert_eq!(m.name().parse::<Mutant>(), Ok(m));
+        }
+        assert!("none".parse::<Mutant>().is_err());
+        assert!("x"
+            .parse::<Mutant>()
+            .unwrap_err()
+            .contains("write-in-place"));
+    }
 }

@@ -115,7 +115,12 @@ impl Node for Coordinator {
     fn handle(&mut self, now: Time, input: Input<Self>, out: &mut Outbox<Self>) {
         match input {
             Input::Message { from, msg } => match msg {
-                MrMsg::RequestTask { seq } => self.on_request_task(now, from, seq, out),
+                MrMsg::RequestTask { seq, finished } => {
+                    if let Some((task, attempt)) = finished {
+                        self.on_finished_before_asking(from, task, attempt, out);
+                    }
+                    self.on_request_task(now, from, seq, out)
+                }
                 MrMsg::TaskDone { task, attempt } => self.on_task_done(from, task, attempt, out),
                 // Only workers get replies; a peer sending one is ignored.
                 MrMsg::Reply { .. } => {}
@@ -193,7 +198,10 @@ impl Coordinator {
                 },
             );
         }
-        let idle = self.slots.iter().position(|s| s.state == TaskState::Idle);
+        let mut idle = self.slots.iter().position(|s| s.state == TaskState::Idle);
+        if self.config.mutant == Mutant::SerialTasks && self.held_by_anyone() {
+            idle = None;
+        }
         if idle.is_none()
             && self.phase == Phase::Map
             && self.config.mutant == Mutant::ReduceBeforeMapsDone
@@ -210,6 +218,28 @@ impl Coordinator {
                     reply: Reply::Wait,
                 },
             ),
+        }
+    }
+
+    /// A request names the task its worker finished. If we still think that worker runs
+    /// that very attempt, its `TaskDone` is late (or lost): count the completion now, rather
+    /// than hand the same task back to be run again.
+    fn on_finished_before_asking(
+        &mut self,
+        worker: NodeId,
+        task: TaskId,
+        attempt: u32,
+        out: &mut Outbox<Self>,
+    ) {
+        let Some(index) = self.held_by(worker) else {
+            return; // the TaskDone came first, or the task moved on: nothing to do
+        };
+        let holds = matches!(
+            self.slots[index].state,
+            TaskState::InProgress { attempt: a, .. } if a == attempt
+        );
+        if self.slots[index].id == task && holds {
+            self.on_task_done(worker, task, attempt, out);
         }
     }
 
@@ -344,6 +374,12 @@ impl Coordinator {
         };
         let index = task.index as usize;
         (task.kind == kind && index < self.slots.len()).then_some(index)
+    }
+
+    fn held_by_anyone(&self) -> bool {
+        self.slots
+            .iter()
+            .any(|slot| matches!(slot.state, TaskState::InProgress { .. }))
     }
 
     fn held_by(&self, worker: NodeId) -> Option<usize> {

@@ -37,7 +37,10 @@ fn ask(node: &mut Coordinator, now_ms: u64, worker: u32) -> Reply {
         now_ms,
         Input::Message {
             from,
-            msg: MrMsg::RequestTask { seq: 7 },
+            msg: MrMsg::RequestTask {
+                seq: 7,
+                finished: None,
+            },
         },
     );
     let replies: Vec<Reply> = outputs
@@ -250,4 +253,42 @@ fn boot_rejects_a_job_with_no_inputs() {
         &mut Outbox::new(),
     );
     assert!(matches!(result, Err(BootError::InvalidConfig { .. })));
+}
+
+/// Found by `mr-job-count` seed 1: a worker's next request overtook its `TaskDone`, and the
+/// coordinator handed it the finished task to run again (jobcount then counted 9 maps).
+#[test]
+fn a_request_that_overtakes_its_task_done_does_not_rerun_the_task() {
+    let mut c = boot(&config(2, 1, Mutant::None));
+    let (task, attempt) = assigned(ask(&mut c, 0, 1));
+    let outputs = step(
+        &mut c,
+        10,
+        Input::Message {
+            from: NodeId(1),
+            msg: MrMsg::RequestTask {
+                seq: 8,
+                finished: Some((task, attempt)),
+            },
+        },
+    );
+    let next = outputs.iter().find_map(|o| match o {
+        Output::Send {
+            msg:
+                MrMsg::Reply {
+                    reply: Reply::Assign(next),
+                    ..
+                },
+            ..
+        } => Some(next.id),
+        _ => None,
+    });
+    assert_eq!(next, Some(TaskId::map(1)), "the worker gets the other map");
+    let completed = events(outputs)
+        .into_iter()
+        .any(|e| matches!(e, CoordEvent::Completed { task: t, .. } if t == task));
+    assert!(completed, "the finished task counts as done");
+    // The late TaskDone is then a duplicate.
+    let late = done(&mut c, 11, 1, task, attempt);
+    assert!(matches!(late[..], [CoordEvent::IgnoredCompletion { .. }]));
 }

@@ -7,8 +7,13 @@ use serde::{Deserialize, Serialize};
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum MrMsg {
     /// Worker to coordinator: give me work. `seq` tags the request so that a late answer
-    /// to an earlier request is recognised and ignored.
-    RequestTask { seq: u64 },
+    /// to an earlier request is recognised and ignored. `finished` repeats the task the
+    /// worker last reported done until an answer comes: the network may deliver this request
+    /// before that `TaskDone`, and the coordinator must not hand the task back to run again.
+    RequestTask {
+        seq: u64,
+        finished: Option<(TaskId, u32)>,
+    },
     /// Coordinator to worker: the answer to request `seq`.
     Reply { seq: u64, reply: Reply },
     /// Worker to coordinator: the task's outputs are renamed into place.

@@ -92,6 +92,8 @@ pub struct Worker {
     next_op: u64,
     /// Map calls made by this incarnation (jobcount names its markers with it).
     invocations: u64,
+    /// The task last reported done, repeated in requests until one is answered.
+    last_finished: Option<(TaskId, u32)>,
 }
 
 impl Node for Worker {
@@ -121,6 +123,7 @@ impl Node for Worker {
             next_seq: 0,
             next_op: 0,
             invocations: 0,
+            last_finished: None,
         };
         worker.ask(now, 0, out);
         Ok(worker)
@@ -167,12 +170,17 @@ impl Worker {
             // A late answer to an earlier request, or a duplicate: we moved on.
             State::Asking { .. } | State::Waiting | State::Working(_) | State::Exited => return,
         }
+        // An answer to a request that named it: the coordinator has the completion.
+        self.last_finished = None;
         match reply {
             Reply::Assign(task) if task.is_well_formed() => {
                 out.cancel_timer(WorkerTimer::Ask);
                 self.start_job(now, task, out);
             }
             Reply::Assign(_) => {} // malformed: keep asking (the Ask timer is armed)
+            Reply::Wait if self.config.mutant == Mutant::ExitOnWait => {
+                self.exit(ExitReason::JobDone, out)
+            }
             Reply::Wait => {
                 self.state = State::Waiting;
                 out.set_timer(WorkerTimer::Ask, now.plus_ms(self.config.poll_ms));
@@ -413,6 +421,7 @@ impl Worker {
         let (task, attempt) = (job.task.id, job.task.attempt);
         out.send(self.config.coordinator, MrMsg::TaskDone { task, attempt });
         out.emit(WorkerEvent::Finished { task, attempt });
+        self.last_finished = Some((task, attempt));
         self.ask(now, 0, out);
     }
 
@@ -433,7 +442,11 @@ impl Worker {
         self.next_seq += 1;
         let seq = self.next_seq;
         self.state = State::Asking { seq, unanswered };
-        out.send(self.config.coordinator, MrMsg::RequestTask { seq });
+        let finished = self.last_finished;
+        out.send(
+            self.config.coordinator,
+            MrMsg::RequestTask { seq, finished },
+        );
         out.set_timer(
             WorkerTimer::Ask,
             now.plus_ms(self.config.request_timeout_ms),

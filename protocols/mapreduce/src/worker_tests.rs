@@ -40,7 +40,7 @@ impl Rig {
             log[0],
             Output::Send {
                 to: COORD,
-                msg: MrMsg::RequestTask { seq: 1 }
+                msg: MrMsg::RequestTask { seq: 1, .. }
             }
         ));
         Rig {
@@ -112,7 +112,7 @@ impl Rig {
             .rev()
             .filter_map(|o| match o {
                 Output::Send {
-                    msg: MrMsg::RequestTask { seq },
+                    msg: MrMsg::RequestTask { seq, .. },
                     ..
                 } => Some(*seq),
                 _ => None,

@@ -1,0 +1,128 @@
+//! Watches a MapReduce run: the shared file system (so a crash takes a worker's unrenamed
+//! files with it), the coordinator's phases, and what each worker started and when it left.
+
+use super::fs::SharedFs;
+use mapreduce::{CoordEvent, ExitReason, MrEvent, MrNode, TaskId, TaskKind, WorkerEvent};
+use protocol_core::{NodeId, Time};
+use sim::{Observer, Violation};
+use std::collections::{BTreeMap, BTreeSet};
+
+pub struct MrWatch {
+    pub fs: SharedFs,
+    coordinator: NodeId,
+    n_map: u32,
+    /// Distinct map tasks completed by the current coordinator incarnation.
+    maps_completed: BTreeSet<u32>,
+    map_phase_done: bool,
+    /// When the coordinator first reported the job done.
+    pub job_done_at: Option<Time>,
+    /// How often each task was started by some worker, over the whole run.
+    pub started: BTreeMap<TaskId, u32>,
+    /// Each worker's latest exit.
+    pub exited: BTreeMap<NodeId, (Time, ExitReason)>,
+    pub first_exit: Option<Time>,
+    pub crashes: u32,
+}
+
+impl MrWatch {
+    pub fn new(fs: SharedFs, coordinator: NodeId, n_map: u32) -> MrWatch {
+        MrWatch {
+            fs,
+            coordinator,
+            n_map,
+            maps_completed: BTreeSet::new(),
+            map_phase_done: false,
+            job_done_at: None,
+            started: BTreeMap::new(),
+            exited: BTreeMap::new(),
+            first_exit: None,
+            crashes: 0,
+        }
+    }
+
+    pub fn map_starts(&self) -> impl Iterator<Item = (u32, u32)> + '_ {
+        self.started
+            .iter()
+            .filter(|(task, _)| task.kind == TaskKind::Map)
+            .map(|(task, count)| (task.index, *count))
+    }
+
+    fn on_coordinator(&mut self, now: Time, event: &CoordEvent) -> Result<(), Violation> {
+        match event {
+            CoordEvent::Assigned { task, worker, .. } => {
+                if task.kind == TaskKind::Reduce && !self.map_phase_done {
+                    return Err(Violation::new(
+                        "reduce-after-maps",
+                        format!(
+                            "{task} assigned to {worker} with {} of {} maps done",
+                            self.maps_completed.len(),
+                            self.n_map
+                        ),
+                    ));
+                }
+            }
+            CoordEvent::Completed { task, .. } => {
+                if task.kind == TaskKind::Map {
+                    self.maps_completed.insert(task.index);
+                }
+            }
+            CoordEvent::MapPhaseDone => {
+                if self.maps_completed.len() != self.n_map as usize {
+                    return Err(Violation::new(
+                        "reduce-after-maps",
+                        format!(
+                            "map phase ended with {} of {} maps completed",
+                            self.maps_completed.len(),
+                            self.n_map
+                        ),
+                    ));
+                }
+                self.map_phase_done = true;
+            }
+            CoordEvent::JobDone => {
+                self.job_done_at.get_or_insert(now);
+            }
+            CoordEvent::TimedOut { .. } | CoordEvent::IgnoredCompletion { .. } => {}
+        }
+        Ok(())
+    }
+}
+
+impl Observer<MrNode> for MrWatch {
+    fn on_emit(&mut self, now: Time, node: NodeId, event: &MrEvent) -> Result<(), Violation> {
+        match event {
+            MrEvent::Coordinator(event) => self.on_coordinator(now, event),
+            MrEvent::Worker(WorkerEvent::Started { task, .. }) => {
+                *self.started.entry(*task).or_default() += 1;
+                Ok(())
+            }
+            MrEvent::Worker(WorkerEvent::Exited(reason)) => {
+                self.exited.insert(node, (now, *reason));
+                self.first_exit.get_or_insert(now);
+                Ok(())
+            }
+            MrEvent::Worker(
+                WorkerEvent::Fs { .. }
+                | WorkerEvent::Finished { .. }
+                | WorkerEvent::Abandoned { .. },
+            ) => Ok(()),
+        }
+    }
+
+    fn on_crash(&mut self, _now: Time, node: NodeId) {
+        self.crashes += 1;
+        if node == self.coordinator {
+            return;
+        }
+        self.fs.on_crash(node);
+        self.exited.remove(&node);
+    }
+
+    fn on_restart(&mut self, _now: Time, node: NodeId) {
+        if node == self.coordinator {
+            // The coordinator keeps nothing on disk: its new incarnation starts the job over.
+            self.maps_completed.clear();
+            self.map_phase_done = false;
+        }
+    }
+}
