@@ -13,8 +13,8 @@
 //! (nothing else can have been applied between them, or the get would show it), `f2 … fk` are
 //! appends, and `f1` is either a put or, if an append, the first write of all (immediately after
 //! ⊥). A get of `""` saw ⊥ (values are non-empty). So gets impose "immediately followed by"
-//! links; a value with two different successors or predecessors, a value used twice, a put
-//! after the first place or an unsplittable string can appear in no linearization. The links
+//! links; a value with two different successors or predecessors, a value used twice (a second
+//! predecessor), a put after the first place or an unsplittable string can appear in no linearization. The links
 //! form chains starting at ⊥, at a put, or at a write no get saw; a chain with the gets of its
 //! versions is a *block*. In any linearization a block's operations are contiguous (a get sits
 //! between its version and the next write, which is the next in its chain or starts another
@@ -154,8 +154,6 @@ fn link_versions(
         readers: vec![Vec::new(); bottom + 1],
         seen: vec![false; bottom],
     };
-    // Which get last used each value, to find a value used twice by one get.
-    let mut used_by = vec![usize::MAX; bottom];
     for &i in live {
         let (KvOp::Get, Some(read)) = (ops[i].input.op, ops[i].output.as_ref()) else {
             continue;
@@ -164,10 +162,11 @@ fn link_versions(
         let mut previous = bottom;
         for (position, &part) in parts.iter().enumerate() {
             let is_put = ops[writes[part]].input.op == KvOp::Put;
-            if used_by[part] == i || (is_put && position > 0) {
+            // A value used twice links into a cycle that `link` refuses: its second use
+            // would give it a second predecessor.
+            if is_put && position > 0 {
                 return Err(i);
             }
-            used_by[part] = i;
             links.seen[part] = true;
             if !is_put {
                 link(&mut links, previous, part).map_err(|()| i)?;
@@ -234,7 +233,10 @@ fn blocks(ops: &[Operation<KvInput, KvOutput>], writes: &[usize], links: &Links)
             blocks.push(block);
         }
     }
-    assert_eq!(placed, bottom, "every write is in one chain: links are acyclic");
+    assert_eq!(
+        placed, bottom,
+        "every write is in one chain: links are acyclic"
+    );
     blocks
 }
 
@@ -273,7 +275,10 @@ fn order_blocks(
     let bounds: Vec<(i128, i128)> = blocks
         .iter()
         .map(|block| {
-            let ret = block.ops.iter().map(|&(_, i)| ops[i].ret.unwrap_or(u64::MAX));
+            let ret = block
+                .ops
+                .iter()
+                .map(|&(_, i)| ops[i].ret.unwrap_or(u64::MAX));
             let call = block.ops.iter().map(|&(_, i)| ops[i].call);
             let min_ret = if block.first {
                 -1
@@ -283,8 +288,7 @@ fn order_blocks(
             (min_ret, i128::from(call.max().unwrap_or(0)))
         })
         .collect();
-    let mut by_ret: BTreeSet<(i128, usize)> =
-        (0..blocks.len()).map(|b| (bounds[b].0, b)).collect();
+    let mut by_ret: BTreeSet<(i128, usize)> = (0..blocks.len()).map(|b| (bounds[b].0, b)).collect();
     let mut by_call: BTreeSet<(i128, usize)> =
         (0..blocks.len()).map(|b| (bounds[b].1, b)).collect();
     let mut order = Vec::with_capacity(blocks.len());
