@@ -169,7 +169,7 @@ fn decided_partition<M: Model>(
 
 /// The longest linearizable prefix the search finds within its own budget, and the operations
 /// left unplaced after it: the search's own if it finishes, else `culprit` first (the operation
-/// the model found no place for) when the prefix left it out.
+/// the model found no place for) unless the prefix placed it.
 fn explain<M: Model>(
     model: &M,
     history: &History<M::Input, M::Output>,
@@ -190,8 +190,9 @@ fn explain<M: Model>(
         ),
         OutcomeKind::Unknown(_) => {
             let mut unplaced = unplaced_after_prefix(ops, &partition.ops, &outcome.order);
-            if let Some(at) = unplaced.iter().position(|&i| i == culprit) {
-                unplaced[..=at].rotate_right(1);
+            if !outcome.order.contains(&culprit) {
+                unplaced.retain(|&i| i != culprit);
+                unplaced.insert(0, culprit);
             }
             (outcome.order, unplaced)
         }
