@@ -20,6 +20,7 @@ fn main() {
         timeout: None,
         max_memory_bytes: Some(1 << 30),
         threads,
+        fast_paths: true,
     };
     let cpu_before = cpu_time();
     let mut total = Duration::ZERO;

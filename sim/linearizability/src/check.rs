@@ -2,8 +2,8 @@
 
 use crate::cache::MemoryBudget;
 use crate::history::History;
-use crate::model::{Model, Partition};
-use crate::search::{search, Deadline, OutcomeKind};
+use crate::model::{Decision, Model, Partition};
+use crate::search::{search, unplaced_after_prefix, Deadline, OutcomeKind};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::Duration;
@@ -18,6 +18,9 @@ pub struct CheckOptions {
     pub max_memory_bytes: Option<usize>,
     /// Partitions checked at once; 1 checks them in order on the calling thread.
     pub threads: usize,
+    /// Let the model decide the partitions it has a polynomial procedure for
+    /// ([`Model::decide`]); off, the generic search decides everything (for comparisons).
+    pub fast_paths: bool,
 }
 
 impl Default for CheckOptions {
@@ -26,6 +29,7 @@ impl Default for CheckOptions {
             timeout: None,
             max_memory_bytes: Some(1 << 30),
             threads: 1,
+            fast_paths: true,
         }
     }
 }
@@ -93,8 +97,16 @@ pub fn check<M: Model>(
         max_bytes: options.max_memory_bytes,
         used_bytes: AtomicUsize::new(0),
     };
-    let check_one =
-        |partition: &Partition| check_partition(model, history, partition, deadline, &memory);
+    let check_one = |partition: &Partition| {
+        let decision = options
+            .fast_paths
+            .then(|| model.decide(&history.operations, &partition.ops))
+            .flatten();
+        match decision {
+            Some(decision) => decided_partition(model, history, partition, decision),
+            None => check_partition(model, history, partition, deadline, &memory),
+        }
+    };
     let results: Vec<PartitionResult> = if options.threads == 1 || partitions.len() < 2 {
         partitions.iter().map(check_one).collect()
     } else {
@@ -125,6 +137,65 @@ fn check_partition<M: Model>(
         verdict,
         order: outcome.order,
         unplaced: outcome.unplaced,
+    }
+}
+
+/// Memo bytes the search may spend on explaining a partition the model decided is not
+/// linearizable: a fixed budget of its own, so the explanation does not depend on timing or on
+/// other partitions.
+const EXPLANATION_MEMORY_BYTES: usize = 64 << 20;
+
+fn decided_partition<M: Model>(
+    model: &M,
+    history: &History<M::Input, M::Output>,
+    partition: &Partition,
+    decision: Decision,
+) -> PartitionResult {
+    let (verdict, order, unplaced) = match decision {
+        Decision::Linearizable { order } => (PartitionVerdict::Linearizable, order, Vec::new()),
+        Decision::NotLinearizable { culprit } => {
+            let (order, unplaced) = explain(model, history, partition, culprit);
+            (PartitionVerdict::NotLinearizable, order, unplaced)
+        }
+    };
+    PartitionResult {
+        label: partition.label.clone(),
+        ops: partition.ops.clone(),
+        verdict,
+        order,
+        unplaced,
+    }
+}
+
+/// The longest linearizable prefix the search finds within its own budget, and the operations
+/// left unplaced after it: the search's own if it finishes, else `culprit` first (the operation
+/// the model found no place for) unless the prefix placed it.
+fn explain<M: Model>(
+    model: &M,
+    history: &History<M::Input, M::Output>,
+    partition: &Partition,
+    culprit: usize,
+) -> (Vec<usize>, Vec<usize>) {
+    let memory = MemoryBudget {
+        max_bytes: Some(EXPLANATION_MEMORY_BYTES),
+        used_bytes: AtomicUsize::new(0),
+    };
+    let ops = &history.operations;
+    let outcome = search(model, ops, &partition.ops, Deadline::after(None), &memory);
+    match outcome.kind {
+        OutcomeKind::NotLinearizable => (outcome.order, outcome.unplaced),
+        OutcomeKind::Linearizable => panic!(
+            "partition {}: the model's decision says not linearizable, the search found {:?}",
+            partition.label, outcome.order
+        ),
+        OutcomeKind::Unknown(_) => {
+            let mut unplaced = unplaced_after_prefix(ops, &partition.ops, &outcome.order);
+            if !outcome.order.contains(&culprit) {
+                unplaced.retain(|&i| i != culprit);
+                unplaced.insert(0, culprit);
+            }
+            (outcome.order, unplaced)
+        }
     }
 }
 

@@ -84,6 +84,7 @@ pub fn run(args: &CheckArgs, out: &mut impl Write) -> Result<bool, CheckCommandE
         timeout: args.timeout.map(Duration::from_secs),
         max_memory_bytes: Some(args.max_memory_mib.saturating_mul(1 << 20)),
         threads: args.threads.max(1),
+        fast_paths: true,
     };
     let mut all_linearizable = true;
     let mut sections = Vec::new();

@@ -25,4 +25,4 @@ pub use check::{check, CheckOptions, CheckResult, PartitionResult, PartitionVerd
 pub use formats::write_json_lines;
 
 pub use history::{Event, EventKind, History, HistoryError, Operation};
-pub use model::{Model, Partition};
+pub use model::{Decision, Model, Partition};

@@ -1,6 +1,6 @@
 //! The sequential specification a history is checked against.
 
-use crate::history::History;
+use crate::history::{History, Operation};
 use std::fmt::Debug;
 use std::hash::Hash;
 
@@ -38,6 +38,17 @@ pub trait Model: Sync {
         }]
     }
 
+    /// Decides the partition `members` of `ops` without the generic search, when the model
+    /// knows a sound and complete procedure for it (see [`crate::models::kv_unique`]); `None`
+    /// leaves it to the search. Failed operations are among `members` and must be ignored.
+    fn decide(
+        &self,
+        _ops: &[Operation<Self::Input, Self::Output>],
+        _members: &[usize],
+    ) -> Option<Decision> {
+        None
+    }
+
     /// One line describing an operation for people: `put("k", "v") -> ok`.
     fn describe_operation(&self, input: &Self::Input, output: Option<&Self::Output>) -> String;
 
@@ -55,4 +66,13 @@ pub trait Model: Sync {
 pub struct Partition {
     pub label: String,
     pub ops: Vec<usize>,
+}
+
+/// A partition decided by [`Model::decide`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Decision {
+    /// `order`: history indices of every non-failed operation, a linearization.
+    Linearizable { order: Vec<usize> },
+    /// `culprit`: a history index of an operation that no linearization can place.
+    NotLinearizable { culprit: usize },
 }

@@ -248,6 +248,27 @@ pub(crate) fn search<M: Model>(
     }
 }
 
+/// The operations of `members` that could not be placed after the linearizable prefix `order`
+/// (history indices), as [`SearchOutcome::unplaced`] lists them.
+pub(crate) fn unplaced_after_prefix<I, O>(
+    ops: &[Operation<I, O>],
+    members: &[usize],
+    order: &[usize],
+) -> Vec<usize> {
+    let checked: Vec<usize> = members
+        .iter()
+        .copied()
+        .filter(|&i| !ops[i].is_failed())
+        .collect();
+    let local_ops: Vec<&Operation<I, O>> = checked.iter().map(|&i| &ops[i]).collect();
+    let list = EntryList::new(&local_ops);
+    let placed: Vec<u32> = order
+        .iter()
+        .map(|i| checked.binary_search(i).expect("the prefix is of members") as u32)
+        .collect();
+    unplaced_after(&list, &placed, &checked)
+}
+
 /// After the prefix `placed`, the operation whose return comes first among the rest blocked the
 /// search; it and every other operation called before that return could not be placed.
 fn unplaced_after(list: &EntryList, placed: &[u32], checked: &[usize]) -> Vec<usize> {

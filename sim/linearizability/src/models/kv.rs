@@ -1,8 +1,8 @@
 //! A key/value store with get, put and append, partitioned by key (as in the course's kvsrv).
 
 use super::{describe_answer, partition_by_key};
-use crate::history::History;
-use crate::model::{Model, Partition};
+use crate::history::{History, Operation};
+use crate::model::{Decision, Model, Partition};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum KvOp {
@@ -56,6 +56,11 @@ impl Model for KvModel {
 
     fn partition(&self, history: &History<KvInput, KvOutput>) -> Vec<Partition> {
         partition_by_key(history, |input| &input.key)
+    }
+
+    /// Keys whose puts and appends write unique values get the polynomial decision.
+    fn decide(&self, ops: &[Operation<KvInput, KvOutput>], members: &[usize]) -> Option<Decision> {
+        super::kv_unique::decide(ops, members)
     }
 
     fn describe_operation(&self, input: &KvInput, output: Option<&KvOutput>) -> String {

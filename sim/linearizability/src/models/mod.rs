@@ -2,6 +2,7 @@
 
 pub mod cas_register;
 pub mod kv;
+pub mod kv_unique;
 pub mod register;
 
 use crate::history::History;
