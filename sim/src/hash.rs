@@ -55,6 +55,22 @@ impl Hasher64 {
     }
 }
 
+impl std::fmt::Write for Hasher64 {
+    fn write_str(&mut self, text: &str) -> std::fmt::Result {
+        Hasher64::write_str(self, text);
+        Ok(())
+    }
+}
+
+/// A hash of a value's `Debug` form, for values that are not bytes (an emitted event, a
+/// timer), formatted straight into the hasher without allocating.
+pub fn hash_debug(value: &impl std::fmt::Debug) -> u64 {
+    let mut hasher = Hasher64::new();
+    // Writing into the hasher cannot fail; a Debug impl that errors is a bug of its own.
+    std::fmt::write(&mut hasher, format_args!("{value:?}")).expect("Debug formatting failed");
+    hasher.finish()
+}
+
 /// The checksum a simulated wire frame carries.
 pub fn checksum(bytes: &[u8]) -> u64 {
     let mut hasher = Hasher64::new();
@@ -73,6 +89,13 @@ mod tests {
         assert_ne!(checksum(b"a"), checksum(b"a\0"));
         assert_ne!(checksum(b"abcdefgh"), checksum(b"abcdefgi"));
         assert_eq!(checksum(b"hello, world"), 9_751_627_122_156_371_826);
+    }
+
+    #[test]
+    fn debug_hash_follows_the_value() {
+        assert_eq!(hash_debug(&(1, "a")), hash_debug(&(1, "a")));
+        assert_ne!(hash_debug(&(1, "a")), hash_debug(&(1, "b")));
+        assert_ne!(hash_debug(&Some(3)), hash_debug(&Some(4)));
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! reports, and (when asked) every event rendered as a line.
 
 use crate::fault::FaultAction;
-use crate::hash::Hasher64;
+use crate::hash::{hash_debug, Hasher64};
 use crate::stats::DropReason;
 use protocol_core::{NodeId, Time};
 use std::collections::VecDeque;
@@ -49,6 +49,15 @@ pub enum TraceRecord<T> {
     Emit {
         node: NodeId,
     },
+    /// The layer above handed the node a request (`Sim::request`).
+    Request {
+        node: NodeId,
+    },
+    /// The layer above called into the node directly (`Sim::call`); what it did shows in
+    /// the outputs that follow.
+    Call {
+        node: NodeId,
+    },
     Note {
         text: String,
     },
@@ -80,6 +89,8 @@ impl<T: fmt::Debug> fmt::Display for TraceRecord<T> {
             TraceRecord::Fault(action) => write!(f, "fault {action}"),
             TraceRecord::Persist { node, bytes } => write!(f, "{node} persist {bytes}B"),
             TraceRecord::Emit { node } => write!(f, "{node} emit"),
+            TraceRecord::Request { node } => write!(f, "{node} request"),
+            TraceRecord::Call { node } => write!(f, "{node} call"),
             TraceRecord::Note { text } => write!(f, "{text}"),
         }
     }
@@ -108,7 +119,8 @@ impl<T: fmt::Debug> Trace<T> {
     }
 
     /// Records an event. `content` is a digest of what the event carried (a message's
-    /// checksum), so that the hash covers contents, not only shapes.
+    /// checksum, the bytes persisted, an emitted event's or a request's `Debug` form), so that
+    /// the hash covers contents, not only shapes.
     pub fn record(&mut self, now: Time, record: TraceRecord<T>, content: u64) {
         self.events += 1;
         self.hasher.write_u64(now.0);
@@ -177,8 +189,10 @@ impl<T: fmt::Debug> Trace<T> {
                 h.write_u64(pair(*from, *to));
                 h.write_str(kind);
             }
-            // A timer's name is a protocol's type; which node fired at which time suffices.
-            TraceRecord::Timer { node, .. } => single(h, 4, *node),
+            TraceRecord::Timer { node, timer } => {
+                single(h, 4, *node);
+                h.write_u64(hash_debug(timer));
+            }
             TraceRecord::Crash { node } => single(h, 5, *node),
             TraceRecord::Restart { node } => single(h, 6, *node),
             TraceRecord::Fault(action) => {
@@ -190,6 +204,8 @@ impl<T: fmt::Debug> Trace<T> {
                 h.write_u64(u64::from(*bytes));
             }
             TraceRecord::Emit { node } => single(h, 9, *node),
+            TraceRecord::Request { node } => single(h, 11, *node),
+            TraceRecord::Call { node } => single(h, 12, *node),
             TraceRecord::Note { text } => {
                 h.write_u64(10);
                 h.write_str(text);

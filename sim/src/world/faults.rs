@@ -1,0 +1,123 @@
+//! Faults applied to the world: crashes and restarts, links, pauses, drift, the network.
+
+use super::{Event, Sim};
+use crate::fault::{FaultAction, FaultPlan};
+use crate::network::NetworkConfig;
+use crate::observer::Observer;
+use crate::trace::TraceRecord;
+use protocol_core::{Node, NodeId, Time};
+
+impl<N: Node, O: Observer<N>> Sim<N, O> {
+    /// Applies `action` now.
+    pub fn apply(&mut self, action: FaultAction) {
+        if action.is_fault() {
+            self.stats.faults += 1;
+        }
+        self.trace.line(self.now, format_args!("fault {action}"));
+        self.trace
+            .record(self.now, TraceRecord::Fault(action.clone()), 0);
+        match action {
+            FaultAction::Crash(node) => self.crash(node),
+            FaultAction::Restart(node) => self.restart(node),
+            FaultAction::Disconnect(node) => self.links.disconnect(node),
+            FaultAction::Connect(node) => {
+                let peers = self.node_ids();
+                self.links.connect(node, &peers)
+            }
+            FaultAction::Partition(groups) => self.links.partition(&groups),
+            FaultAction::CutLink { from, to } => self.links.set(from, to, false),
+            FaultAction::HealLinks => self.links.heal(),
+            FaultAction::Pause { node, micros } => {
+                let slot = &mut self.slots[node.index()];
+                slot.paused_until = slot.paused_until.max(self.now.plus_micros(micros));
+            }
+            FaultAction::SetDrift { node, ppm } => {
+                let slot = &mut self.slots[node.index()];
+                slot.clock = slot.clock.redrifted(self.now, ppm);
+            }
+            FaultAction::SetNetwork(config) => self.network = config,
+            FaultAction::HealAll => self.heal_all(),
+        }
+    }
+
+    /// Schedules every action of `plan` at its time.
+    pub fn schedule_plan(&mut self, plan: &FaultPlan) {
+        for (at, action) in &plan.actions {
+            assert!(
+                *at >= self.now,
+                "plan action at {at} is in the past (now {})",
+                self.now
+            );
+            self.queue.push(*at, Event::Fault(action.clone()));
+        }
+    }
+
+    pub fn schedule(&mut self, at: Time, action: FaultAction) {
+        assert!(
+            at >= self.now,
+            "fault at {at} is in the past (now {})",
+            self.now
+        );
+        self.queue.push(at, Event::Fault(action));
+    }
+
+    pub fn crash(&mut self, id: NodeId) {
+        if self.nodes[id.index()].take().is_none() {
+            return;
+        }
+        let slot = &mut self.slots[id.index()];
+        slot.incarnation += 1;
+        slot.timers.clear();
+        slot.paused_until = Time::ZERO;
+        self.stats.crashes += 1;
+        self.trace.line(self.now, format_args!("{id} crash"));
+        self.trace
+            .record(self.now, TraceRecord::Crash { node: id }, 0);
+        self.observer.on_crash(self.now, id);
+    }
+
+    pub fn restart(&mut self, id: NodeId) {
+        if self.is_up(id) {
+            return;
+        }
+        self.stats.restarts += 1;
+        self.trace.line(self.now, format_args!("{id} restart"));
+        self.trace
+            .record(self.now, TraceRecord::Restart { node: id }, 0);
+        // Before the boot, so the observer sees what the new incarnation emits as it boots.
+        self.observer.on_restart(self.now, id);
+        self.guarded(|sim| sim.boot(id));
+    }
+
+    pub fn partition(&mut self, groups: &[&[NodeId]]) {
+        self.apply(FaultAction::Partition(
+            groups.iter().map(|g| g.to_vec()).collect(),
+        ));
+    }
+
+    pub fn disconnect(&mut self, id: NodeId) {
+        self.apply(FaultAction::Disconnect(id));
+    }
+
+    pub fn connect(&mut self, id: NodeId) {
+        self.apply(FaultAction::Connect(id));
+    }
+
+    pub fn heal_links(&mut self) {
+        self.apply(FaultAction::HealLinks);
+    }
+
+    pub fn set_network(&mut self, config: NetworkConfig) {
+        self.apply(FaultAction::SetNetwork(config));
+    }
+
+    fn heal_all(&mut self) {
+        self.links.heal();
+        self.network = NetworkConfig::reliable();
+        for id in self.node_ids() {
+            if !self.is_up(id) {
+                self.restart(id);
+            }
+        }
+    }
+}

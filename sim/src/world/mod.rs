@@ -1,0 +1,442 @@
+//! The simulated world: nodes, their disks and clocks, the network, and the event loop.
+
+mod faults;
+mod io;
+
+use crate::clock::Clock;
+use crate::fault::FaultAction;
+use crate::network::{Links, NetworkConfig};
+use crate::observer::{Observer, Violation};
+use crate::queue::EventQueue;
+use crate::stats::Stats;
+use crate::trace::{Trace, TraceRecord};
+use protocol_core::rng::{derive_seed, rng_from_seed, Rng};
+use protocol_core::{Disk, Input, Node, NodeId, Outbox, Time};
+use std::collections::{BTreeMap, VecDeque};
+use std::fmt;
+use std::panic::{self, AssertUnwindSafe};
+
+/// A failed check, with what is needed to act on it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Failure {
+    pub check: String,
+    pub message: String,
+    pub seed: u64,
+    pub time: Time,
+    /// The latest trace events, oldest first.
+    pub tail: Vec<String>,
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "check {} failed at t={} (seed {}): {}",
+            self.check, self.time, self.seed, self.message
+        )
+    }
+}
+
+struct Slot<N: Node> {
+    config: N::Config,
+    disk: Disk,
+    /// Bumped at each crash: messages and timers of an older incarnation are void.
+    incarnation: u32,
+    /// The node's armed timers.
+    timers: BTreeMap<N::Timer, TimerState>,
+    clock: Clock,
+    paused_until: Time,
+}
+
+/// One armed timer. A node that re-arms a timer on every message (an election timeout)
+/// would flood the queue with stale events; instead one queued event per timer is kept and
+/// moved forward lazily when it comes up early.
+#[derive(Clone, Copy)]
+struct TimerState {
+    /// The deadline on the node's own clock; mapped to global time when it comes up, so a
+    /// drift change in between never fires a timer early.
+    local_at: Time,
+    /// The time of the one queued event that stands for this timer, if any.
+    queued: Option<Time>,
+}
+
+struct Frame {
+    from: NodeId,
+    from_incarnation: u32,
+    to: NodeId,
+    to_incarnation: u32,
+    kind: &'static str,
+    checksum: u64,
+    bytes: Vec<u8>,
+}
+
+enum Event<N: Node> {
+    Deliver(Frame),
+    Timer {
+        node: NodeId,
+        incarnation: u32,
+        timer: N::Timer,
+        at: Time,
+    },
+    Fault(FaultAction),
+}
+
+/// A deterministic simulation of nodes of type `N`, watched by `O`.
+pub struct Sim<N: Node, O: Observer<N>> {
+    seed: u64,
+    now: Time,
+    queue: EventQueue<Event<N>>,
+    nodes: Vec<Option<N>>,
+    slots: Vec<Slot<N>>,
+    links: Links,
+    network: NetworkConfig,
+    network_rng: Rng,
+    stats: Stats,
+    trace: Trace<N::Timer>,
+    observer: O,
+    outbox: Outbox<N>,
+    failure: Option<Failure>,
+    capture_emits: bool,
+    emitted: VecDeque<(Time, NodeId, N::Event)>,
+    /// Events taken at the current instant; virtual time that stops advancing is a livelock.
+    events_this_instant: u64,
+}
+
+/// More events than this at one virtual instant means nodes are bouncing messages with no
+/// delay forever (a zero-latency network and a bug); the run fails instead of hanging.
+pub const MAX_EVENTS_PER_INSTANT: u64 = 1_000_000;
+
+impl<N: Node, O: Observer<N>> Sim<N, O> {
+    /// A world with no nodes yet, at time zero. `full_trace` keeps every event as a line.
+    pub fn new(seed: u64, network: NetworkConfig, observer: O, full_trace: bool) -> Self {
+        Sim {
+            seed,
+            now: Time::ZERO,
+            queue: EventQueue::new(),
+            nodes: Vec::new(),
+            slots: Vec::new(),
+            links: Links::default(),
+            network,
+            network_rng: rng_from_seed(derive_seed(seed, "network", 0)),
+            stats: Stats::default(),
+            trace: Trace::new(full_trace),
+            observer,
+            outbox: Outbox::new(),
+            failure: None,
+            capture_emits: false,
+            emitted: VecDeque::new(),
+            events_this_instant: 0,
+        }
+    }
+
+    /// Adds a node and boots it now with an empty disk.
+    pub fn add_node(&mut self, config: N::Config) -> NodeId {
+        let id = NodeId(self.nodes.len() as u32);
+        self.nodes.push(None);
+        self.slots.push(Slot {
+            config,
+            disk: Disk::new(),
+            incarnation: 0,
+            timers: BTreeMap::new(),
+            clock: Clock::default(),
+            paused_until: Time::ZERO,
+        });
+        self.links.grow_to(self.nodes.len());
+        self.guarded(|sim| sim.boot(id));
+        id
+    }
+
+    /// Keeps every emitted event for [`Sim::run_until_emit`] and [`Sim::take_emitted`].
+    pub fn capture_emits(&mut self, on: bool) {
+        self.capture_emits = on;
+    }
+
+    // ---- queries -------------------------------------------------------------------
+
+    pub fn seed(&self) -> u64 {
+        self.seed
+    }
+
+    pub fn now(&self) -> Time {
+        self.now
+    }
+
+    pub fn node_count(&self) -> usize {
+        self.nodes.len()
+    }
+
+    pub fn node_ids(&self) -> Vec<NodeId> {
+        (0..self.nodes.len() as u32).map(NodeId).collect()
+    }
+
+    pub fn node(&self, id: NodeId) -> Option<&N> {
+        self.nodes.get(id.index()).and_then(Option::as_ref)
+    }
+
+    pub fn is_up(&self, id: NodeId) -> bool {
+        self.node(id).is_some()
+    }
+
+    pub fn disk(&self, id: NodeId) -> &Disk {
+        &self.slots[id.index()].disk
+    }
+
+    /// Mutable disk access for storage-fault injection.
+    pub fn disk_mut(&mut self, id: NodeId) -> &mut Disk {
+        &mut self.slots[id.index()].disk
+    }
+
+    /// Until when the node is stalled by a `Pause` fault (zero or past: not paused). A
+    /// harness that answers a node's requests itself holds them back until then.
+    pub fn paused_until(&self, id: NodeId) -> Time {
+        self.slots[id.index()].paused_until
+    }
+
+    /// How many times the node crashed: its incarnation number.
+    pub fn incarnation(&self, id: NodeId) -> u32 {
+        self.slots[id.index()].incarnation
+    }
+
+    pub fn config(&self, id: NodeId) -> &N::Config {
+        &self.slots[id.index()].config
+    }
+
+    pub fn network(&self) -> &NetworkConfig {
+        &self.network
+    }
+
+    pub fn links(&self) -> &Links {
+        &self.links
+    }
+
+    pub fn stats(&self) -> &Stats {
+        &self.stats
+    }
+
+    pub fn trace(&self) -> &Trace<N::Timer> {
+        &self.trace
+    }
+
+    pub fn trace_hash(&self) -> u64 {
+        self.trace.hash()
+    }
+
+    pub fn observer(&self) -> &O {
+        &self.observer
+    }
+
+    pub fn observer_mut(&mut self) -> &mut O {
+        &mut self.observer
+    }
+
+    pub fn failure(&self) -> Option<&Failure> {
+        self.failure.as_ref()
+    }
+
+    /// An independent random stream for the scenario (workload, plan), named by `label`.
+    pub fn derive_rng(&self, label: &str) -> Rng {
+        rng_from_seed(derive_seed(self.seed, label, 0))
+    }
+
+    /// Events captured so far, oldest first.
+    pub fn take_emitted(&mut self) -> Vec<(Time, NodeId, N::Event)> {
+        self.emitted.drain(..).collect()
+    }
+
+    // ---- running -------------------------------------------------------------------
+
+    /// Runs every event up to and including `deadline`, then sets the clock to `deadline`.
+    pub fn run_until(&mut self, deadline: Time) -> Result<(), Failure> {
+        self.ok()?;
+        while self.queue.peek_time().is_some_and(|t| t <= deadline) {
+            self.guarded_step();
+            self.ok()?;
+        }
+        self.now = self.now.max(deadline);
+        Ok(())
+    }
+
+    pub fn run_for_ms(&mut self, ms: u64) -> Result<(), Failure> {
+        self.run_until(self.now.plus_ms(ms))
+    }
+
+    /// Runs until a node emits an event (needs `capture_emits`) or `deadline` passes.
+    pub fn run_until_emit(
+        &mut self,
+        deadline: Time,
+    ) -> Result<Option<(Time, NodeId, N::Event)>, Failure> {
+        assert!(self.capture_emits, "run_until_emit without capture_emits");
+        self.ok()?;
+        loop {
+            if let Some(emitted) = self.emitted.pop_front() {
+                return Ok(Some(emitted));
+            }
+            if self.queue.peek_time().is_none_or(|t| t > deadline) {
+                self.now = self.now.max(deadline);
+                return Ok(None);
+            }
+            self.guarded_step();
+            self.ok()?;
+        }
+    }
+
+    /// Runs, checking `done` after every step, until it holds (true) or `deadline` passes.
+    pub fn run_until_true(
+        &mut self,
+        deadline: Time,
+        mut done: impl FnMut(&Self) -> bool,
+    ) -> Result<bool, Failure> {
+        self.ok()?;
+        loop {
+            if done(self) {
+                return Ok(true);
+            }
+            if self.queue.peek_time().is_none_or(|t| t > deadline) {
+                self.now = self.now.max(deadline);
+                return Ok(done(self));
+            }
+            self.guarded_step();
+            self.ok()?;
+        }
+    }
+
+    /// Calls into a live node directly, as a test harness or the layer above would
+    /// (`start(command)`), and carries out what it asks. `None` if the node is down.
+    pub fn call<R>(
+        &mut self,
+        id: NodeId,
+        f: impl FnOnce(&mut N, Time, &mut Outbox<N>) -> R,
+    ) -> Option<R> {
+        self.invoke(id, TraceRecord::Call { node: id }, 0, f)
+    }
+
+    /// Hands a request from the layer above to a live node. False if it is down.
+    pub fn request(&mut self, id: NodeId, request: N::Request) -> bool {
+        let content = crate::hash::hash_debug(&request);
+        if self.trace.is_full() {
+            self.trace
+                .line(self.now, format_args!("{id} request {request:?}"));
+        }
+        self.invoke(
+            id,
+            TraceRecord::Request { node: id },
+            content,
+            |node, now, out| node.handle(now, Input::Request(request), out),
+        )
+        .is_some()
+    }
+
+    fn invoke<R>(
+        &mut self,
+        id: NodeId,
+        record: TraceRecord<N::Timer>,
+        content: u64,
+        f: impl FnOnce(&mut N, Time, &mut Outbox<N>) -> R,
+    ) -> Option<R> {
+        if self.failure.is_some() || !self.is_up(id) {
+            return None;
+        }
+        self.trace.record(self.now, record, content);
+        let local_now = self.slots[id.index()].clock.local(self.now);
+        let mut outbox = std::mem::take(&mut self.outbox);
+        let result = self.guarded(|sim| {
+            let node = sim.nodes[id.index()].as_mut().expect("checked up above");
+            let result = f(node, local_now, &mut outbox);
+            sim.finish_step(id, &mut outbox);
+            result
+        });
+        outbox.drain().for_each(drop);
+        self.outbox = outbox;
+        result
+    }
+
+    /// Records a scenario's own event (a client call, a phase change) in the trace.
+    pub fn note(&mut self, text: impl Into<String>) {
+        let text = text.into();
+        self.trace.line(self.now, &text);
+        self.trace.record(self.now, TraceRecord::Note { text }, 0);
+    }
+
+    /// Fails the run with a check of the scenario's own (a liveness bound, a final check).
+    pub fn fail(&mut self, violation: Violation) -> Failure {
+        self.record_failure(violation);
+        self.failure.clone().expect("just recorded")
+    }
+
+    // ---- the event loop ------------------------------------------------------------
+
+    /// One event, with a panic inside it (a node's or a check's assertion) turned into
+    /// the run's failure, reported with the time and the last events. The run does not go
+    /// on after it: every later call returns the failure.
+    fn guarded_step(&mut self) {
+        self.guarded(Self::step);
+    }
+
+    fn guarded<R>(&mut self, f: impl FnOnce(&mut Self) -> R) -> Option<R> {
+        match panic::catch_unwind(AssertUnwindSafe(|| f(self))) {
+            Ok(result) => Some(result),
+            Err(payload) => {
+                let message = payload
+                    .downcast_ref::<&str>()
+                    .map(|s| s.to_string())
+                    .or_else(|| payload.downcast_ref::<String>().cloned())
+                    .unwrap_or_else(|| "panic without a message".to_string());
+                self.record_failure(Violation::new("assertion", message));
+                None
+            }
+        }
+    }
+
+    fn step(&mut self) {
+        let Some((time, event)) = self.queue.pop() else {
+            return;
+        };
+        assert!(time >= self.now, "event at {time} before now {}", self.now);
+        if time == self.now {
+            self.events_this_instant += 1;
+            if self.events_this_instant > MAX_EVENTS_PER_INSTANT {
+                let message = format!("{MAX_EVENTS_PER_INSTANT} events at one instant: virtual time stopped advancing");
+                return self.record_failure(Violation::new("livelock", message));
+            }
+        } else {
+            self.events_this_instant = 0;
+        }
+        self.now = time;
+        match event {
+            Event::Deliver(frame) => self.deliver(frame),
+            Event::Timer {
+                node,
+                incarnation,
+                timer,
+                at,
+            } => self.fire(node, incarnation, timer, at),
+            Event::Fault(action) => {
+                self.stats.steps += 1;
+                self.apply(action);
+                self.after_step();
+            }
+        }
+    }
+
+    fn record_failure(&mut self, violation: Violation) {
+        if self.failure.is_some() {
+            return;
+        }
+        self.trace
+            .line(self.now, format_args!("FAILED {violation}"));
+        self.failure = Some(Failure {
+            check: violation.check,
+            message: violation.message,
+            seed: self.seed,
+            time: self.now,
+            tail: self.trace.tail_lines(),
+        });
+    }
+
+    fn ok(&self) -> Result<(), Failure> {
+        match &self.failure {
+            Some(failure) => Err(failure.clone()),
+            None => Ok(()),
+        }
+    }
+}
