@@ -116,9 +116,11 @@ pub fn sweep(
 ) -> Vec<SweepResult> {
     assert!(jobs > 0, "a sweep needs at least one job");
     let per_scenario = seeds.end - seeds.start;
-    let total = per_scenario * scenarios.len() as u64;
+    let total = per_scenario
+        .checked_mul(scenarios.len() as u64)
+        .expect("sweep size fits u64: ranges are capped at MAX_SEEDS_PER_RANGE");
     let next = AtomicU64::new(0);
-    let results = Mutex::new(Vec::with_capacity(total as usize));
+    let results = Mutex::new(Vec::new());
     std::thread::scope(|scope| {
         for _ in 0..jobs {
             scope.spawn(|| loop {

@@ -59,8 +59,14 @@ pub fn parse_seed_range(input: &str) -> Result<Range<u64>, SeedError> {
     if start >= end {
         return Err(error("empty range: the start must be below the end"));
     }
+    if end - start > MAX_SEEDS_PER_RANGE {
+        return Err(error("too many seeds: at most 100000000 in one range"));
+    }
     Ok(start..end)
 }
+
+/// A sweep of more seeds than this would run for months; it is a typo, not a plan.
+pub const MAX_SEEDS_PER_RANGE: u64 = 100_000_000;
 
 #[cfg(test)]
 mod tests {
@@ -84,6 +90,9 @@ mod tests {
         assert!(parse_seed_range("5..5").is_err());
         assert!(parse_seed_range("9..2").is_err());
         assert!(parse_seed_range("a..b").is_err());
+        assert!(parse_seed_range("0..18446744073709551615").is_err());
+        assert!(parse_seed_range("0..=100000000").is_err());
+        assert_eq!(parse_seed_range("5..100000005"), Ok(5..100_000_005));
         let message = parse_seed_range("3..x").unwrap_err().to_string();
         assert!(message.contains("'x'"), "{message}");
     }

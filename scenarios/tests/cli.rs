@@ -83,6 +83,16 @@ fn bad_input_is_one_line_and_exit_2() {
             "unknown scenario 'zzz*'",
         ),
         (&["replay", "/nonexistent/seeds.txt"], "cannot read"),
+        (
+            &[
+                "sweep",
+                "--scenario",
+                "all",
+                "--seeds",
+                "0..18446744073709551615",
+            ],
+            "too many seeds",
+        ),
         (&[], "give --seed N"),
     ];
     for (args, expected) in cases {

@@ -6,8 +6,9 @@ use protocol_core::{NodeId, Time};
 
 /// Maps every input, then reduces every key in key order. Returns the text of the single
 /// output file (`"key value\n"` lines). Each call sees worker n0 and a virtual clock that
-/// advances by the app's declared durations, so the result is deterministic.
-pub fn sequential(app: &dyn App, inputs: &[(String, Vec<u8>)]) -> String {
+/// advances by the app's declared durations, so the result is deterministic. Fails only if
+/// an output line would hold a newline (an input name with one, under the indexer).
+pub fn sequential(app: &dyn App, inputs: &[(String, Vec<u8>)]) -> Result<String, String> {
     let mut ctx = CallContext {
         worker: NodeId(0),
         now: Time::ZERO,
@@ -22,7 +23,7 @@ pub fn sequential(app: &dyn App, inputs: &[(String, Vec<u8>)]) -> String {
     }
     // Sequentially, every map "ran exactly once": that is what jobcount's listing counts.
     ctx.listed = inputs.len();
-    run_reduce(app, &ctx, pairs).0
+    run_reduce(app, &ctx, pairs).map(|(text, _)| text)
 }
 
 #[cfg(test)]
@@ -36,11 +37,17 @@ mod tests {
             ("a".to_string(), b"x y".to_vec()),
             ("b".to_string(), b"y, z! y".to_vec()),
         ];
-        assert_eq!(sequential(AppKind::Wc.app(), &inputs), "x 1\ny 3\nz 1\n");
         assert_eq!(
-            sequential(AppKind::Indexer.app(), &inputs),
+            sequential(AppKind::Wc.app(), &inputs).unwrap(),
+            "x 1\ny 3\nz 1\n"
+        );
+        assert_eq!(
+            sequential(AppKind::Indexer.app(), &inputs).unwrap(),
             "x 1 a\ny 2 a,b\nz 1 b\n"
         );
-        assert_eq!(sequential(AppKind::JobCount.app(), &inputs), "a 2\n");
+        assert_eq!(
+            sequential(AppKind::JobCount.app(), &inputs).unwrap(),
+            "a 2\n"
+        );
     }
 }

@@ -302,9 +302,13 @@ impl Worker {
         };
         ctx.listed = job.listed;
         let pairs = std::mem::take(&mut job.gathered);
-        let (text, duration_ms) = run_reduce(self.app, &ctx, pairs);
-        let files = vec![(output_name(job.task.id.index), text.into_bytes())];
-        self.hold(now, files, duration_ms, out);
+        let output = output_name(job.task.id.index);
+        match run_reduce(self.app, &ctx, pairs) {
+            Ok((text, duration_ms)) => {
+                self.hold(now, vec![(output, text.into_bytes())], duration_ms, out)
+            }
+            Err(reason) => self.abandon(now, reason, out),
+        }
     }
 
     /// Plans the writes of `files` (temp, then rename) and waits out `duration_ms` first.

@@ -186,6 +186,7 @@ fn sweep(args: &SweepArgs) -> Result<bool, InputError> {
         };
         registry::validate(scenario, &options)?;
     }
+    // Ranges are capped at MAX_SEEDS_PER_RANGE and scenarios number in the hundreds.
     let total = (args.seeds.end - args.seeds.start) * scenarios.len() as u64;
     let done = std::sync::atomic::AtomicU64::new(0);
     let step = (total / 10).max(1);

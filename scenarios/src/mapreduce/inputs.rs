@@ -43,10 +43,36 @@ pub fn course_inputs() -> Result<&'static Inputs, String> {
                         .map(|bytes| (name.to_string(), bytes))
                         .map_err(|error| format!("cannot read input {}: {error}", path.display()))
                 })
-                .collect()
+                .collect::<Result<Inputs, String>>()
+                .and_then(check_digest)
         })
         .as_ref()
         .map_err(Clone::clone)
+}
+
+/// The digest of the eight texts as committed. Runs draw slices of them from the seed, so
+/// other bytes (a line-ending conversion on checkout, an edited file) would replay other runs.
+const INPUTS_DIGEST: u64 = 0x5a68_95d2_1cff_7e5a;
+
+fn inputs_digest(inputs: &Inputs) -> u64 {
+    let mut hasher = sim::hash::Hasher64::new();
+    for (name, bytes) in inputs {
+        hasher.write_str(name);
+        hasher.write_bytes(bytes);
+    }
+    hasher.finish()
+}
+
+fn check_digest(inputs: Inputs) -> Result<Inputs, String> {
+    let digest = inputs_digest(&inputs);
+    if digest != INPUTS_DIGEST {
+        return Err(format!(
+            "the input texts in {} are not the committed ones (digest {digest:016x}, expected {INPUTS_DIGEST:016x}): \
+             restore them with `git checkout -- tools/mr/inputs`",
+            input_dir().display()
+        ));
+    }
+    Ok(inputs)
 }
 
 /// `mrsequential` of `app` over all eight inputs, as sorted non-empty lines.
@@ -57,7 +83,11 @@ pub fn course_sequential(app: AppKind) -> Result<&'static [String], String> {
         .position(|kind| *kind == app)
         .expect("AppKind::ALL lists every app");
     Ok(SEQUENTIAL[slot]
-        .get_or_init(|| super::fs::sorted_lines(&sequential(app.app(), inputs)))
+        .get_or_init(|| {
+            // The course's input names hold no newline, the one thing sequential rejects.
+            let text = sequential(app.app(), inputs).expect("course inputs reduce to lines");
+            super::fs::sorted_lines(&text)
+        })
         .as_slice())
 }
 

@@ -93,6 +93,10 @@ impl Flags {
                 if files.is_empty() {
                     return Err("coordinator needs input files".into());
                 }
+                // Apps put file names in output lines; a newline would break the format.
+                if let Some(bad) = files.iter().find(|f| f.contains('\n')) {
+                    return Err(format!("input file name {bad:?} holds a newline"));
+                }
                 Ok(Command::Coordinator {
                     addr,
                     n_reduce,

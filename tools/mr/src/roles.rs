@@ -78,7 +78,7 @@ fn run_sequential(app: AppKind, stdout: bool, files: Vec<String>) -> Result<(), 
         let bytes = fs::read(&file).map_err(|e| Failure::Input(format!("{file}: {e}")))?;
         inputs.push((file, bytes));
     }
-    let output = sequential(app.app(), &inputs);
+    let output = sequential(app.app(), &inputs).map_err(Failure::Input)?;
     if stdout {
         io::stdout()
             .write_all(output.as_bytes())
