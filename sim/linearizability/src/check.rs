@@ -14,7 +14,9 @@ use std::time::Duration;
 pub struct CheckOptions {
     /// Give up with [`Verdict::Unknown`] after this long (wall clock).
     pub timeout: Option<Duration>,
-    /// Give up with [`Verdict::Unknown`] when the memo caches would hold more than this.
+    /// Give up on a partition with [`Verdict::Unknown`] when its memo would hold more than
+    /// this. Each partition has its own budget, so the verdict never depends on how many run
+    /// at once; the process may hold up to `threads` budgets.
     pub max_memory_bytes: Option<usize>,
     /// Partitions checked at once; 1 checks them in order on the calling thread.
     pub threads: usize,
@@ -93,11 +95,11 @@ pub fn check<M: Model>(
         "partitions cover each operation once"
     );
     let deadline = Deadline::after(options.timeout);
-    let memory = MemoryBudget {
-        max_bytes: options.max_memory_bytes,
-        used_bytes: AtomicUsize::new(0),
-    };
     let check_one = |partition: &Partition| {
+        let memory = MemoryBudget {
+            max_bytes: options.max_memory_bytes,
+            used_bytes: AtomicUsize::new(0),
+        };
         let decision = options
             .fast_paths
             .then(|| model.decide(&history.operations, &partition.ops))

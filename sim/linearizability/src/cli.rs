@@ -25,9 +25,10 @@ pub struct CheckArgs {
     /// Give up on a file after this many seconds (verdict unknown).
     #[arg(long, value_name = "SECS")]
     pub timeout: Option<u64>,
-    /// Give up on a file when the search's memo would pass this many MiB (verdict unknown).
-    /// The estimate leaves out allocator slack: the process peaks near 1.4 times this.
-    #[arg(long, value_name = "MIB", default_value_t = 700)]
+    /// Give up on a key when its search's memo would pass this many MiB (verdict unknown).
+    /// Each key has its own budget, so the verdict does not depend on --threads; the estimate
+    /// leaves out allocator slack, so the process peaks near 1.4 × threads × this.
+    #[arg(long, value_name = "MIB", default_value_t = 350)]
     pub max_memory_mib: usize,
     /// Partitions (keys) checked at once.
     #[arg(long, default_value_t = 2)]
