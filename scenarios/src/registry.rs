@@ -16,8 +16,7 @@ pub const DEFAULT_SCENARIO: &str = "raft-election-random";
 
 /// Every scenario, in listing order.
 pub fn all() -> Vec<&'static Scenario> {
-    let families: [&'static [Scenario]; 1] = [crate::raft::scenarios()];
-    families.iter().flat_map(|family| family.iter()).collect()
+    crate::raft::scenarios()
 }
 
 pub fn find(name: &str) -> Result<&'static Scenario, UsageError> {

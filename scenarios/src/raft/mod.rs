@@ -1,7 +1,10 @@
 //! The course's Raft tests (Labs 2A–2D) as seeded scenarios, and random-fault Raft runs.
 
+pub mod clients;
 pub mod election;
 pub mod harness;
+pub mod replication;
+mod rpc_counts;
 pub mod watch;
 
 use crate::registry::Scenario;
@@ -16,6 +19,8 @@ pub const MUTANTS: &[&str] = &[
     "drop-snapshot-on-restart",
 ];
 
-pub fn scenarios() -> &'static [Scenario] {
-    election::SCENARIOS
+/// Every Raft scenario, in lab order.
+pub fn scenarios() -> Vec<&'static Scenario> {
+    let parts: [&'static [Scenario]; 2] = [election::SCENARIOS, replication::SCENARIOS];
+    parts.iter().flat_map(|part| part.iter()).collect()
 }
