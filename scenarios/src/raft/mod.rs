@@ -1,8 +1,11 @@
 //! The course's Raft tests (Labs 2A–2D) as seeded scenarios, and random-fault Raft runs.
 
+mod churn;
 pub mod clients;
 pub mod election;
+mod figure8;
 pub mod harness;
+pub mod persistence;
 pub mod replication;
 mod rpc_counts;
 pub mod watch;
@@ -21,6 +24,10 @@ pub const MUTANTS: &[&str] = &[
 
 /// Every Raft scenario, in lab order.
 pub fn scenarios() -> Vec<&'static Scenario> {
-    let parts: [&'static [Scenario]; 2] = [election::SCENARIOS, replication::SCENARIOS];
+    let parts: [&'static [Scenario]; 3] = [
+        election::SCENARIOS,
+        replication::SCENARIOS,
+        persistence::SCENARIOS,
+    ];
     parts.iter().flat_map(|part| part.iter()).collect()
 }
