@@ -8,6 +8,7 @@ pub mod harness;
 pub mod persistence;
 pub mod replication;
 mod rpc_counts;
+pub mod snapshots;
 pub mod watch;
 
 use crate::registry::Scenario;
@@ -24,10 +25,11 @@ pub const MUTANTS: &[&str] = &[
 
 /// Every Raft scenario, in lab order.
 pub fn scenarios() -> Vec<&'static Scenario> {
-    let parts: [&'static [Scenario]; 3] = [
+    let parts: [&'static [Scenario]; 4] = [
         election::SCENARIOS,
         replication::SCENARIOS,
         persistence::SCENARIOS,
+        snapshots::SCENARIOS,
     ];
     parts.iter().flat_map(|part| part.iter()).collect()
 }
