@@ -6,6 +6,7 @@ pub mod election;
 mod figure8;
 pub mod harness;
 pub mod persistence;
+mod random;
 pub mod replication;
 mod rpc_counts;
 pub mod snapshots;
@@ -25,7 +26,8 @@ pub const MUTANTS: &[&str] = &[
 
 /// Every Raft scenario, in lab order.
 pub fn scenarios() -> Vec<&'static Scenario> {
-    let parts: [&'static [Scenario]; 4] = [
+    let parts: [&'static [Scenario]; 5] = [
+        random::SCENARIOS,
         election::SCENARIOS,
         replication::SCENARIOS,
         persistence::SCENARIOS,
