@@ -2,6 +2,7 @@
 
 mod churn;
 pub mod clients;
+mod digests;
 pub mod election;
 mod figure8;
 pub mod harness;
