@@ -38,7 +38,10 @@ pub fn run(options: &SoakOptions) -> Result<String, String> {
         commands += 1;
         if h.sim.now() >= next_report {
             let minute = next_report.as_micros() / 60_000_000;
-            if minute == 1 || minute == 10 || minute % 30 == 0 || minute == options.virtual_minutes
+            if minute == 1
+                || minute == 10
+                || minute.is_multiple_of(30)
+                || minute == options.virtual_minutes
             {
                 writeln!(
                     out,
