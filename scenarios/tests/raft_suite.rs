@@ -90,3 +90,27 @@ fn short_runs_are_pinned() {
     insta::assert_snapshot!("persist3_seed_2", summary("raft-2c-persist3", 2));
     insta::assert_snapshot!("snapshot_init_seed_3", summary("raft-2d-snapshot-init", 3));
 }
+
+#[test]
+fn a_soak_in_digest_mode_remembers_a_bounded_window() {
+    let options = scenarios::soak::SoakOptions {
+        servers: 3,
+        virtual_minutes: 2,
+        course_tester: false,
+    };
+    let text = scenarios::soak::run(&options).unwrap();
+    // Minute 1 and minute 2: thousands of commands, a handful remembered.
+    let remembered: Vec<u64> = text
+        .lines()
+        .filter_map(|l| {
+            l.split("remembers ")
+                .nth(1)?
+                .split(' ')
+                .next()?
+                .parse()
+                .ok()
+        })
+        .collect();
+    assert_eq!(remembered.len(), 2, "{text}");
+    assert!(remembered.iter().all(|&n| n < 100), "{text}");
+}
