@@ -13,3 +13,4 @@ pub mod registry;
 pub mod report;
 pub mod runner;
 pub mod seeds;
+pub mod soak;

@@ -12,7 +12,7 @@ pub struct Scenario {
 }
 
 /// What `sim --seed N` runs without `--scenario`: the richest scenario there is.
-pub const DEFAULT_SCENARIO: &str = "raft-election-random";
+pub const DEFAULT_SCENARIO: &str = "raft-random";
 
 /// Every scenario, in listing order.
 pub fn all() -> Vec<&'static Scenario> {

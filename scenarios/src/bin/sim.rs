@@ -67,6 +67,15 @@ struct BenchArgs {
     /// Virtual seconds to simulate.
     #[arg(long, default_value_t = 36_000, value_parser = clap::value_parser!(u64).range(1..=10_000_000))]
     virtual_secs: u64,
+    /// Instead: a long run with steady client load and snapshots, printing memory as it goes.
+    #[arg(long)]
+    soak: bool,
+    /// Virtual minutes of the soak.
+    #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    soak_minutes: u64,
+    /// Soak with the course tester's memory (every command kept) instead of digest mode.
+    #[arg(long)]
+    course_tester: bool,
 }
 
 #[derive(Args)]
@@ -109,6 +118,23 @@ fn main() -> ExitCode {
         Some(Command::Check(args)) => {
             let mut out = std::io::stdout().lock();
             linearizability::cli::run(&args, &mut out).map_err(InputError::from)
+        }
+        Some(Command::Bench(args)) if args.soak => {
+            let options = scenarios::soak::SoakOptions {
+                servers: args.nodes as usize,
+                virtual_minutes: args.soak_minutes,
+                course_tester: args.course_tester,
+            };
+            match scenarios::soak::run(&options) {
+                Ok(text) => {
+                    print!("{text}");
+                    Ok(true)
+                }
+                Err(failure) => {
+                    println!("soak FAILED: {failure}");
+                    Ok(false)
+                }
+            }
         }
         Some(Command::Bench(args)) => {
             let options = scenarios::bench::BenchOptions {

@@ -2,7 +2,8 @@
 //! `checkOneLeader`, `checkTerms`, `checkNoLeader`, `wait`, `crash1`, `start1`, all in
 //! virtual time and drawing every random choice from the seed.
 
-use super::watch::{command_bytes, command_value, RaftWatch};
+use super::clients::OneActor;
+use super::watch::{command_bytes, RaftWatch};
 use crate::outcome::{RunOptions, RunReport};
 use protocol_core::rng::{range_inclusive, Rng};
 use protocol_core::{NodeId, Time};
@@ -43,6 +44,8 @@ pub struct RaftHarness {
     connected: Vec<bool>,
     /// Where `one` resumes its round-robin walk.
     next_start: usize,
+    /// The run fails past this (the course's 120 s; long runs raise it).
+    pub time_limit: Time,
 }
 
 pub type Step<T = ()> = Result<T, Failure>;
@@ -77,6 +80,7 @@ impl RaftHarness {
             rng,
             connected: vec![true; servers],
             next_start: 0,
+            time_limit: TIME_LIMIT,
         }
     }
 
@@ -93,8 +97,9 @@ impl RaftHarness {
     /// Runs to `deadline`, acting as the service above each server: taking the snapshots the
     /// course's `applierSnap` takes.
     pub fn run_until(&mut self, deadline: Time) -> Step {
-        if deadline > TIME_LIMIT {
-            return Err(self.fail("time-limit", format!("test ran longer than {TIME_LIMIT}")));
+        if deadline > self.time_limit {
+            let limit = self.time_limit;
+            return Err(self.fail("time-limit", format!("test ran longer than {limit}")));
         }
         while self.sim.run_until_emit(deadline)?.is_some() {
             self.take_due_snapshots();
@@ -113,6 +118,9 @@ impl RaftHarness {
             self.sim.call(node, |raft, now, out| {
                 raft.snapshot(now, LogIndex(index), data, out)
             });
+            if let Err(violation) = self.sim.observer_mut().snapshot_taken(node, index) {
+                self.sim.fail(violation);
+            }
         }
     }
 
@@ -238,43 +246,44 @@ impl RaftHarness {
     /// `one(cmd, expectedServers, retry)`: gets `command` committed on at least `expected`
     /// servers within 10 s, returning its index.
     pub fn one(&mut self, command: Vec<u8>, expected: usize, retry: bool) -> Step<u64> {
-        let value = command_value(&command);
-        let give_up = self.sim.now().plus_ms(10_000);
-        while self.sim.now() < give_up {
-            let mut index = None;
-            for _ in 0..self.servers {
-                let i = self.next_start;
-                self.next_start = (self.next_start + 1) % self.servers;
-                if self.connected[i] {
-                    if let Some((at, _)) = self.start(i, command.clone()) {
-                        index = Some(at);
-                        break;
-                    }
+        let mut actor = [OneActor::new(self, command, expected, retry)];
+        self.run_actors_to_end(&mut actor)?;
+        Ok(actor[0].index.expect("a finished one() has its index"))
+    }
+
+    /// One round of `one`'s walk: `Start` on each connected server in turn, resuming where
+    /// the last round stopped, until one accepts; the index it gave.
+    pub fn start_round_robin(&mut self, command: &[u8]) -> Option<u64> {
+        for _ in 0..self.servers {
+            let i = self.next_start;
+            self.next_start = (self.next_start + 1) % self.servers;
+            if self.connected[i] {
+                if let Some((at, _)) = self.start(i, command.to_vec()) {
+                    return Some(at);
                 }
-            }
-            let Some(index) = index else {
-                self.sleep_ms(50)?;
-                continue;
-            };
-            let wait_until = self.sim.now().plus_ms(2_000);
-            while self.sim.now() < wait_until {
-                let (count, committed) = self.n_committed(index);
-                if count >= expected && committed == Some(value) {
-                    return Ok(index);
-                }
-                self.sleep_ms(20)?;
-            }
-            if !retry {
-                return Err(self.fail(
-                    "agreement",
-                    format!("one({value}) failed to reach agreement"),
-                ));
             }
         }
-        Err(self.fail(
-            "agreement",
-            format!("one({value}) failed to reach agreement"),
-        ))
+        None
+    }
+
+    /// A random command value, as the course's `rand.Int()` (below the bit that marks
+    /// checksummed commands).
+    pub fn rand_value(&mut self) -> u64 {
+        range_inclusive(&mut self.rng, 0, (1 << 62) - 1)
+    }
+
+    /// `cfg.setunreliable(unreliable)`, with the seed's rates.
+    pub fn set_unreliable(&mut self, unreliable: bool) {
+        let network = if unreliable {
+            unreliable_network(&mut self.rng)
+        } else {
+            reliable_network()
+        };
+        self.sim.set_network(network);
+    }
+
+    pub fn is_up(&self, i: usize) -> bool {
+        self.sim.is_up(NodeId(i as u32))
     }
 
     /// `one` with an integer command, the common case.
@@ -306,6 +315,18 @@ impl RaftHarness {
             ));
         }
         Ok(value)
+    }
+
+    /// RPCs dispatched to servers so far: the course's per-server `rpcCount` summed over
+    /// servers. A course RPC is one request and its reply; here they are two messages, so
+    /// only requests (RequestVote, AppendEntries, InstallSnapshot) delivered are counted.
+    pub fn rpcs_delivered(&self) -> u64 {
+        let by_kind = &self.sim.stats().by_kind;
+        ["RequestVote", "AppendEntries", "InstallSnapshot"]
+            .iter()
+            .filter_map(|kind| by_kind.get(kind))
+            .map(|k| k.delivered)
+            .sum()
     }
 
     /// Messages sent so far (the course's `rpcTotal`).

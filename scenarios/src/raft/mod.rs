@@ -1,7 +1,16 @@
 //! The course's Raft tests (Labs 2A–2D) as seeded scenarios, and random-fault Raft runs.
 
+mod churn;
+pub mod clients;
+mod digests;
 pub mod election;
+mod figure8;
 pub mod harness;
+pub mod persistence;
+mod random;
+pub mod replication;
+mod rpc_counts;
+pub mod snapshots;
 pub mod watch;
 
 use crate::registry::Scenario;
@@ -16,6 +25,14 @@ pub const MUTANTS: &[&str] = &[
     "drop-snapshot-on-restart",
 ];
 
-pub fn scenarios() -> &'static [Scenario] {
-    election::SCENARIOS
+/// Every Raft scenario, in lab order.
+pub fn scenarios() -> Vec<&'static Scenario> {
+    let parts: [&'static [Scenario]; 5] = [
+        random::SCENARIOS,
+        election::SCENARIOS,
+        replication::SCENARIOS,
+        persistence::SCENARIOS,
+        snapshots::SCENARIOS,
+    ];
+    parts.iter().flat_map(|part| part.iter()).collect()
 }

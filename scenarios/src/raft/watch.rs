@@ -1,9 +1,10 @@
 //! What the Raft tester sees as the run goes: the cluster-wide invariants after every step,
 //! and each server's applied stream, kept the way the course's `cfg.logs` keeps it.
 
+use super::digests::DigestLog;
 use protocol_core::{NodeId, Time};
 use raft::cluster_check::ClusterCheck;
-use raft::{RaftEvent, RaftNode};
+use raft::{LogIndex, RaftEvent, RaftNode, Term};
 use sim::observer::NodesView;
 use sim::{Observer, Violation};
 use std::collections::BTreeMap;
@@ -21,6 +22,9 @@ pub fn command_bytes(value: u64) -> Vec<u8> {
     value.to_le_bytes().to_vec()
 }
 
+/// In digest mode, how far back a snapshot fills in a server's view of applied commands.
+const SNAPSHOT_WINDOW: u64 = 1_000;
+
 /// The observer of every Raft scenario.
 pub struct RaftWatch {
     check: ClusterCheck,
@@ -33,6 +37,36 @@ pub struct RaftWatch {
     snapshot_every: Option<u64>,
     pub(crate) snapshots_due: Vec<(NodeId, u64)>,
     restarts: u64,
+    /// Per node, its durable state as of its incarnation's last step (a node flushes at
+    /// the end of every step, so this is what its disk holds).
+    durable_seen: Vec<Option<DurableView>>,
+    /// Nodes booted again whose durable state is still to be compared.
+    rebooted: Vec<bool>,
+    /// Digest mode (long runs): snapshots are digests and old history is dropped.
+    digests: Option<DigestLog>,
+}
+
+/// What a server must remember across a crash (Figure 2's persistent state), in brief.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct DurableView {
+    term: Term,
+    voted_for: Option<NodeId>,
+    last_index: LogIndex,
+    last_term: Term,
+    snapshot_index: LogIndex,
+}
+
+impl DurableView {
+    fn of(node: &RaftNode) -> DurableView {
+        let log = node.log();
+        DurableView {
+            term: node.term(),
+            voted_for: node.voted_for(),
+            last_index: log.last_index(),
+            last_term: log.last_term(),
+            snapshot_index: log.snapshot_index(),
+        }
+    }
 }
 
 impl RaftWatch {
@@ -45,6 +79,32 @@ impl RaftWatch {
             snapshot_every,
             snapshots_due: Vec::new(),
             restarts: 0,
+            durable_seen: vec![None; servers],
+            rebooted: vec![false; servers],
+            digests: None,
+        }
+    }
+
+    /// Digest mode, for long runs: memory stays flat (see `digests.rs`). Needs snapshots.
+    pub fn use_digests(&mut self) {
+        assert!(self.snapshot_every.is_some(), "digest mode needs snapshots");
+        assert_eq!(
+            self.max_index, 0,
+            "digest mode starts before anything is applied"
+        );
+        self.digests = Some(DigestLog::new(self.logs.len()));
+    }
+
+    /// Commands the tester remembers, over all servers (flat in digest mode).
+    pub fn remembered(&self) -> usize {
+        self.logs.iter().map(BTreeMap::len).sum::<usize>()
+            + self.digests.as_ref().map_or(0, DigestLog::len)
+    }
+
+    /// Drops every server's applied commands below `floor`.
+    fn prune_below(&mut self, floor: u64) {
+        for log in &mut self.logs {
+            *log = log.split_off(&floor);
         }
     }
 
@@ -86,6 +146,11 @@ impl RaftWatch {
                 format!("{node} apply out of order at index {index}"),
             ));
         }
+        if let Some(digests) = self.digests.as_mut() {
+            digests
+                .applied(i, index, value)
+                .map_err(|m| Violation::new("state-machine-safety", m))?;
+        }
         self.logs[i].insert(index, value);
         self.last_applied[i] = index;
         self.max_index = self.max_index.max(index);
@@ -100,6 +165,9 @@ impl RaftWatch {
 
     /// A snapshot's bytes are the tester's own encoding of its log view (index, commands).
     fn on_snapshot(&mut self, node: NodeId, index: u64, data: &[u8]) -> Result<(), Violation> {
+        if self.digests.is_some() {
+            return self.on_snapshot_digest(node, index, data);
+        }
         let (encoded_index, commands): (u64, Vec<u64>) =
             postcard::from_bytes(data).map_err(|e| {
                 Violation::new(
@@ -124,8 +192,53 @@ impl RaftWatch {
         Ok(())
     }
 
-    /// The tester's snapshot of server `node` up to `index`: (index, commands 1..=index).
+    fn on_snapshot_digest(
+        &mut self,
+        node: NodeId,
+        index: u64,
+        data: &[u8],
+    ) -> Result<(), Violation> {
+        let i = node.index();
+        let digests = self.digests.as_mut().expect("digest mode");
+        let floor = digests
+            .snapshot(i, index, data)
+            .map_err(|m| Violation::new("snapshot-bytes", m))?;
+        // What the snapshot covers counts as applied here, as the course's tester counts it.
+        let start = self.last_applied[i].max(index.saturating_sub(SNAPSHOT_WINDOW)) + 1;
+        for at in start..=index {
+            let known = self.logs.iter().find_map(|log| log.get(&at).copied());
+            if let Some(value) = known {
+                self.logs[i].insert(at, value);
+            }
+        }
+        self.last_applied[i] = index;
+        if let Some(floor) = floor {
+            self.prune_below(floor);
+        }
+        Ok(())
+    }
+
+    /// The harness handed server `node` a snapshot at `index`.
+    pub(crate) fn snapshot_taken(&mut self, node: NodeId, index: u64) -> Result<(), Violation> {
+        let Some(digests) = self.digests.as_mut() else {
+            return Ok(());
+        };
+        let data = digests.snapshot_bytes(index);
+        let floor = digests
+            .snapshot(node.index(), index, &data)
+            .map_err(|m| Violation::new("snapshot-bytes", m))?;
+        if let Some(floor) = floor {
+            self.prune_below(floor);
+        }
+        Ok(())
+    }
+
+    /// The tester's snapshot of server `node` up to `index`: (index, commands 1..=index), or
+    /// (index, digest) in digest mode.
     pub fn snapshot_bytes(&self, node: NodeId, index: u64) -> Vec<u8> {
+        if let Some(digests) = &self.digests {
+            return digests.snapshot_bytes(index);
+        }
         let log = &self.logs[node.index()];
         let commands: Vec<u64> = (1..=index)
             .map(|i| log.get(&i).copied().unwrap_or(0))
@@ -136,6 +249,30 @@ impl RaftWatch {
 
     pub fn restarts(&self) -> u64 {
         self.restarts
+    }
+
+    /// A rebooted server holds the term, vote and log its last incarnation had after its
+    /// last step: what it promised durably (a vote, an acknowledged entry) survived.
+    fn check_durable_across_restarts(
+        &mut self,
+        nodes: &[Option<&RaftNode>],
+    ) -> Result<(), Violation> {
+        for (i, node) in nodes.iter().enumerate() {
+            let Some(node) = node else { continue };
+            let now = DurableView::of(node);
+            if std::mem::take(&mut self.rebooted[i]) {
+                if let Some(before) = self.durable_seen[i].filter(|b| *b != now) {
+                    return Err(Violation::new(
+                        "durable-across-restart",
+                        format!(
+                            "n{i} rebooted with {now:?}, but its last incarnation held {before:?}"
+                        ),
+                    ));
+                }
+            }
+            self.durable_seen[i] = Some(now);
+        }
+        Ok(())
     }
 }
 
@@ -167,10 +304,15 @@ impl Observer<RaftNode> for RaftWatch {
         self.restarts += 1;
         self.check.restarted(node);
         self.last_applied[node.index()] = 0;
+        self.rebooted[node.index()] = true;
+        if let Some(digests) = self.digests.as_mut() {
+            digests.restarted(node.index());
+        }
     }
 
     fn after_step(&mut self, _now: Time, nodes: &NodesView<'_, RaftNode>) -> Result<(), Violation> {
         let view: Vec<Option<&RaftNode>> = nodes.iter().map(|(_, node)| node).collect();
+        self.check_durable_across_restarts(&view)?;
         self.check.after_step(&view).map_err(|m| {
             let check = match m.split_once(':') {
                 Some((name, _)) if name.len() < 40 => name.replace(' ', "-"),

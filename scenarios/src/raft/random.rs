@@ -1,0 +1,63 @@
+//! `raft-random`: everything at once, shaped by the seed. A cluster of 3, 5 or 7, snapshots
+//! on or off, churn clients submitting throughout, and a fault plan from the seed's swarm mix
+//! (loss, duplication, long reordering, partitions including one-way links, crashes and
+//! restarts, pauses, clock drift). Then everything heals, and a command submitted after
+//! healing must commit on every server within 10 s, with every commit a client saw in the
+//! final log.
+
+use super::churn::check_final_log;
+use super::clients::ChurnClient;
+use super::harness::{RaftHarness, Step, ELECTION_TIMEOUT_MS};
+use super::MUTANTS;
+use crate::outcome::{RunOptions, RunReport};
+use crate::registry::Scenario;
+use protocol_core::rng::{derive_seed, index, range_inclusive, rng_from_seed, Ratio};
+use protocol_core::Time;
+use sim::fault::{SwarmLimits, SwarmMix};
+
+pub const SCENARIOS: &[Scenario] = &[Scenario {
+    name: "raft-random",
+    about: "3/5/7 servers, clients, snapshots for some seeds, the seed's swarm of faults; then heal: a new command commits everywhere and no client-seen commit is lost",
+    mutants: MUTANTS,
+    run: raft_random,
+}];
+
+/// How long the faults last before everything heals.
+const FAULT_PHASE: Time = Time::from_secs(30);
+
+fn raft_random(options: &RunOptions) -> RunReport {
+    let mut shape = rng_from_seed(derive_seed(options.seed, "shape", 0));
+    let servers = [3, 5, 7][index(&mut shape, 3)];
+    let snapshots = Ratio::new(1, 2).chance(&mut shape);
+    let clients = range_inclusive(&mut shape, 1, 3);
+    let mut h = RaftHarness::new(options, servers, false, snapshots);
+    let mut plan_rng = h.sim.derive_rng("faults");
+    let mix = SwarmMix::draw(&mut plan_rng, &SwarmLimits::everything(servers));
+    let start = Time::from_ms(range_inclusive(&mut plan_rng, 0, 2_000));
+    let plan = mix.plan(&mut plan_rng, &h.ids(), start, FAULT_PHASE);
+    h.sim.schedule_plan(&plan);
+    let mut notes = vec![
+        format!(
+            "{servers} servers, {clients} clients, snapshots {}",
+            if snapshots { "on" } else { "off" }
+        ),
+        format!("mix: {}", mix.describe()),
+        format!("plan: {} fault actions", plan.actions.len()),
+    ];
+    let verdict = (|| -> Step {
+        let mut actors: Vec<ChurnClient> =
+            (0..clients).map(|id| ChurnClient::new(&h, id)).collect();
+        // The plan's last action heals everything at FAULT_PHASE.
+        h.run_actors(&mut actors, FAULT_PHASE)?;
+        actors.iter_mut().for_each(ChurnClient::stop);
+        let until = h.sim.now().plus_ms(ELECTION_TIMEOUT_MS);
+        h.run_actors(&mut actors, until)?;
+        let values: Vec<u64> = actors
+            .iter()
+            .flat_map(|c| c.values.iter().copied())
+            .collect();
+        notes.push(format!("{} client-observed commits", values.len()));
+        check_final_log(&mut h, &values)
+    })();
+    h.report("raft-random", options, verdict, notes)
+}
