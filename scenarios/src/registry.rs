@@ -16,7 +16,7 @@ pub const DEFAULT_SCENARIO: &str = "raft-election-random";
 
 /// Every scenario, in listing order.
 pub fn all() -> Vec<&'static Scenario> {
-    let families: [&'static [Scenario]; 1] = [crate::raft::scenarios()];
+    let families: [&'static [Scenario]; 2] = [crate::raft::scenarios(), crate::kv::scenarios()];
     families.iter().flat_map(|family| family.iter()).collect()
 }
 

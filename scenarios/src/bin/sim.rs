@@ -42,6 +42,9 @@ struct RunArgs {
     /// Run a deliberately broken protocol variant, to see the checks catch it.
     #[arg(long)]
     mutant: Option<String>,
+    /// Write the run's client history as JSON lines (kv scenarios record one).
+    #[arg(long, value_name = "OUT")]
+    history: Option<PathBuf>,
 }
 
 #[derive(Subcommand)]
@@ -140,6 +143,7 @@ fn run_seed(args: &RunArgs) -> Result<bool, InputError> {
         seed,
         full_trace: args.trace,
         mutant: args.mutant.clone(),
+        history_out: args.history.clone(),
     };
     registry::validate(scenario, &options)?;
     let report = if args.check_determinism {
