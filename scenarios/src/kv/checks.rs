@@ -126,11 +126,10 @@ fn failure_dir(h: &KvHarness) -> PathBuf {
         name.push('-');
         name.push_str(mutant);
     }
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("..")
-        .join("target")
-        .join("sim-failures")
-        .join(name)
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+    // The workspace root is the scenarios crate's parent.
+    let root = manifest.parent().unwrap_or(manifest);
+    root.join("target").join("sim-failures").join(name)
 }
 
 /// Writes the history and its HTML view for a failed run and names them in the failure.
