@@ -70,6 +70,10 @@ struct BenchArgs {
     /// Virtual seconds to simulate.
     #[arg(long, default_value_t = 36_000, value_parser = clap::value_parser!(u64).range(1..=10_000_000))]
     virtual_secs: u64,
+    /// Measure the KV suite instead: one seed of every scenario, kv-random's operations per
+    /// second, and a sweep of this many seeds on two threads.
+    #[arg(long, value_name = "SEEDS")]
+    kv: Option<u64>,
 }
 
 #[derive(Args)]
@@ -112,6 +116,12 @@ fn main() -> ExitCode {
         Some(Command::Check(args)) => {
             let mut out = std::io::stdout().lock();
             linearizability::cli::run(&args, &mut out).map_err(InputError::from)
+        }
+        Some(Command::Bench(BenchArgs {
+            kv: Some(seeds), ..
+        })) => {
+            print!("{}", scenarios::kv::bench::run(seeds, 2));
+            Ok(true)
         }
         Some(Command::Bench(args)) => {
             let options = scenarios::bench::BenchOptions {

@@ -1,6 +1,7 @@
 //! The course's kvraft tests (Labs 3A and 3B) as seeded scenarios, and `kv-random`. Every
 //! scenario records its whole client history and checks it for linearizability.
 
+pub mod bench;
 pub mod checks;
 pub mod generic;
 pub mod harness;
