@@ -5,6 +5,7 @@
 
 pub mod bench;
 pub mod corpus;
+pub mod kv;
 pub mod mapreduce;
 pub mod measure;
 pub mod outcome;

@@ -12,6 +12,8 @@ pub struct RunOptions {
     pub full_trace: bool,
     /// A deliberately broken protocol variant, by name (`--mutant`), to show checks fail.
     pub mutant: Option<String>,
+    /// Write the client history the scenario records (JSON lines) here (`--history`).
+    pub history_out: Option<std::path::PathBuf>,
 }
 
 /// The result of one run: its summary, and the failure if a check failed.

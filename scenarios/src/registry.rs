@@ -17,6 +17,7 @@ pub const DEFAULT_SCENARIO: &str = "raft-random";
 /// Every scenario, in listing order.
 pub fn all() -> Vec<&'static Scenario> {
     let mut all = crate::raft::scenarios();
+    all.extend(crate::kv::scenarios());
     all.extend(crate::mapreduce::scenarios());
     all
 }

@@ -133,6 +133,7 @@ pub fn sweep(
                     seed: seeds.start + i % per_scenario,
                     full_trace: false,
                     mutant: mutant.map(str::to_string),
+                    history_out: None,
                 };
                 let report = run_one(scenario, &options);
                 let result = SweepResult {

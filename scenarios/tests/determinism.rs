@@ -49,7 +49,7 @@ fn trace_of_a_short_run_is_pinned() {
         &RunOptions {
             seed: 1,
             full_trace: true,
-            mutant: None,
+            ..RunOptions::default()
         },
     );
     assert!(report.passed());

@@ -42,6 +42,9 @@ struct RunArgs {
     /// Run a deliberately broken protocol variant, to see the checks catch it.
     #[arg(long)]
     mutant: Option<String>,
+    /// Write the run's client history as JSON lines (kv scenarios record one).
+    #[arg(long, value_name = "OUT")]
+    history: Option<PathBuf>,
 }
 
 #[derive(Subcommand)]
@@ -76,6 +79,10 @@ struct BenchArgs {
     /// Soak with the course tester's memory (every command kept) instead of digest mode.
     #[arg(long)]
     course_tester: bool,
+    /// Measure the KV suite instead: one seed of every scenario, kv-random's operations per
+    /// second, and a sweep of this many seeds on two threads.
+    #[arg(long, value_name = "SEEDS")]
+    kv: Option<u64>,
 }
 
 #[derive(Args)]
@@ -118,6 +125,12 @@ fn main() -> ExitCode {
         Some(Command::Check(args)) => {
             let mut out = std::io::stdout().lock();
             linearizability::cli::run(&args, &mut out).map_err(InputError::from)
+        }
+        Some(Command::Bench(BenchArgs {
+            kv: Some(seeds), ..
+        })) => {
+            print!("{}", scenarios::kv::bench::run(seeds, 2));
+            Ok(true)
         }
         Some(Command::Bench(args)) if args.soak => {
             let options = scenarios::soak::SoakOptions {
@@ -166,6 +179,7 @@ fn run_seed(args: &RunArgs) -> Result<bool, InputError> {
         seed,
         full_trace: args.trace,
         mutant: args.mutant.clone(),
+        history_out: args.history.clone(),
     };
     registry::validate(scenario, &options)?;
     let report = if args.check_determinism {

@@ -45,11 +45,13 @@ struct Links {
 
 /// Decides the partition `members` of `ops` if its writes are unique (see the module comment).
 pub(crate) fn decide(ops: &[Operation<KvInput, KvOutput>], members: &[usize]) -> Option<Decision> {
-    let live: Vec<usize> = members
+    let mut live: Vec<usize> = members
         .iter()
         .copied()
         .filter(|&i| !ops[i].is_failed())
         .collect();
+    let leading = peel_leading_resets(ops, &mut live);
+    let placed = leading.len() + live.len();
     let writes: Vec<usize> = live
         .iter()
         .copied()
@@ -70,7 +72,7 @@ pub(crate) fn decide(ops: &[Operation<KvInput, KvOutput>], members: &[usize]) ->
         Ok(order) => order,
         Err(culprit) => return Some(Decision::NotLinearizable { culprit }),
     };
-    let mut order: Vec<usize> = Vec::with_capacity(live.len());
+    let mut order: Vec<usize> = leading;
     for b in block_order {
         let mut block = blocks[b].ops.clone();
         block.sort_by_key(|&(slot, i)| (slot, ops[i].ret.unwrap_or(u64::MAX), ops[i].call, i));
@@ -84,8 +86,35 @@ pub(crate) fn decide(ops: &[Operation<KvInput, KvOutput>], members: &[usize]) ->
         .collect();
     rest.sort_by_key(|&i| (ops[i].call, i));
     order.extend(rest);
-    assert_eq!(order.len(), live.len(), "the order places every operation");
+    assert_eq!(order.len(), placed, "the order places every operation");
     Some(Decision::Linearizable { order })
+}
+
+/// Takes out of `live` the puts of `""` that returned before every other operation was called
+/// (the course's clerks start with `Put(k, "")`), in the order they must come. Such a put is
+/// first in every linearization (it returned before anything else began) and leaves the initial
+/// state `""` as it was, so the rest is linearizable iff it is linearizable without it; and
+/// without it the remaining values can be non-empty, which the procedure needs.
+fn peel_leading_resets(ops: &[Operation<KvInput, KvOutput>], live: &mut Vec<usize>) -> Vec<usize> {
+    let mut peeled = Vec::new();
+    loop {
+        let first = live
+            .iter()
+            .copied()
+            .min_by_key(|&i| (ops[i].ret.unwrap_or(u64::MAX), i));
+        let Some(first) = first else { break };
+        let op = &ops[first];
+        let is_reset = op.input.op == KvOp::Put && op.input.value.is_empty();
+        let Some(ret) = op.ret.filter(|_| is_reset) else {
+            break;
+        };
+        if live.iter().any(|&i| i != first && ops[i].call <= ret) {
+            break;
+        }
+        live.retain(|&i| i != first);
+        peeled.push(first);
+    }
+    peeled
 }
 
 /// Open operations are in blocks only if they are writes some get saw.

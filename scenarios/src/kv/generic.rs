@@ -1,0 +1,173 @@
+//! `GenericTest` and `GenericTestSpeed`: the course's rounds of client loops under faults.
+
+use super::checks::check_clnt_appends;
+use super::harness::{KvHarness, Step, ELECTION_TIMEOUT_MS};
+use crate::outcome::{RunOptions, RunReport};
+use protocol_core::rng::{range_inclusive, Ratio};
+use protocol_core::{NodeId, Time};
+use sim::FaultAction;
+
+/// A client's pause between operations, in µs. The course's clients loop with none; our
+/// simulated operation takes only a few ms, so back-to-back loops would put thousands of
+/// entries in an uncompacted 3A log that Raft rewrites whole on every persist. A short
+/// random pause keeps hundreds of operations per round and the runs fast.
+pub const THINK_US: (u64, u64) = (5_000, 50_000);
+
+/// Maximum raft state for the 3B tests, as in the course.
+pub const MAX_RAFT_STATE: usize = 1_000;
+
+/// One `GenericTest(part, nclients, nservers, unreliable, crash, partitions, maxraftstate,
+/// randomkeys)`.
+#[derive(Clone, Copy, Debug)]
+pub struct Generic {
+    pub clients: usize,
+    pub servers: usize,
+    pub unreliable: bool,
+    pub crash: bool,
+    pub partitions: bool,
+    pub max_raft_state: Option<usize>,
+    pub random_keys: bool,
+}
+
+const BASE: Generic = Generic {
+    clients: 1,
+    servers: 5,
+    unreliable: false,
+    crash: false,
+    partitions: false,
+    max_raft_state: None,
+    random_keys: false,
+};
+
+const SNAP: Option<usize> = Some(MAX_RAFT_STATE);
+
+pub fn generic(options: &RunOptions, name: &'static str, g: Generic) -> RunReport {
+    let mut h = KvHarness::new(name, options, g.servers, g.unreliable, g.max_raft_state);
+    let ck = h.add_clerk();
+    let clerks: Vec<NodeId> = (0..g.clients).map(|_| h.add_clerk()).collect();
+    let verdict = (|| -> Step {
+        for _ in 0..3 {
+            generic_round(&mut h, ck, &clerks, &g)?;
+        }
+        Ok(())
+    })();
+    h.finish(verdict, Vec::new())
+}
+
+fn generic_round(h: &mut KvHarness, ck: NodeId, clerks: &[NodeId], g: &Generic) -> Step {
+    let start = h.sim.now();
+    h.clients
+        .start_round(clerks, g.random_keys, g.clients, THINK_US, start);
+    if g.partitions {
+        schedule_partitioner(h, start.plus_ms(1_000), start.plus_ms(5_000));
+    }
+    h.sleep_ms(5_000)?;
+    h.clients.stop();
+    if g.partitions {
+        // A minority request may be stuck until a new term starts.
+        h.connect_all();
+        h.sleep_ms(ELECTION_TIMEOUT_MS)?;
+    }
+    if g.crash {
+        h.shutdown_all();
+        h.sleep_ms(ELECTION_TIMEOUT_MS)?;
+        h.restart_all();
+    }
+    let idle = h.run_while(h.sim.now().plus_ms(30_000), |h| h.clients.all_idle())?;
+    if !idle {
+        return Err(h.fail("liveness", "client operations did not complete within 30 s"));
+    }
+    for (cli, (_, count)) in h.clients.counts().into_iter().enumerate() {
+        let value = h.get(ck, &cli.to_string())?;
+        if !g.random_keys {
+            check_clnt_appends(h, cli, &value, count)?;
+        }
+    }
+    h.check_sizes()
+}
+
+/// The course's partitioner: every 1 s plus 0–199 ms, split the servers at random in two.
+fn schedule_partitioner(h: &mut KvHarness, from: Time, until: Time) {
+    let mut at = from;
+    while at < until {
+        let mut sides = [Vec::new(), Vec::new()];
+        for id in h.server_ids() {
+            let side = usize::from(Ratio::new(1, 2).chance(&mut h.rng));
+            sides[side].push(id);
+        }
+        h.sim.schedule(at, FaultAction::Partition(sides.to_vec()));
+        at = at.plus_ms(ELECTION_TIMEOUT_MS + range_inclusive(&mut h.rng, 0, 199));
+    }
+}
+
+/// `GenericTestSpeed`: 1000 sequential appends by one clerk, each within a third of a
+/// heartbeat interval on average (the leader must not wait for a heartbeat to replicate).
+pub fn speed(options: &RunOptions, name: &'static str, max_raft_state: Option<usize>) -> RunReport {
+    const OPS: u64 = 1_000;
+    let mut h = KvHarness::new(name, options, 3, false, max_raft_state);
+    let ck = h.add_clerk();
+    let mut notes = Vec::new();
+    let verdict = (|| -> Step {
+        h.get(ck, "x")?; // wait until there is a leader
+        let start = h.sim.now();
+        for i in 0..OPS {
+            h.append(ck, "x", &format!("x 0 {i} y"))?;
+        }
+        let elapsed_us = h.sim.now().micros_since(start);
+        let value = h.get(ck, "x")?;
+        check_clnt_appends(&mut h, 0, &value, OPS)?;
+        let heartbeat_us = raft::Config::with_size(3).heartbeat_interval_ms * 1_000;
+        let bound_us = OPS * heartbeat_us / 3;
+        notes.push(format!(
+            "{OPS} appends in {} ms virtual (bound {} ms)",
+            elapsed_us / 1_000,
+            bound_us / 1_000
+        ));
+        if elapsed_us > bound_us {
+            let message = format!(
+                "operations completed too slowly {} ms/op > {} ms/op",
+                elapsed_us / OPS / 1_000,
+                bound_us / OPS / 1_000
+            );
+            return Err(h.fail("speed", message));
+        }
+        h.check_sizes()
+    })();
+    h.finish(verdict, notes)
+}
+
+macro_rules! generic_tests {
+    ($($fn_name:ident, $name:literal, $g:expr;)*) => {
+        $(pub fn $fn_name(options: &RunOptions) -> RunReport {
+            generic(options, $name, $g)
+        })*
+    };
+}
+
+generic_tests! {
+    basic_3a, "kv-3a-basic", BASE;
+    concurrent_3a, "kv-3a-concurrent", Generic { clients: 5, ..BASE };
+    unreliable_3a, "kv-3a-unreliable", Generic { clients: 5, unreliable: true, ..BASE };
+    many_partitions_one_client_3a, "kv-3a-many-partitions-one-client", Generic { partitions: true, ..BASE };
+    many_partitions_many_clients_3a, "kv-3a-many-partitions-many-clients", Generic { clients: 5, partitions: true, ..BASE };
+    persist_one_client_3a, "kv-3a-persist-one-client", Generic { crash: true, ..BASE };
+    persist_concurrent_3a, "kv-3a-persist-concurrent", Generic { clients: 5, crash: true, ..BASE };
+    persist_concurrent_unreliable_3a, "kv-3a-persist-concurrent-unreliable", Generic { clients: 5, unreliable: true, crash: true, ..BASE };
+    persist_partition_3a, "kv-3a-persist-partition", Generic { clients: 5, crash: true, partitions: true, ..BASE };
+    persist_partition_unreliable_3a, "kv-3a-persist-partition-unreliable", Generic { clients: 5, unreliable: true, crash: true, partitions: true, ..BASE };
+    persist_partition_unreliable_linearizable_3a, "kv-3a-persist-partition-unreliable-linearizable", Generic { clients: 15, servers: 7, unreliable: true, crash: true, partitions: true, random_keys: true, ..BASE };
+    snapshot_recover_3b, "kv-3b-snapshot-recover", Generic { crash: true, max_raft_state: SNAP, ..BASE };
+    snapshot_recover_many_clients_3b, "kv-3b-snapshot-recover-many-clients", Generic { clients: 20, crash: true, max_raft_state: SNAP, ..BASE };
+    snapshot_unreliable_3b, "kv-3b-snapshot-unreliable", Generic { clients: 5, unreliable: true, max_raft_state: SNAP, ..BASE };
+    snapshot_unreliable_recover_3b, "kv-3b-snapshot-unreliable-recover", Generic { clients: 5, unreliable: true, crash: true, max_raft_state: SNAP, ..BASE };
+    snapshot_unreliable_recover_concurrent_partition_3b, "kv-3b-snapshot-unreliable-recover-concurrent-partition", Generic { clients: 5, unreliable: true, crash: true, partitions: true, max_raft_state: SNAP, ..BASE };
+    snapshot_unreliable_recover_concurrent_partition_linearizable_3b, "kv-3b-snapshot-unreliable-recover-concurrent-partition-linearizable", Generic { clients: 15, servers: 7, unreliable: true, crash: true, partitions: true, max_raft_state: SNAP, random_keys: true };
+}
+
+pub fn speed_3a(options: &RunOptions) -> RunReport {
+    speed(options, "kv-3a-speed", None)
+}
+
+pub fn speed_3b(options: &RunOptions) -> RunReport {
+    speed(options, "kv-3b-speed", SNAP)
+}

@@ -1,0 +1,90 @@
+//! `kv-random`: a random cluster and workload under the seed's swarm of faults, then a heal
+//! phase in which every pending operation must complete; the whole history must be
+//! linearizable.
+
+use super::harness::{KvHarness, Step};
+use crate::outcome::{RunOptions, RunReport};
+use protocol_core::rng::{range_inclusive, Ratio};
+use protocol_core::{NodeId, Time};
+use sim::fault::{SwarmLimits, SwarmMix};
+
+/// How long faults last, from the start of the workload.
+const FAULT_PHASE_MS: u64 = 20_000;
+/// After healing, every pending operation must have completed within this.
+const COMPLETION_BOUND_MS: u64 = 10_000;
+
+/// What one seed draws: the cluster, the workload and the snapshot threshold.
+#[derive(Clone, Debug)]
+struct Shape {
+    servers: usize,
+    clients: usize,
+    key_spread: usize,
+    max_raft_state: Option<usize>,
+    think_max_us: u64,
+}
+
+fn draw_shape(seed: u64) -> Shape {
+    let mut rng =
+        protocol_core::rng::rng_from_seed(protocol_core::rng::derive_seed(seed, "kv-shape", 0));
+    Shape {
+        servers: range_inclusive(&mut rng, 3, 7) as usize,
+        clients: range_inclusive(&mut rng, 1, 6) as usize,
+        key_spread: range_inclusive(&mut rng, 2, 6) as usize,
+        max_raft_state: Ratio::new(2, 3)
+            .chance(&mut rng)
+            .then(|| range_inclusive(&mut rng, 300, 5_000) as usize),
+        think_max_us: range_inclusive(&mut rng, 0, 50_000),
+    }
+}
+
+pub fn kv_random(options: &RunOptions) -> RunReport {
+    let shape = draw_shape(options.seed);
+    let mut h = KvHarness::new(
+        "kv-random",
+        options,
+        shape.servers,
+        false,
+        shape.max_raft_state,
+    );
+    let clerks: Vec<NodeId> = (0..shape.clients).map(|_| h.add_clerk()).collect();
+    let mut plan_rng = h.sim.derive_rng("faults");
+    let limits = SwarmLimits::everything(shape.servers);
+    let mix = SwarmMix::draw(&mut plan_rng, &limits);
+    let start = Time::from_ms(range_inclusive(&mut plan_rng, 0, 2_000));
+    let heal_at = Time::from_ms(FAULT_PHASE_MS);
+    let plan = mix.plan(&mut plan_rng, &h.server_ids(), start, heal_at);
+    h.sim.schedule_plan(&plan);
+    let notes = vec![
+        format!("shape: {shape:?}"),
+        format!("mix: {}", mix.describe()),
+        format!("plan: {} fault actions", plan.actions.len()),
+    ];
+    let verdict = (|| -> Step {
+        h.clients.start_round(
+            &clerks,
+            true,
+            shape.key_spread,
+            (0, shape.think_max_us),
+            h.sim.now(),
+        );
+        h.run_until(heal_at)?;
+        // Heal phase (the plan's last action): links up, network reliable, servers restarted.
+        h.clients.stop();
+        let deadline = h.sim.now().plus_ms(COMPLETION_BOUND_MS);
+        if !h.run_while(deadline, |h| h.clients.all_idle())? {
+            let pending = h
+                .sim
+                .observer()
+                .operations()
+                .iter()
+                .filter(|op| op.ret.is_none())
+                .count();
+            let message = format!(
+                "{pending} operations still pending {COMPLETION_BOUND_MS} ms after healing"
+            );
+            return Err(h.fail("liveness", message));
+        }
+        h.check_sizes_after_heal()
+    })();
+    h.finish(verdict, notes)
+}
