@@ -9,6 +9,7 @@ pub mod config;
 mod durable;
 mod election;
 pub mod log;
+mod log_bytes;
 pub mod msg;
 pub mod mutant;
 pub mod node;
