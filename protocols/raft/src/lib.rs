@@ -6,6 +6,7 @@
 
 pub mod cluster_check;
 pub mod config;
+mod debug;
 mod durable;
 mod election;
 pub mod log;

@@ -28,7 +28,8 @@ pub enum RaftTimer {
 
 /// What a driver that only knows the `Node` trait can ask; the inherent methods
 /// [`RaftNode::start`] and [`RaftNode::snapshot`] do the same and return results directly.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// (`Debug` shows the bytes in hex: `debug.rs`.)
+#[derive(Clone, PartialEq, Eq)]
 pub enum RaftRequest {
     Start(Vec<u8>),
     Snapshot { index: LogIndex, data: Vec<u8> },
@@ -36,8 +37,8 @@ pub enum RaftRequest {
 
 /// The ordered stream for the layer above: `Applied` and `Snapshot` arrive without gaps and
 /// in index order (a snapshot replaces everything up to its index). `Started` answers a
-/// `RaftRequest::Start` given through the trait.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// `RaftRequest::Start` given through the trait. (`Debug` shows the bytes in hex: `debug.rs`.)
+#[derive(Clone, PartialEq, Eq)]
 pub enum RaftEvent {
     Applied {
         index: LogIndex,
