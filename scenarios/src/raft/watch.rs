@@ -108,6 +108,11 @@ impl RaftWatch {
         }
     }
 
+    /// Log matching over the whole logs of the servers in `nodes` (`None`: down).
+    pub fn check_log_matching_full(&self, nodes: &[Option<&RaftNode>]) -> Result<(), String> {
+        self.check.check_log_matching_full(nodes)
+    }
+
     pub fn leaders_seen(&self) -> usize {
         self.check.leaders_seen()
     }
