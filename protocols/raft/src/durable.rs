@@ -51,6 +51,7 @@ struct RaftStateOwned {
 struct SnapshotRef<'a> {
     index: LogIndex,
     term: Term,
+    #[serde(with = "serde_bytes")]
     data: &'a [u8],
 }
 
@@ -58,6 +59,7 @@ struct SnapshotRef<'a> {
 struct SnapshotOwned {
     index: LogIndex,
     term: Term,
+    #[serde(with = "serde_bytes")]
     data: Vec<u8>,
 }
 

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 pub struct Entry {
     pub term: Term,
     /// Opaque to Raft: the layer above encodes its operations.
+    #[serde(with = "serde_bytes")]
     pub command: Vec<u8>,
 }
 

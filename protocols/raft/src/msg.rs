@@ -58,6 +58,7 @@ pub struct InstallSnapshot {
     pub last_included_index: LogIndex,
     pub last_included_term: Term,
     /// The service's snapshot bytes, carried unchanged.
+    #[serde(with = "serde_bytes")]
     pub data: Vec<u8>,
 }
 
@@ -287,5 +288,30 @@ mod tests {
         assert_eq!(postcard::from_bytes::<RaftMsg>(&bytes), Ok(msg.clone()));
         assert_eq!(msg.kind(), "AppendEntries");
         assert!(postcard::from_bytes::<RaftMsg>(&[9, 9, 9]).is_err());
+    }
+
+    #[test]
+    fn byte_fields_encode_as_a_plain_byte_sequence_would() {
+        // Commands and snapshot data go through serde_bytes for speed; the wire (and so every
+        // recorded trace hash) must stay what the derived Vec<u8> sequence gave.
+        let command: Vec<u8> = (0..=255).chain(0..40).collect();
+        let entry = Entry {
+            term: Term(300),
+            command: command.clone(),
+        };
+        let plain = postcard::to_allocvec(&(Term(300), &command)).expect("to a Vec");
+        assert_eq!(postcard::to_allocvec(&entry).expect("to a Vec"), plain);
+        assert_eq!(postcard::from_bytes::<Entry>(&plain), Ok(entry));
+        let install = InstallSnapshot {
+            term: Term(2),
+            leader: NodeId(1),
+            last_included_index: LogIndex(9),
+            last_included_term: Term(1),
+            data: command.clone(),
+        };
+        let plain = postcard::to_allocvec(&(Term(2), NodeId(1), LogIndex(9), Term(1), &command))
+            .expect("to a Vec");
+        assert_eq!(postcard::to_allocvec(&install).expect("to a Vec"), plain);
+        assert_eq!(postcard::from_bytes::<InstallSnapshot>(&plain), Ok(install));
     }
 }
