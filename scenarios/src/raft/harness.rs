@@ -235,7 +235,7 @@ impl RaftHarness {
         let mut count = 0;
         let mut value = None;
         for log in logs {
-            if let Some(&v) = log.get(&index) {
+            if let Some(v) = log.get(index) {
                 count += 1;
                 value = Some(v);
             }

@@ -1,5 +1,6 @@
 //! The course's Raft tests (Labs 2A–2D) as seeded scenarios, and random-fault Raft runs.
 
+mod applied;
 mod churn;
 pub mod clients;
 mod digests;

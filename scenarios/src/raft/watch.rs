@@ -1,13 +1,13 @@
 //! What the Raft tester sees as the run goes: the cluster-wide invariants after every step,
 //! and each server's applied stream, kept the way the course's `cfg.logs` keeps it.
 
+use super::applied::AppliedLog;
 use super::digests::DigestLog;
 use protocol_core::{NodeId, Time};
 use raft::cluster_check::ClusterCheck;
 use raft::{LogIndex, RaftEvent, RaftNode, Term};
 use sim::observer::NodesView;
 use sim::{Observer, Violation};
-use std::collections::BTreeMap;
 
 /// The tester's value of a command: commands it starts are eight-byte integers; any other
 /// command (a 5000-byte string) is known by its checksum.
@@ -29,7 +29,7 @@ const SNAPSHOT_WINDOW: u64 = 1_000;
 pub struct RaftWatch {
     check: ClusterCheck,
     /// Per server, index -> command value as it applied them; kept across restarts.
-    pub(crate) logs: Vec<BTreeMap<u64, u64>>,
+    pub(crate) logs: Vec<AppliedLog>,
     /// Per server, the last index applied by its current incarnation.
     pub(crate) last_applied: Vec<u64>,
     pub(crate) max_index: u64,
@@ -73,7 +73,7 @@ impl RaftWatch {
     pub fn new(servers: usize, snapshot_every: Option<u64>) -> RaftWatch {
         RaftWatch {
             check: ClusterCheck::new(servers),
-            logs: vec![BTreeMap::new(); servers],
+            logs: vec![AppliedLog::new(); servers],
             last_applied: vec![0; servers],
             max_index: 0,
             snapshot_every,
@@ -97,14 +97,14 @@ impl RaftWatch {
 
     /// Commands the tester remembers, over all servers (flat in digest mode).
     pub fn remembered(&self) -> usize {
-        self.logs.iter().map(BTreeMap::len).sum::<usize>()
+        self.logs.iter().map(AppliedLog::len).sum::<usize>()
             + self.digests.as_ref().map_or(0, DigestLog::len)
     }
 
     /// Drops every server's applied commands below `floor`.
     fn prune_below(&mut self, floor: u64) {
         for log in &mut self.logs {
-            *log = log.split_off(&floor);
+            log.drop_below(floor);
         }
     }
 
@@ -120,7 +120,7 @@ impl RaftWatch {
     /// The course's `checkLogs`: no other server applied a different command at `index`.
     fn check_logs(&self, node: NodeId, index: u64, value: u64) -> Result<(), Violation> {
         for (other, log) in self.logs.iter().enumerate() {
-            if let Some(&theirs) = log.get(&index) {
+            if let Some(theirs) = log.get(index) {
                 if theirs != value {
                     return Err(Violation::new(
                         "state-machine-safety",
@@ -145,7 +145,7 @@ impl RaftWatch {
                     ),
                 ));
             }
-        } else if index > 1 && !self.logs[i].contains_key(&(index - 1)) {
+        } else if index > 1 && !self.logs[i].contains(index - 1) {
             return Err(Violation::new(
                 "apply-order",
                 format!("{node} apply out of order at index {index}"),
@@ -193,14 +193,14 @@ impl RaftWatch {
         // or different ones need checking.
         for (j, &value) in commands.iter().enumerate() {
             let at = j as u64 + 1;
-            if self.logs[i].get(&at) != Some(&value) {
-                self.logs[i].remove(&at); // compared with the others, not with itself
+            if self.logs[i].get(at) != Some(value) {
+                self.logs[i].remove(at); // compared with the others, not with itself
                 self.check_logs(node, at, value)?;
                 self.logs[i].insert(at, value);
             }
         }
         let len = commands.len() as u64;
-        self.logs[i].split_off(&(len + 1));
+        self.logs[i].drop_above(len);
         self.last_applied[i] = index;
         Ok(())
     }
@@ -219,7 +219,7 @@ impl RaftWatch {
         // What the snapshot covers counts as applied here, as the course's tester counts it.
         let start = self.last_applied[i].max(index.saturating_sub(SNAPSHOT_WINDOW)) + 1;
         for at in start..=index {
-            let known = self.logs.iter().find_map(|log| log.get(&at).copied());
+            let known = self.logs.iter().find_map(|log| log.get(at));
             if let Some(value) = known {
                 self.logs[i].insert(at, value);
             }
@@ -252,13 +252,8 @@ impl RaftWatch {
         if let Some(digests) = &self.digests {
             return digests.snapshot_bytes(index);
         }
-        // Commands 1..=index, a gap as 0; one walk over the map rather than a lookup each.
-        let mut commands = Vec::new();
-        for (&at, &value) in self.logs[node.index()].range(1..=index) {
-            commands.resize(at as usize - 1, 0);
-            commands.push(value);
-        }
-        commands.resize(index as usize, 0);
+        // Commands 1..=index, a gap as 0.
+        let commands = self.logs[node.index()].prefix_with_gaps(index);
         // Encoding a tuple of integers into a Vec cannot fail.
         postcard::to_allocvec(&(index, commands)).expect("encode snapshot")
     }
