@@ -1,7 +1,7 @@
 //! What happens inside one step: deliveries, timers, a node's outputs carried out in order.
 
 use super::{Event, Frame, Sim, TimerState};
-use crate::hash::{checksum, hash_debug, Hasher64};
+use crate::hash::{checksum, hash_debug};
 use crate::observer::{NodesView, Observer, Violation};
 use crate::stats::DropReason;
 use crate::trace::TraceRecord;
@@ -155,10 +155,9 @@ impl<N: Node, O: Observer<N>> Sim<N, O> {
             }
             Output::Persist(write) => {
                 let bytes = write.bytes();
-                let content = persisted_digest(&write);
                 self.stats.persists += 1;
                 self.stats.bytes_persisted += bytes as u64;
-                self.slots[id.index()].disk.apply(write);
+                let content = self.slots[id.index()].disk.apply(write);
                 self.trace
                     .line(self.now, format_args!("{id} persist {bytes}B"));
                 self.trace.record(
@@ -279,7 +278,7 @@ impl<N: Node, O: Observer<N>> Sim<N, O> {
         match N::boot(
             &slot.config,
             id,
-            &slot.disk,
+            slot.disk.disk(),
             node_seed,
             local_now,
             &mut outbox,
@@ -295,17 +294,4 @@ impl<N: Node, O: Observer<N>> Sim<N, O> {
         }
         self.outbox = outbox;
     }
-}
-
-/// What a durable write wrote: names and bytes, in order.
-fn persisted_digest(write: &protocol_core::DurableWrite) -> u64 {
-    let mut hasher = Hasher64::new();
-    for (name, contents) in write.parts() {
-        hasher.write_str(name);
-        match contents {
-            Some(bytes) => hasher.write_bytes_wide(bytes),
-            None => hasher.write_u64(u64::MAX),
-        }
-    }
-    hasher.finish()
 }

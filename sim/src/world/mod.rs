@@ -1,8 +1,10 @@
 //! The simulated world: nodes, their disks and clocks, the network, and the event loop.
 
+mod disk;
 mod faults;
 mod io;
 
+use self::disk::SimDisk;
 use crate::clock::Clock;
 use crate::fault::FaultAction;
 use crate::network::{Links, NetworkConfig};
@@ -39,7 +41,7 @@ impl fmt::Display for Failure {
 
 struct Slot<N: Node> {
     config: N::Config,
-    disk: Disk,
+    disk: SimDisk,
     /// Bumped at each crash: messages and timers of an older incarnation are void.
     incarnation: u32,
     /// The node's armed timers.
@@ -135,7 +137,7 @@ impl<N: Node, O: Observer<N>> Sim<N, O> {
         self.nodes.push(None);
         self.slots.push(Slot {
             config,
-            disk: Disk::new(),
+            disk: SimDisk::default(),
             incarnation: 0,
             timers: BTreeMap::new(),
             clock: Clock::default(),
@@ -178,12 +180,12 @@ impl<N: Node, O: Observer<N>> Sim<N, O> {
     }
 
     pub fn disk(&self, id: NodeId) -> &Disk {
-        &self.slots[id.index()].disk
+        self.slots[id.index()].disk.disk()
     }
 
     /// Mutable disk access for storage-fault injection.
     pub fn disk_mut(&mut self, id: NodeId) -> &mut Disk {
-        &mut self.slots[id.index()].disk
+        self.slots[id.index()].disk.disk_mut()
     }
 
     /// Until when the node is stalled by a `Pause` fault (zero or past: not paused). A
