@@ -29,6 +29,7 @@ impl fmt::Display for Violation {
 /// The nodes as an observer sees them after a step: `None` for a crashed node.
 pub struct NodesView<'a, N> {
     pub(crate) nodes: &'a [Option<N>],
+    pub(crate) stepped: Option<NodeId>,
 }
 
 impl<'a, N> NodesView<'a, N> {
@@ -38,6 +39,13 @@ impl<'a, N> NodesView<'a, N> {
 
     pub fn is_empty(&self) -> bool {
         self.nodes.is_empty()
+    }
+
+    /// The node this step ran, if it ran exactly one (a delivery, a timer, a call, a boot):
+    /// every other node is as it was after the previous step, so an observer may check only
+    /// what involves this one. `None` after a fault or anything else that may touch any node.
+    pub fn stepped(&self) -> Option<NodeId> {
+        self.stepped
     }
 
     pub fn get(&self, id: NodeId) -> Option<&'a N> {

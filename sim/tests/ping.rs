@@ -402,3 +402,55 @@ fn a_livelock_at_one_instant_fails_instead_of_hanging() {
     assert_eq!(failure.check, "livelock");
     assert_eq!(failure.time, Time::ZERO);
 }
+
+/// Checks the promise of `NodesView::stepped`: only the stepped node changed.
+#[derive(Default)]
+struct OnlySteppedChanges {
+    rounds: Vec<Option<u64>>,
+    stepped: u64,
+    faults: u64,
+}
+
+impl Observer<PingNode> for OnlySteppedChanges {
+    fn after_step(&mut self, _now: Time, nodes: &NodesView<'_, PingNode>) -> Result<(), Violation> {
+        let rounds: Vec<Option<u64>> = nodes.iter().map(|(_, n)| n.map(|n| n.round)).collect();
+        match nodes.stepped() {
+            Some(stepped) => {
+                self.stepped += 1;
+                for (i, (before, now)) in self.rounds.iter().zip(&rounds).enumerate() {
+                    if i != stepped.index() && before != now {
+                        let message = format!("n{i} changed in a step of {stepped}");
+                        return Err(Violation::new("stepped", message));
+                    }
+                }
+            }
+            None => self.faults += 1,
+        }
+        self.rounds = rounds;
+        Ok(())
+    }
+}
+
+#[test]
+fn after_a_step_only_the_stepped_node_has_changed() {
+    let mut sim = Sim::new(
+        12,
+        NetworkConfig::reliable(),
+        OnlySteppedChanges::default(),
+        false,
+    );
+    for _ in 0..3 {
+        sim.add_node(3);
+    }
+    sim.run_until(Time::from_ms(55)).unwrap();
+    sim.crash(NodeId(1));
+    sim.run_until(Time::from_ms(95)).unwrap();
+    sim.restart(NodeId(1));
+    sim.run_until(Time::from_ms(200)).unwrap();
+    let watch = sim.observer();
+    assert!(watch.stepped > 50, "{} stepped", watch.stepped);
+    assert_eq!(
+        watch.faults, 1,
+        "the boot after a crash called directly names no single node"
+    );
+}

@@ -78,20 +78,7 @@ impl ClusterCheck {
     /// The nodes after a step (`None` for a node that is down).
     pub fn after_step(&mut self, nodes: &[Option<&RaftNode>]) -> Result<(), String> {
         for node in nodes.iter().flatten() {
-            if node.is_leader() && !self.leaders.contains_key(&node.term()) {
-                self.check_leader_completeness(node)?;
-            }
-            if node.is_leader() {
-                let leader = *self.leaders.entry(node.term()).or_insert(node.id());
-                if leader != node.id() {
-                    return Err(format!(
-                        "election safety: {leader} and {} both lead term {}",
-                        node.id(),
-                        node.term()
-                    ));
-                }
-            }
-            self.check_new_commits(node)?;
+            self.check_node(node)?;
         }
         let up: Vec<&RaftNode> = nodes.iter().flatten().copied().collect();
         for (a, first) in up.iter().enumerate() {
@@ -100,6 +87,49 @@ impl ClusterCheck {
             }
         }
         Ok(())
+    }
+
+    /// [`ClusterCheck::after_step`] when only node `changed` can differ from the nodes of
+    /// the previous call (`None`: any can). A check that involves only other nodes would give
+    /// the answer it gave then, so only `changed` and its pairs are looked at: the same
+    /// verdicts, for O(nodes) work instead of O(nodes²).
+    pub fn after_step_of(
+        &mut self,
+        nodes: &[Option<&RaftNode>],
+        changed: Option<NodeId>,
+    ) -> Result<(), String> {
+        let Some(changed) = changed else {
+            return self.after_step(nodes);
+        };
+        let Some(node) = nodes.get(changed.index()).copied().flatten() else {
+            return Ok(()); // down: nothing of it to check
+        };
+        self.check_node(node)?;
+        for (i, other) in nodes.iter().enumerate() {
+            match other {
+                Some(other) if i != changed.index() => spot_check_log_matching(node, other)?,
+                Some(_) | None => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// Election safety, leader completeness and new commits of one node.
+    fn check_node(&mut self, node: &RaftNode) -> Result<(), String> {
+        if node.is_leader() && !self.leaders.contains_key(&node.term()) {
+            self.check_leader_completeness(node)?;
+        }
+        if node.is_leader() {
+            let leader = *self.leaders.entry(node.term()).or_insert(node.id());
+            if leader != node.id() {
+                return Err(format!(
+                    "election safety: {leader} and {} both lead term {}",
+                    node.id(),
+                    node.term()
+                ));
+            }
+        }
+        self.check_new_commits(node)
     }
 
     /// Log matching over whole logs: same index and term means the same prefix.
@@ -300,6 +330,41 @@ mod tests {
         );
         // The per-step spot check looks only at the last common index, and misses it.
         assert!(spot_check_log_matching(&a, &b).is_ok());
+    }
+
+    #[test]
+    fn the_incremental_check_sees_what_the_changed_node_brings() {
+        use crate::config::Config;
+        use crate::log::Log;
+        use crate::test_support::{entries, leader, leader_with_log};
+        let (a, _) = leader(3, 0);
+        let (b, _) = leader(3, 1);
+        let mut check = ClusterCheck::new(3);
+        assert!(check.after_step_of(&[Some(&a), None, None], None).is_ok());
+        let err = check
+            .after_step_of(&[Some(&a), Some(&b), None], Some(NodeId(1)))
+            .unwrap_err();
+        assert!(err.contains("election safety"), "{err}");
+        // Log matching between the changed node and each other one.
+        let config = Config::with_size(3);
+        let x = leader_with_log(&config, &[1, 1, 2], 2);
+        let mut y = leader_with_log(&config, &[1, 1, 2], 2);
+        let mut check = ClusterCheck::new(3);
+        let nodes = [None, Some(&x), Some(&y)];
+        assert!(check.after_step_of(&nodes, Some(NodeId(2))).is_ok());
+        let mut forged = entries(&[1, 1, 2]);
+        forged[2].command = vec![99];
+        y.durable.log = Log::new(LogIndex(0), Term(0), forged);
+        let err = check
+            .after_step_of(&[None, Some(&x), Some(&y)], Some(NodeId(2)))
+            .unwrap_err();
+        assert!(err.contains("log matching"), "{err}");
+        assert!(
+            check
+                .after_step_of(&[None, None, Some(&y)], Some(NodeId(0)))
+                .is_ok(),
+            "a changed node that is down has nothing to check"
+        );
     }
 
     #[test]

@@ -264,11 +264,16 @@ impl RaftWatch {
 
     /// A rebooted server holds the term, vote and log its last incarnation had after its
     /// last step: what it promised durably (a vote, an acknowledged entry) survived.
+    /// Looks at `stepped` only when given: no other node changed since the last call.
     fn check_durable_across_restarts(
         &mut self,
         nodes: &[Option<&RaftNode>],
+        stepped: Option<NodeId>,
     ) -> Result<(), Violation> {
         for (i, node) in nodes.iter().enumerate() {
+            if stepped.is_some_and(|s| s.index() != i) {
+                continue;
+            }
             let Some(node) = node else { continue };
             let now = DurableView::of(node);
             if std::mem::take(&mut self.rebooted[i]) {
@@ -323,13 +328,15 @@ impl Observer<RaftNode> for RaftWatch {
 
     fn after_step(&mut self, _now: Time, nodes: &NodesView<'_, RaftNode>) -> Result<(), Violation> {
         let view: Vec<Option<&RaftNode>> = nodes.iter().map(|(_, node)| node).collect();
-        self.check_durable_across_restarts(&view)?;
-        self.check.after_step(&view).map_err(|m| {
-            let check = match m.split_once(':') {
-                Some((name, _)) if name.len() < 40 => name.replace(' ', "-"),
-                _ => "raft-invariant".to_string(),
-            };
-            Violation::new(check, m)
-        })
+        self.check_durable_across_restarts(&view, nodes.stepped())?;
+        self.check
+            .after_step_of(&view, nodes.stepped())
+            .map_err(|m| {
+                let check = match m.split_once(':') {
+                    Some((name, _)) if name.len() < 40 => name.replace(' ', "-"),
+                    _ => "raft-invariant".to_string(),
+                };
+                Violation::new(check, m)
+            })
     }
 }

@@ -70,6 +70,7 @@ impl<N: Node, O: Observer<N>> Sim<N, O> {
         slot.timers.clear();
         slot.paused_until = Time::ZERO;
         self.stats.crashes += 1;
+        self.crash_unseen = true;
         self.trace.line(self.now, format_args!("{id} crash"));
         self.trace
             .record(self.now, TraceRecord::Crash { node: id }, 0);

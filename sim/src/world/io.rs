@@ -112,14 +112,19 @@ impl<N: Node, O: Observer<N>> Sim<N, O> {
         if let Some(node) = self.nodes[id.index()].as_ref() {
             node.check_invariants();
         }
-        self.after_step();
+        self.after_step(Some(id));
     }
 
-    pub(super) fn after_step(&mut self) {
+    /// `stepped`: the one node the step ran (`None`: a fault, which may touch any).
+    pub(super) fn after_step(&mut self, stepped: Option<NodeId>) {
         if self.failure.is_some() {
             return;
         }
-        let view = NodesView { nodes: &self.nodes };
+        let crashed = std::mem::take(&mut self.crash_unseen);
+        let view = NodesView {
+            nodes: &self.nodes,
+            stepped: stepped.filter(|_| !crashed),
+        };
         if let Err(violation) = self.observer.after_step(self.now, &view) {
             self.record_failure(violation);
         }

@@ -102,6 +102,9 @@ pub struct Sim<N: Node, O: Observer<N>> {
     emitted: VecDeque<(Time, NodeId, N::Event)>,
     /// Events taken at the current instant; virtual time that stops advancing is a livelock.
     events_this_instant: u64,
+    /// A node crashed since the observer's last `after_step`, so the next one must not name
+    /// a single stepped node (a crash called directly has no step of its own).
+    crash_unseen: bool,
 }
 
 /// More events than this at one virtual instant means nodes are bouncing messages with no
@@ -128,6 +131,7 @@ impl<N: Node, O: Observer<N>> Sim<N, O> {
             capture_emits: false,
             emitted: VecDeque::new(),
             events_this_instant: 0,
+            crash_unseen: false,
         }
     }
 
@@ -415,7 +419,7 @@ impl<N: Node, O: Observer<N>> Sim<N, O> {
             Event::Fault(action) => {
                 self.stats.steps += 1;
                 self.apply(action);
-                self.after_step();
+                self.after_step(None);
             }
         }
     }
