@@ -73,9 +73,30 @@ impl Hasher64 {
     }
 }
 
-impl std::fmt::Write for Hasher64 {
+/// Formatted text gathered into blocks, so that the hash sees the text and not how `Debug`
+/// cut it into pieces (a derived `Debug` writes a dozen fragments a line, and hashing each
+/// with its own length word cost more than the formatting).
+struct TextHasher {
+    hasher: Hasher64,
+    block: [u8; TEXT_BLOCK],
+    len: usize,
+}
+
+const TEXT_BLOCK: usize = 256;
+
+impl std::fmt::Write for TextHasher {
     fn write_str(&mut self, text: &str) -> std::fmt::Result {
-        Hasher64::write_str(self, text);
+        let mut bytes = text.as_bytes();
+        while !bytes.is_empty() {
+            let take = bytes.len().min(TEXT_BLOCK - self.len);
+            self.block[self.len..self.len + take].copy_from_slice(&bytes[..take]);
+            self.len += take;
+            bytes = &bytes[take..];
+            if self.len == TEXT_BLOCK {
+                self.hasher.write_bytes(&self.block);
+                self.len = 0;
+            }
+        }
         Ok(())
     }
 }
@@ -83,16 +104,28 @@ impl std::fmt::Write for Hasher64 {
 /// A hash of a value's `Debug` form, for values that are not bytes (an emitted event, a
 /// timer), formatted straight into the hasher without allocating.
 pub fn hash_debug(value: &impl std::fmt::Debug) -> u64 {
-    let mut hasher = Hasher64::new();
+    let mut text = TextHasher {
+        hasher: Hasher64::new(),
+        block: [0; TEXT_BLOCK],
+        len: 0,
+    };
     // Writing into the hasher cannot fail; a Debug impl that errors is a bug of its own.
-    std::fmt::write(&mut hasher, format_args!("{value:?}")).expect("Debug formatting failed");
-    hasher.finish()
+    std::fmt::write(&mut text, format_args!("{value:?}")).expect("Debug formatting failed");
+    text.hasher.write_bytes(&text.block[..text.len]);
+    text.hasher.finish()
 }
+
+/// Frames this long and longer are hashed four words at a time.
+const WIDE_FROM: usize = 64;
 
 /// The checksum a simulated wire frame carries.
 pub fn checksum(bytes: &[u8]) -> u64 {
     let mut hasher = Hasher64::new();
-    hasher.write_bytes(bytes);
+    if bytes.len() >= WIDE_FROM {
+        hasher.write_bytes_wide(bytes);
+    } else {
+        hasher.write_bytes(bytes);
+    }
     hasher.finish()
 }
 
@@ -114,6 +147,45 @@ mod tests {
         assert_eq!(hash_debug(&(1, "a")), hash_debug(&(1, "a")));
         assert_ne!(hash_debug(&(1, "a")), hash_debug(&(1, "b")));
         assert_ne!(hash_debug(&Some(3)), hash_debug(&Some(4)));
+        // Long text crosses blocks: every position still counts.
+        let long: Vec<u32> = (0..200).collect();
+        let base = hash_debug(&long);
+        for i in [0, 50, 63, 64, 199] {
+            let mut changed = long.clone();
+            changed[i] += 1;
+            assert_ne!(hash_debug(&changed), base, "element {i}");
+        }
+        let mut longer = long.clone();
+        longer.push(0);
+        assert_ne!(hash_debug(&longer), base);
+    }
+
+    #[test]
+    fn debug_hash_is_the_hash_of_the_text_however_it_was_cut() {
+        struct Pieces(Vec<String>);
+        impl std::fmt::Debug for Pieces {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                self.0.iter().try_for_each(|piece| f.write_str(piece))
+            }
+        }
+        let text = "0123456789abcdef".repeat(40);
+        let whole = hash_debug(&Pieces(vec![text.clone()]));
+        let cut =
+            [255, 258, 300, 512, 513]
+                .iter()
+                .fold((Vec::new(), 0), |(mut pieces, from), &to| {
+                    pieces.push(text[from..to].to_string());
+                    (pieces, to)
+                });
+        let mut pieces = cut.0;
+        pieces.push(text[cut.1..].to_string());
+        assert_eq!(hash_debug(&Pieces(pieces)), whole);
+        for at in 0..text.len() {
+            let mut changed = text.clone().into_bytes();
+            changed[at] = b'x';
+            let changed = String::from_utf8(changed).expect("ascii");
+            assert_ne!(hash_debug(&Pieces(vec![changed])), whole, "byte {at}");
+        }
     }
 
     #[test]
@@ -147,7 +219,7 @@ mod tests {
 
     #[test]
     fn one_flipped_bit_changes_the_checksum() {
-        let bytes: Vec<u8> = (0..40).collect();
+        let bytes: Vec<u8> = (0..100).collect();
         let base = checksum(&bytes);
         for i in 0..bytes.len() {
             for bit in 0..8 {
