@@ -199,8 +199,14 @@ impl<N: Node, O: Observer<N>> Sim<N, O> {
             to.index() < self.nodes.len(),
             "{from} sends to unknown node {to}"
         );
+        // Encoded into a buffer kept between sends, then copied out at its exact length: one
+        // allocation per frame, where encoding into a fresh Vec grew it a few times.
+        let mut scratch = std::mem::take(&mut self.encode_scratch);
+        scratch.clear();
         // Encoding a derived serde type into a Vec cannot fail.
-        let bytes = postcard::to_allocvec(msg).expect("postcard encodes derived types");
+        let scratch = postcard::to_extend(msg, scratch).expect("postcard encodes derived types");
+        let bytes = scratch.clone();
+        self.encode_scratch = scratch;
         let kind = msg.kind();
         self.stats.count_send(kind, bytes.len());
         if self.trace.is_full() {

@@ -105,6 +105,8 @@ pub struct Sim<N: Node, O: Observer<N>> {
     /// A node crashed since the observer's last `after_step`, so the next one must not name
     /// a single stepped node (a crash called directly has no step of its own).
     crash_unseen: bool,
+    /// Where `send` encodes a message before copying it into its frame.
+    encode_scratch: Vec<u8>,
 }
 
 /// More events than this at one virtual instant means nodes are bouncing messages with no
@@ -132,6 +134,7 @@ impl<N: Node, O: Observer<N>> Sim<N, O> {
             emitted: VecDeque::new(),
             events_this_instant: 0,
             crash_unseen: false,
+            encode_scratch: Vec::new(),
         }
     }
 
