@@ -159,6 +159,7 @@ impl RaftNode {
             next_index,
             match_index: LogIndex::ZERO,
             probing: true,
+            entries_unanswered: false,
         };
         self.v.progress.iter_mut().for_each(|p| *p = start);
         // Assert leadership at once; the heartbeat timer keeps it.

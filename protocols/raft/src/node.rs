@@ -68,6 +68,10 @@ pub(crate) struct Progress {
     /// True until the follower confirms a match: entries are then re-sent from `next_index`
     /// rather than pipelined (`next_index` advanced as soon as they are sent).
     pub probing: bool,
+    /// A probe carrying entries went out and the follower has not answered anything since.
+    /// Further probes carry none until it does: sent into a partition, each heartbeat would
+    /// otherwise carry up to `max_entries_per_append` entries for nothing.
+    pub entries_unanswered: bool,
 }
 
 /// State lost on a crash (Figure 2's volatile state plus timers and bookkeeping).
@@ -122,6 +126,7 @@ impl Node for RaftNode {
             next_index: LogIndex(1),
             match_index: LogIndex::ZERO,
             probing: true,
+            entries_unanswered: false,
         };
         let mut node = RaftNode {
             id,

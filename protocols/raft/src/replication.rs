@@ -36,11 +36,20 @@ impl RaftNode {
         let prev_log_term = log
             .term_at(prev_log_index)
             .expect("prev is the snapshot point or held");
-        let entries = log
-            .slice(progress.next_index, self.config.max_entries_per_append)
-            .to_vec();
+        // While a probe's entries are unanswered, another probe is the consistency check
+        // alone; the follower's answer brings the entries again.
+        let max_entries = if progress.probing && progress.entries_unanswered {
+            0
+        } else {
+            self.config.max_entries_per_append
+        };
+        let entries = log.slice(progress.next_index, max_entries).to_vec();
+        let progress = &mut self.v.progress[pos];
+        if progress.probing && !entries.is_empty() {
+            progress.entries_unanswered = true;
+        }
         if !progress.probing {
-            self.v.progress[pos].next_index = progress.next_index.plus(entries.len() as u64);
+            progress.next_index = progress.next_index.plus(entries.len() as u64);
         }
         let msg = AppendEntries {
             term: self.durable.term,
@@ -189,6 +198,7 @@ impl RaftNode {
             return; // stale: from an earlier term, or we no longer lead
         }
         let pos = self.peer_position(from);
+        self.v.progress[pos].entries_unanswered = false;
         if reply.success {
             let last = self.durable.log.last_index();
             if reply.match_index > last {
@@ -292,7 +302,7 @@ mod tests {
     use crate::node::{NotLeader, RaftEvent};
     use crate::test_support::*;
     use crate::types::{LogIndex, Term};
-    use protocol_core::{Disk, NodeId, Outbox, Time};
+    use protocol_core::{Disk, Input, NodeId, Outbox, Time};
 
     const T: Time = Time::from_ms(1);
 
@@ -444,6 +454,43 @@ mod tests {
         let outs = deliver(&mut leader, T, 1, reply(3, true, 3, None, 0));
         assert_eq!(leader.commit_index(), LogIndex(3));
         assert_eq!(events(&outs).len(), 3);
+    }
+
+    #[test]
+    fn a_silent_follower_gets_entries_once_then_bare_probes() {
+        let mut leader = leader_with_log(&Config::with_size(3), &[1, 1, 1, 1], 2);
+        let conflict = RaftMsg::AppendEntriesReply(AppendEntriesReply {
+            term: Term(2),
+            success: false,
+            match_index: LogIndex(0),
+            conflict_term: None,
+            conflict_index: LogIndex(1),
+        });
+        let entries_to_n1 = |outs: &Outs| -> Vec<usize> {
+            sends(outs)
+                .into_iter()
+                .filter_map(|(to, m)| match m {
+                    RaftMsg::AppendEntries(a) if to == NodeId(1) => Some(a.entries.len()),
+                    _ => None,
+                })
+                .collect()
+        };
+        let now = Time::from_secs(1);
+        // n1 holds nothing: the leader backs up and sends all four entries.
+        let outs = deliver(&mut leader, now, 1, conflict.clone());
+        assert_eq!(entries_to_n1(&outs), vec![4]);
+        // n1 goes silent: heartbeats probe without entries.
+        for _ in 0..3 {
+            let at = leader
+                .v
+                .heartbeat_deadline
+                .expect("a leader's heartbeat is armed");
+            let outs = step(&mut leader, at, Input::Timer(crate::RaftTimer::Heartbeat));
+            assert_eq!(entries_to_n1(&outs), vec![0]);
+        }
+        // n1 answers again: the entries go with the next message.
+        let outs = deliver(&mut leader, now, 1, conflict);
+        assert_eq!(entries_to_n1(&outs), vec![4]);
     }
 
     #[test]
