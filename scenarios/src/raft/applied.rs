@@ -103,12 +103,35 @@ impl AppliedLog {
         commands
     }
 
+    /// The tester's snapshot up to `index`: postcard's encoding of `(index, commands)` with
+    /// the commands of [`AppliedLog::prefix_with_gaps`], written here varint by varint
+    /// (through serde, each varint was a library `memcpy` call: 5% of a Raft sweep).
+    pub fn snapshot_bytes(&self, index: u64) -> Vec<u8> {
+        let commands = self.prefix_with_gaps(index);
+        let mut out = Vec::with_capacity(10 * (commands.len() + 2));
+        push_varint(&mut out, index);
+        push_varint(&mut out, commands.len() as u64);
+        commands
+            .iter()
+            .for_each(|&value| push_varint(&mut out, value));
+        out
+    }
+
     /// An empty window restarts wherever the next insert lands.
     fn trim(&mut self) {
         if self.len == 0 {
             self.slots.clear();
         }
     }
+}
+
+/// Postcard's varint: seven bits a byte, low first, the high bit set on all but the last.
+fn push_varint(out: &mut Vec<u8>, mut value: u64) {
+    while value >= 0x80 {
+        out.push((value as u8) | 0x80);
+        value >>= 7;
+    }
+    out.push(value as u8);
 }
 
 #[cfg(test)]
@@ -136,7 +159,8 @@ mod tests {
             ("above", 6, 0),
             ("insert", 12, 120),
             ("below", 100, 0),
-            ("insert", 40, 400),
+            ("insert", 40, u64::MAX),
+            ("insert", 41, 1 << 62),
             ("insert", 38, 380),
             ("above", 0, 0),
             ("insert", 3, 30),
@@ -169,6 +193,8 @@ mod tests {
                 .map(|at| map.get(&at).copied().unwrap_or(0))
                 .collect();
             assert_eq!(log.prefix_with_gaps(45), prefix, "after {op} {index}");
+            let encoded = postcard::to_allocvec(&(45u64, &prefix)).expect("to a Vec");
+            assert_eq!(log.snapshot_bytes(45), encoded, "after {op} {index}");
         }
     }
 }
