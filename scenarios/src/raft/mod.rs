@@ -3,6 +3,7 @@
 mod churn;
 pub mod clients;
 mod digests;
+pub mod durable;
 pub mod election;
 mod figure8;
 pub mod harness;
