@@ -58,6 +58,28 @@ fn every_run_records_and_checks_a_history() {
 }
 
 #[test]
+fn kv_random_ends_with_a_fresh_clerks_read_of_every_key() {
+    let scenario = registry::find("kv-random").unwrap();
+    for seed in 1..4 {
+        let options = RunOptions {
+            seed,
+            ..RunOptions::default()
+        };
+        let report = run_one(scenario, &options);
+        assert!(report.passed(), "seed {seed}: {:?}", report.failure);
+        let spread: usize = report
+            .notes
+            .iter()
+            .find_map(|n| n.split("key_spread: ").nth(1))
+            .and_then(|rest| rest.split(',').next())
+            .and_then(|n| n.parse().ok())
+            .unwrap();
+        let wanted = format!("final reads: {spread} keys by a fresh clerk");
+        assert!(report.notes.contains(&wanted), "{:#?}", report.notes);
+    }
+}
+
+#[test]
 fn duplicate_detection_off_is_caught() {
     let caught = first_catch(
         "kv-3a-persist-concurrent-unreliable",
