@@ -274,6 +274,35 @@ mod tests {
     }
 
     #[test]
+    fn full_log_matching_finds_a_difference_below_the_agreed_top() {
+        use crate::config::Config;
+        use crate::log::{Entry, Log};
+        use crate::test_support::{entries, leader_with_log};
+        let config = Config::with_size(3);
+        let a = leader_with_log(&config, &[1, 1, 2], 2);
+        let mut b = leader_with_log(&config, &[1, 1, 2], 2);
+        let check = ClusterCheck::new(3);
+        assert!(check
+            .check_log_matching_full(&[Some(&a), Some(&b), None])
+            .is_ok());
+        let mut forged = entries(&[1, 1, 2]);
+        forged[0] = Entry {
+            term: Term(1),
+            command: vec![99],
+        };
+        b.durable.log = Log::new(LogIndex(0), Term(0), forged);
+        let err = check
+            .check_log_matching_full(&[Some(&a), None, Some(&b)])
+            .unwrap_err();
+        assert!(
+            err.contains("log matching") && err.contains("differ at 1"),
+            "{err}"
+        );
+        // The per-step spot check looks only at the last common index, and misses it.
+        assert!(spot_check_log_matching(&a, &b).is_ok());
+    }
+
+    #[test]
     fn two_leaders_in_a_term_are_a_violation() {
         use crate::test_support::leader;
         let (a, _) = leader(3, 0);

@@ -20,15 +20,22 @@ pub(crate) struct Durable {
     pub snapshot: Vec<u8>,
 }
 
-/// The raft-state file's layout. Borrowed for encoding so persisting never clones the log.
+/// The raft-state file's layout up to the entries, which follow as `entry_count` postcard
+/// encodings back to back ([`Log::entry_bytes`]). Together that is exactly postcard's
+/// encoding of [`RaftStateOwned`], so decoding needs no special case.
 #[derive(Serialize)]
-struct RaftStateRef<'a> {
+struct RaftStateHeader {
     term: Term,
     voted_for: Option<NodeId>,
     snapshot_index: LogIndex,
     snapshot_term: Term,
-    entries: &'a [Entry],
+    /// Postcard writes a sequence's length as a varint, as it writes a `u64`.
+    entry_count: u64,
 }
+
+/// Postcard's largest encoding of a [`RaftStateHeader`]: four varint `u64`s and an optional
+/// varint `u32`.
+const HEADER_MAX_BYTES: usize = 4 * 10 + 1 + 5;
 
 #[derive(Deserialize)]
 struct RaftStateOwned {
@@ -55,9 +62,16 @@ struct SnapshotOwned {
 }
 
 impl Durable {
-    /// Why this state could not have been written by a correct node, if so.
+    /// Why this state could not have been written by a correct node, if so. O(log): for
+    /// decoding and debug builds; [`Durable::check_recent`] is the per-step part.
     pub fn check(&self) -> Result<(), String> {
         self.log.check()?;
+        self.check_recent()
+    }
+
+    /// What [`Durable::check`] checks in O(1): every edit of the state keeps the rest.
+    pub fn check_recent(&self) -> Result<(), String> {
+        self.log.check_recent()?;
         if self.log.last_term() > self.term {
             return Err(format!(
                 "log term {} above current term {}",
@@ -74,18 +88,25 @@ impl Durable {
     /// The write for the current state; with `with_snapshot` the snapshot file goes too, in the
     /// same atomic write.
     pub fn encode(&self, with_snapshot: bool, forget_vote: bool) -> DurableWrite {
-        if let Err(reason) = self.check() {
+        if let Err(reason) = self.check_recent() {
             panic!("encoding invalid durable state: {reason}");
         }
-        let state = RaftStateRef {
+        debug_assert_eq!(self.check(), Ok(()), "encoding invalid durable state");
+        let header = RaftStateHeader {
             term: self.term,
             // The ForgetVoteOnRestart mutant: the vote never reaches the disk.
             voted_for: if forget_vote { None } else { self.voted_for },
             snapshot_index: self.log.snapshot_index(),
             snapshot_term: self.log.snapshot_term(),
-            entries: self.log.entries(),
+            entry_count: self.log.entries().len() as u64,
         };
-        let state = postcard::to_allocvec(&state).expect("encoding to a Vec cannot fail");
+        let mut buf = [0u8; HEADER_MAX_BYTES];
+        // HEADER_MAX_BYTES bounds every header's encoding.
+        let header = postcard::to_slice(&header, &mut buf).expect("the header fits");
+        let entries = self.log.entry_bytes();
+        let mut state = Vec::with_capacity(header.len() + entries.len());
+        state.extend_from_slice(header);
+        state.extend_from_slice(entries);
         let mut write = DurableWrite::file(RAFT_STATE_FILE, state);
         if with_snapshot {
             let snap = SnapshotRef {
@@ -108,6 +129,21 @@ impl Durable {
             return Ok(Durable::default());
         };
         let state: RaftStateOwned = decode_exact(bytes, RAFT_STATE_FILE)?;
+        // Index arithmetic reaches one past the last index; it must not overflow.
+        let count = state.entries.len() as u64;
+        let fits = (state.snapshot_index.0.checked_add(count)).and_then(|last| last.checked_add(1));
+        if fits.is_none() {
+            return Err(format!(
+                "{RAFT_STATE_FILE}: {count} entries after snapshot index {} overflow the index",
+                state.snapshot_index
+            ));
+        }
+        if state.term == Term(u64::MAX) {
+            return Err(format!(
+                "{RAFT_STATE_FILE}: term {} has no successor",
+                state.term
+            ));
+        }
         let log = Log::new(state.snapshot_index, state.snapshot_term, state.entries);
         let snapshot = match disk.read(SNAPSHOT_FILE) {
             None if state.snapshot_index == LogIndex::ZERO => Vec::new(),
@@ -199,6 +235,83 @@ mod tests {
         let mut garbage = disk;
         garbage.overwrite(RAFT_STATE_FILE, vec![0xff; 3]);
         assert!(Durable::decode(&garbage).is_err());
+    }
+
+    /// The layout written before encoding became incremental: the whole state in one go.
+    #[derive(Serialize)]
+    struct WholeState<'a> {
+        term: Term,
+        voted_for: Option<NodeId>,
+        snapshot_index: LogIndex,
+        snapshot_term: Term,
+        entries: &'a [Entry],
+    }
+
+    #[test]
+    fn incremental_encoding_is_the_whole_state_encoding() {
+        let mut durable = sample();
+        for round in 0..300u64 {
+            let command = vec![round as u8; (round % 200) as usize];
+            durable.log.append(Entry {
+                term: Term(4 + round / 100),
+                command,
+            });
+            if round % 7 == 0 {
+                let index = durable.log.last_index().prev();
+                durable.log.truncate_after(index);
+            }
+            if round % 50 == 49 {
+                let index = durable.log.last_index().prev();
+                let term = durable.log.term_at(index).unwrap();
+                durable.log.compact_to(index, term);
+            }
+            durable.term = durable.log.last_term();
+            durable.voted_for = [None, Some(NodeId(300))][round as usize % 2];
+            let whole = WholeState {
+                term: durable.term,
+                voted_for: durable.voted_for,
+                snapshot_index: durable.log.snapshot_index(),
+                snapshot_term: durable.log.snapshot_term(),
+                entries: durable.log.entries(),
+            };
+            let write = durable.encode(false, false);
+            let (_, bytes) = &write.parts()[0];
+            assert_eq!(
+                bytes.as_deref(),
+                Some(&postcard::to_allocvec(&whole).unwrap()[..])
+            );
+        }
+        let mut disk = Disk::new();
+        disk.apply(durable.encode(true, false));
+        assert_eq!(Durable::decode(&disk), Ok(durable));
+    }
+
+    #[test]
+    fn indexes_or_terms_that_would_overflow_are_corrupt() {
+        let mut durable = sample();
+        durable.log = Log::new(
+            LogIndex(u64::MAX - 1),
+            Term(2),
+            durable.log.entries().to_vec(),
+        );
+        let mut disk = Disk::new();
+        disk.apply(durable.encode(true, false));
+        let err = Durable::decode(&disk).unwrap_err();
+        assert!(err.contains("overflow"), "{err}");
+        durable.log = Log::new(
+            LogIndex(u64::MAX - 2),
+            Term(2),
+            durable.log.entries().to_vec(),
+        );
+        disk.apply(durable.encode(true, false));
+        assert_eq!(
+            Durable::decode(&disk),
+            Ok(durable.clone()),
+            "the largest that fits"
+        );
+        durable.term = Term(u64::MAX);
+        disk.apply(durable.encode(true, false));
+        assert!(Durable::decode(&disk).unwrap_err().contains("no successor"));
     }
 
     #[test]

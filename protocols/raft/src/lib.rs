@@ -6,9 +6,11 @@
 
 pub mod cluster_check;
 pub mod config;
+mod debug;
 mod durable;
 mod election;
 pub mod log;
+mod log_bytes;
 pub mod msg;
 pub mod mutant;
 pub mod node;

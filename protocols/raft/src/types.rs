@@ -16,6 +16,10 @@ pub struct Term(pub u64);
 pub struct LogIndex(pub u64);
 
 impl Term {
+    /// The largest term a peer may name (half the range), so that counting up from any term
+    /// accepted never overflows.
+    pub(crate) const LIMIT: Term = Term(u64::MAX / 2);
+
     pub const fn next(self) -> Term {
         Term(self.0 + 1)
     }
@@ -23,6 +27,9 @@ impl Term {
 
 impl LogIndex {
     pub const ZERO: LogIndex = LogIndex(0);
+    /// The largest index a peer may name (half the range), so that index arithmetic on
+    /// anything accepted (one past the last, prev plus the entries sent) never overflows.
+    pub(crate) const LIMIT: LogIndex = LogIndex(u64::MAX / 2);
 
     pub const fn next(self) -> LogIndex {
         LogIndex(self.0 + 1)

@@ -351,14 +351,24 @@ impl RaftHarness {
             .unwrap_or(0)
     }
 
+    fn check_log_matching_full(&mut self) -> Step {
+        let ids = self.sim.node_ids();
+        let views: Vec<Option<&RaftNode>> = ids.iter().map(|&id| self.sim.node(id)).collect();
+        let result = self.sim.observer().check_log_matching_full(&views);
+        result.map_err(|message| self.fail("log-matching", message))
+    }
+
     /// The report of a finished run.
+    /// A passing verdict also needs the whole logs of the servers up now to match (the
+    /// per-step check looks at one spot per pair; this is its thorough form, once per run).
     pub fn report(
-        &self,
+        &mut self,
         scenario: &'static str,
         options: &RunOptions,
         verdict: Step,
         mut notes: Vec<String>,
     ) -> RunReport {
+        let verdict = verdict.and_then(|()| self.check_log_matching_full());
         let watch = self.sim.observer();
         notes.push(format!(
             "{} servers, {} leaders seen, {} commands agreed",

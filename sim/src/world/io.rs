@@ -303,7 +303,7 @@ fn persisted_digest(write: &protocol_core::DurableWrite) -> u64 {
     for (name, contents) in write.parts() {
         hasher.write_str(name);
         match contents {
-            Some(bytes) => hasher.write_bytes(bytes),
+            Some(bytes) => hasher.write_bytes_wide(bytes),
             None => hasher.write_u64(u64::MAX),
         }
     }
