@@ -1,6 +1,7 @@
 //! The KV service's scenarios: every course test and kv-random pass on fixed seeds with every
-//! history checked; each of the service's four mutants is caught within a bounded number of
-//! seeds; and a failing run leaves its history and HTML view where its message says.
+//! history checked; each of the service's four mutants, and the Raft mutants that corrupt
+//! logs or lose a snapshot, is caught within a bounded number of seeds; and a failing run
+//! leaves its history and HTML view where its message says.
 
 use scenarios::outcome::RunOptions;
 use scenarios::registry;
@@ -12,10 +13,22 @@ fn first_catch(
     mutant: &str,
     seeds: std::ops::Range<u64>,
 ) -> Option<(String, u64, String)> {
+    first_failure(pattern, mutant, seeds).map(|(scenario, seed, check, _)| (scenario, seed, check))
+}
+
+/// As [`first_catch`], with the failure's message.
+fn first_failure(
+    pattern: &str,
+    mutant: &str,
+    seeds: std::ops::Range<u64>,
+) -> Option<(String, u64, String, String)> {
     let scenarios = registry::select(pattern).unwrap();
     sweep(&scenarios, seeds, Some(mutant), 2, &|_| {})
         .into_iter()
-        .find_map(|r| r.failure.map(|f| (r.scenario.to_string(), r.seed, f.check)))
+        .find_map(|r| {
+            r.failure
+                .map(|f| (r.scenario.to_string(), r.seed, f.check, f.message))
+        })
 }
 
 #[test]
@@ -128,6 +141,44 @@ fn replying_before_apply_is_caught() {
     )
     .is_some());
     assert!(first_catch("kv-random", "reply-before-apply", 1..10).is_some());
+}
+
+/// Raft mutants that corrupt logs: the cluster checks on the servers' Raft nodes name the
+/// broken property (the honest runs of these scenarios and seeds pass in
+/// `every_kv_scenario_passes_fixed_seeds` and the sweeps).
+#[test]
+fn raft_log_corruption_is_caught_as_state_machine_safety() {
+    let catches = [
+        ("kv-3a-many-partitions-one-client", "skip-consistency-check"),
+        ("kv-3a-one-partition", "skip-truncation"),
+    ];
+    for (scenario, mutant) in catches {
+        let caught = first_catch(scenario, mutant, 1..3);
+        let (_, _, check) = caught.unwrap_or_else(|| panic!("{scenario} missed {mutant}"));
+        assert_eq!(check, "state-machine-safety", "{scenario} with {mutant}");
+    }
+    for mutant in ["skip-consistency-check", "skip-truncation"] {
+        let caught = first_catch("kv-random", mutant, 1..20);
+        assert!(caught.is_some(), "kv-random missed {mutant}");
+    }
+}
+
+/// A Raft that forgets its snapshot on restart yet claims it applied up to it leaves the
+/// store empty; the server's own invariant (store applied = Raft applied) stops the run at
+/// the boot, before any client could read the lost state.
+#[test]
+fn a_dropped_snapshot_is_caught_at_the_reboot() {
+    for pattern in ["kv-3b-snapshot-recover", "kv-random"] {
+        let seeds = if pattern == "kv-random" { 1..10 } else { 1..2 };
+        let caught = first_failure(pattern, "drop-snapshot-on-restart", seeds);
+        let (_, seed, check, message) =
+            caught.unwrap_or_else(|| panic!("{pattern} missed drop-snapshot-on-restart"));
+        assert_eq!(check, "assertion", "{pattern} seed {seed}: {message}");
+        assert!(
+            message.contains("store applied 0 but raft applied"),
+            "{pattern} seed {seed}: {message}"
+        );
+    }
 }
 
 #[test]
