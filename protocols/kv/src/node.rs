@@ -23,7 +23,8 @@ pub enum KvRequest {
 
 /// What clerks report: the two ends of each operation, for the history; and what servers
 /// report: every entry or snapshot their Raft applied, for the cluster-wide checks.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// (`Debug` is in `debug.rs`.)
+#[derive(Clone, PartialEq, Eq)]
 pub enum KvEvent {
     Invoked {
         client: ClientId,
