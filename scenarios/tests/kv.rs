@@ -5,31 +5,7 @@
 
 use scenarios::outcome::RunOptions;
 use scenarios::registry;
-use scenarios::runner::{run_one, sweep};
-
-/// The first (scenario, seed, check) of `pattern` over `seeds` that fails with `mutant`.
-fn first_catch(
-    pattern: &str,
-    mutant: &str,
-    seeds: std::ops::Range<u64>,
-) -> Option<(String, u64, String)> {
-    first_failure(pattern, mutant, seeds).map(|(scenario, seed, check, _)| (scenario, seed, check))
-}
-
-/// As [`first_catch`], with the failure's message.
-fn first_failure(
-    pattern: &str,
-    mutant: &str,
-    seeds: std::ops::Range<u64>,
-) -> Option<(String, u64, String, String)> {
-    let scenarios = registry::select(pattern).unwrap();
-    sweep(&scenarios, seeds, Some(mutant), 2, &|_| {})
-        .into_iter()
-        .find_map(|r| {
-            r.failure
-                .map(|f| (r.scenario.to_string(), r.seed, f.check, f.message))
-        })
-}
+use scenarios::runner::{first_catch, run_one, sweep, Catch};
 
 #[test]
 fn every_kv_scenario_passes_fixed_seeds() {
@@ -122,13 +98,13 @@ fn dup_table_missing_from_snapshots_is_caught() {
 
 #[test]
 fn stale_local_reads_are_caught() {
-    let (_, _, check) = first_catch("kv-3a-one-partition", "stale-local-read", 1..6)
+    let caught = first_catch("kv-3a-one-partition", "stale-local-read", 1..6)
         .expect("a minority leader's local read went unnoticed");
-    assert_eq!(check, "minority-progress");
+    assert_eq!(caught.check, "minority-progress");
     let caught = first_catch("kv-3a-persist-concurrent", "stale-local-read", 1..6);
     // A restarted leader reads its store before replaying its log: the read is stale.
     let value_checks = ["linearizable", "get-wrong-value", "client-appends"];
-    assert!(caught.is_some_and(|(_, _, check)| value_checks.contains(&check.as_str())));
+    assert!(caught.is_some_and(|c| value_checks.contains(&c.check.as_str())));
     assert!(first_catch("kv-random", "stale-local-read", 1..40).is_some());
 }
 
@@ -154,8 +130,11 @@ fn raft_log_corruption_is_caught_as_state_machine_safety() {
     ];
     for (scenario, mutant) in catches {
         let caught = first_catch(scenario, mutant, 1..3);
-        let (_, _, check) = caught.unwrap_or_else(|| panic!("{scenario} missed {mutant}"));
-        assert_eq!(check, "state-machine-safety", "{scenario} with {mutant}");
+        let caught = caught.unwrap_or_else(|| panic!("{scenario} missed {mutant}"));
+        assert_eq!(
+            caught.check, "state-machine-safety",
+            "{scenario} with {mutant}"
+        );
     }
     for mutant in ["skip-consistency-check", "skip-truncation"] {
         let caught = first_catch("kv-random", mutant, 1..20);
@@ -170,9 +149,13 @@ fn raft_log_corruption_is_caught_as_state_machine_safety() {
 fn a_dropped_snapshot_is_caught_at_the_reboot() {
     for pattern in ["kv-3b-snapshot-recover", "kv-random"] {
         let seeds = if pattern == "kv-random" { 1..10 } else { 1..2 };
-        let caught = first_failure(pattern, "drop-snapshot-on-restart", seeds);
-        let (_, seed, check, message) =
-            caught.unwrap_or_else(|| panic!("{pattern} missed drop-snapshot-on-restart"));
+        let caught = first_catch(pattern, "drop-snapshot-on-restart", seeds);
+        let Catch {
+            seed,
+            check,
+            message,
+            ..
+        } = caught.unwrap_or_else(|| panic!("{pattern} missed drop-snapshot-on-restart"));
         assert_eq!(check, "assertion", "{pattern} seed {seed}: {message}");
         assert!(
             message.contains("store applied 0 but raft applied"),
