@@ -158,6 +158,32 @@ pub fn sweep(
     results.into_iter().map(|(_, result)| result).collect()
 }
 
+/// A failed run found by [`first_catch`]: which scenario, which seed, which check and why.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Catch {
+    pub scenario: String,
+    pub seed: u64,
+    pub check: String,
+    pub message: String,
+}
+
+/// The first run (in scenario, then seed order) of the scenarios named by `pattern` over
+/// `seeds` that fails with `mutant` switched on: how tests show a check is seen to fail.
+/// Panics on a pattern that names no scenario, which is a bug in the test.
+pub fn first_catch(pattern: &str, mutant: &str, seeds: Range<u64>) -> Option<Catch> {
+    let scenarios = crate::registry::select(pattern).unwrap_or_else(|e| panic!("{e}"));
+    sweep(&scenarios, seeds, Some(mutant), 2, &|_| {})
+        .into_iter()
+        .find_map(|r| {
+            r.failure.map(|f| Catch {
+                scenario: r.scenario.to_string(),
+                seed: r.seed,
+                check: f.check,
+                message: f.message,
+            })
+        })
+}
+
 /// A digest of a whole sweep: equal digests mean equal per-seed results.
 pub fn sweep_digest(results: &[SweepResult]) -> u64 {
     let mut hasher = sim::hash::Hasher64::new();

@@ -1,22 +1,11 @@
 //! The KV service's scenarios: every course test and kv-random pass on fixed seeds with every
-//! history checked; each of the service's four mutants is caught within a bounded number of
-//! seeds; and a failing run leaves its history and HTML view where its message says.
+//! history checked; each of the service's four mutants, and the Raft mutants that corrupt
+//! logs or lose a snapshot, is caught within a bounded number of seeds; and a failing run
+//! leaves its history and HTML view where its message says.
 
 use scenarios::outcome::RunOptions;
 use scenarios::registry;
-use scenarios::runner::{run_one, sweep};
-
-/// The first (scenario, seed, check) of `pattern` over `seeds` that fails with `mutant`.
-fn first_catch(
-    pattern: &str,
-    mutant: &str,
-    seeds: std::ops::Range<u64>,
-) -> Option<(String, u64, String)> {
-    let scenarios = registry::select(pattern).unwrap();
-    sweep(&scenarios, seeds, Some(mutant), 2, &|_| {})
-        .into_iter()
-        .find_map(|r| r.failure.map(|f| (r.scenario.to_string(), r.seed, f.check)))
-}
+use scenarios::runner::{first_catch, run_one, sweep, Catch};
 
 #[test]
 fn every_kv_scenario_passes_fixed_seeds() {
@@ -58,6 +47,28 @@ fn every_run_records_and_checks_a_history() {
 }
 
 #[test]
+fn kv_random_ends_with_a_fresh_clerks_read_of_every_key() {
+    let scenario = registry::find("kv-random").unwrap();
+    for seed in 1..4 {
+        let options = RunOptions {
+            seed,
+            ..RunOptions::default()
+        };
+        let report = run_one(scenario, &options);
+        assert!(report.passed(), "seed {seed}: {:?}", report.failure);
+        let spread: usize = report
+            .notes
+            .iter()
+            .find_map(|n| n.split("key_spread: ").nth(1))
+            .and_then(|rest| rest.split(',').next())
+            .and_then(|n| n.parse().ok())
+            .unwrap();
+        let wanted = format!("final reads: {spread} keys by a fresh clerk");
+        assert!(report.notes.contains(&wanted), "{:#?}", report.notes);
+    }
+}
+
+#[test]
 fn duplicate_detection_off_is_caught() {
     let caught = first_catch(
         "kv-3a-persist-concurrent-unreliable",
@@ -87,13 +98,13 @@ fn dup_table_missing_from_snapshots_is_caught() {
 
 #[test]
 fn stale_local_reads_are_caught() {
-    let (_, _, check) = first_catch("kv-3a-one-partition", "stale-local-read", 1..6)
+    let caught = first_catch("kv-3a-one-partition", "stale-local-read", 1..6)
         .expect("a minority leader's local read went unnoticed");
-    assert_eq!(check, "minority-progress");
+    assert_eq!(caught.check, "minority-progress");
     let caught = first_catch("kv-3a-persist-concurrent", "stale-local-read", 1..6);
     // A restarted leader reads its store before replaying its log: the read is stale.
     let value_checks = ["linearizable", "get-wrong-value", "client-appends"];
-    assert!(caught.is_some_and(|(_, _, check)| value_checks.contains(&check.as_str())));
+    assert!(caught.is_some_and(|c| value_checks.contains(&c.check.as_str())));
     assert!(first_catch("kv-random", "stale-local-read", 1..40).is_some());
 }
 
@@ -106,6 +117,51 @@ fn replying_before_apply_is_caught() {
     )
     .is_some());
     assert!(first_catch("kv-random", "reply-before-apply", 1..10).is_some());
+}
+
+/// Raft mutants that corrupt logs: the cluster checks on the servers' Raft nodes name the
+/// broken property (the honest runs of these scenarios and seeds pass in
+/// `every_kv_scenario_passes_fixed_seeds` and the sweeps).
+#[test]
+fn raft_log_corruption_is_caught_as_state_machine_safety() {
+    let catches = [
+        ("kv-3a-many-partitions-one-client", "skip-consistency-check"),
+        ("kv-3a-one-partition", "skip-truncation"),
+    ];
+    for (scenario, mutant) in catches {
+        let caught = first_catch(scenario, mutant, 1..3);
+        let caught = caught.unwrap_or_else(|| panic!("{scenario} missed {mutant}"));
+        assert_eq!(
+            caught.check, "state-machine-safety",
+            "{scenario} with {mutant}"
+        );
+    }
+    for mutant in ["skip-consistency-check", "skip-truncation"] {
+        let caught = first_catch("kv-random", mutant, 1..20);
+        assert!(caught.is_some(), "kv-random missed {mutant}");
+    }
+}
+
+/// A Raft that forgets its snapshot on restart yet claims it applied up to it leaves the
+/// store empty; the server's own invariant (store applied = Raft applied) stops the run at
+/// the boot, before any client could read the lost state.
+#[test]
+fn a_dropped_snapshot_is_caught_at_the_reboot() {
+    for pattern in ["kv-3b-snapshot-recover", "kv-random"] {
+        let seeds = if pattern == "kv-random" { 1..10 } else { 1..2 };
+        let caught = first_catch(pattern, "drop-snapshot-on-restart", seeds);
+        let Catch {
+            seed,
+            check,
+            message,
+            ..
+        } = caught.unwrap_or_else(|| panic!("{pattern} missed drop-snapshot-on-restart"));
+        assert_eq!(check, "assertion", "{pattern} seed {seed}: {message}");
+        assert!(
+            message.contains("store applied 0 but raft applied"),
+            "{pattern} seed {seed}: {message}"
+        );
+    }
 }
 
 #[test]

@@ -3,19 +3,7 @@
 
 use scenarios::outcome::RunOptions;
 use scenarios::registry;
-use scenarios::runner::{check_determinism, sweep};
-
-/// The first (scenario, seed, check) of `pattern` over `seeds` that fails with `mutant`.
-fn first_catch(
-    pattern: &str,
-    mutant: &str,
-    seeds: std::ops::Range<u64>,
-) -> Option<(String, u64, String)> {
-    let scenarios = registry::select(pattern).unwrap();
-    sweep(&scenarios, seeds, Some(mutant), 2, &|_| {})
-        .into_iter()
-        .find_map(|r| r.failure.map(|f| (r.scenario.to_string(), r.seed, f.check)))
-}
+use scenarios::runner::{check_determinism, first_catch, sweep};
 
 #[test]
 fn every_mr_scenario_passes_fixed_seeds() {

@@ -2,19 +2,7 @@
 //! seeds by the scenarios named for it.
 
 use scenarios::registry;
-use scenarios::runner::sweep;
-
-/// The first (scenario, seed) of `pattern` over `seeds` that fails with `mutant`.
-fn first_catch(
-    pattern: &str,
-    mutant: &str,
-    seeds: std::ops::Range<u64>,
-) -> Option<(String, u64, String)> {
-    let scenarios = registry::select(pattern).unwrap();
-    sweep(&scenarios, seeds, Some(mutant), 2, &|_| {})
-        .into_iter()
-        .find_map(|r| r.failure.map(|f| (r.scenario.to_string(), r.seed, f.check)))
-}
+use scenarios::runner::{first_catch, sweep};
 
 /// Each mutant, the scenarios meant to catch it, and the seeds they get. Every catch below is
 /// pinned by a test; the honest Raft must pass the very same runs.
@@ -79,8 +67,8 @@ fn every_raft_mutant_is_caught_by_its_scenarios() {
 #[test]
 fn a_forgotten_vote_is_caught_at_the_first_restart() {
     let caught = first_catch("raft-2c-persist1", "forget-vote-on-restart", 0..1);
-    let (_, _, check) = caught.expect("persist1 restarts every server after an election");
-    assert_eq!(check, "durable-across-restart");
+    let caught = caught.expect("persist1 restarts every server after an election");
+    assert_eq!(caught.check, "durable-across-restart");
 }
 
 #[test]

@@ -12,6 +12,7 @@
 
 pub mod clerk;
 pub mod config;
+mod debug;
 pub mod msg;
 pub mod mutant;
 pub mod node;

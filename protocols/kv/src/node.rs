@@ -5,7 +5,7 @@ use crate::config::KvConfig;
 use crate::msg::{KvMsg, Op};
 use crate::server::KvServer;
 use protocol_core::{BootError, ClientId, Disk, Input, Node, NodeId, Outbox, Time};
-use raft::RaftTimer;
+use raft::{RaftEvent, RaftTimer};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum KvTimer {
@@ -21,8 +21,10 @@ pub enum KvRequest {
     Invoke(Op),
 }
 
-/// What clerks report: the two ends of each operation, for the history.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// What clerks report: the two ends of each operation, for the history; and what servers
+/// report: every entry or snapshot their Raft applied, for the cluster-wide checks.
+/// (`Debug` is in `debug.rs`.)
+#[derive(Clone, PartialEq, Eq)]
 pub enum KvEvent {
     Invoked {
         client: ClientId,
@@ -36,6 +38,8 @@ pub enum KvEvent {
         op: Op,
         value: String,
     },
+    /// A server's store ran this Raft `Applied` or `Snapshot` event (never `Started`).
+    Raft(RaftEvent),
 }
 
 #[allow(clippy::large_enum_variant)] // one per node; boxing buys nothing here

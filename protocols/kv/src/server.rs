@@ -3,7 +3,7 @@
 use crate::config::ServerConfig;
 use crate::msg::{Command, KvMsg, Op, Outcome, Reply};
 use crate::mutant::Mutant;
-use crate::node::{KvNode, KvTimer};
+use crate::node::{KvEvent, KvNode, KvTimer};
 use crate::store::Store;
 use protocol_core::{BootError, ClientId, Disk, Input, Node, NodeId, Outbox, Output, Time};
 use raft::{LogIndex, RaftEvent, RaftMsg, RaftNode, RaftTimer, Term, RAFT_STATE_FILE};
@@ -223,19 +223,24 @@ impl KvServer {
                 }
                 out.persist(write);
             }
-            Output::Emit(RaftEvent::Applied { index, command, .. }) => {
-                self.on_applied(index, &command, out)
-            }
-            Output::Emit(RaftEvent::Snapshot { index, data, .. }) => {
-                self.on_snapshot(index, &data, out)
-            }
-            Output::Emit(RaftEvent::Started(_)) => {
+            Output::Emit(event) => self.on_raft_event(event, out),
+        }
+    }
+
+    /// Runs what Raft applied on the store, then reports it: the applied stream the
+    /// cluster checker compares across servers.
+    fn on_raft_event(&mut self, event: RaftEvent, out: &mut Outbox<KvNode>) {
+        match &event {
+            RaftEvent::Applied { index, command, .. } => self.on_applied(*index, command, out),
+            RaftEvent::Snapshot { index, data, .. } => self.on_snapshot(*index, data, out),
+            RaftEvent::Started(_) => {
                 panic!(
                     "{}: Raft answered a Start request the server never sent",
                     self.id
                 )
             }
         }
+        out.emit(KvEvent::Raft(event));
     }
 
     fn on_applied(&mut self, index: LogIndex, command: &[u8], out: &mut Outbox<KvNode>) {

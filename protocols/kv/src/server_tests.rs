@@ -4,10 +4,10 @@
 use crate::config::{KvConfig, ServerConfig};
 use crate::msg::{Command, KvMsg, Op, Outcome, Reply};
 use crate::mutant::Mutant;
-use crate::node::{KvNode, KvTimer};
+use crate::node::{KvEvent, KvNode, KvTimer};
 use protocol_core::{ClientId, Disk, Input, Node, NodeId, Outbox, Output, Time};
 use raft::msg::{AppendEntries, RequestVoteReply};
-use raft::{LogIndex, RaftMsg, RaftTimer, Term, RAFT_STATE_FILE, SNAPSHOT_FILE};
+use raft::{LogIndex, RaftEvent, RaftMsg, RaftTimer, Term, RAFT_STATE_FILE, SNAPSHOT_FILE};
 
 const CLERK: NodeId = NodeId(9);
 
@@ -149,6 +149,39 @@ fn a_leader_answers_after_apply_and_applies_a_retry_once() {
         LogIndex(3),
         "every request went through the log"
     );
+}
+
+/// The Raft events a step reported (the cluster checker's applied stream).
+fn raft_events(outs: &[Output<KvNode>]) -> Vec<RaftEvent> {
+    outs.iter()
+        .filter_map(|o| match o {
+            Output::Emit(KvEvent::Raft(event)) => Some(event.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn every_applied_entry_and_restored_snapshot_is_reported() {
+    let mut h = Harness::new(1, Some(300), None);
+    h.elect();
+    let mut applied = Vec::new();
+    for seq in 1..=40 {
+        for event in raft_events(&h.request(1, seq, append("x"))) {
+            let RaftEvent::Applied { index, .. } = event else {
+                panic!("a running server applies entries: {event:?}");
+            };
+            applied.push(index.0);
+        }
+    }
+    // Raft adds no entries of its own: request seq i is index i, each reported once.
+    assert_eq!(applied, (1..=40).collect::<Vec<u64>>());
+    let events = raft_events(&h.reboot());
+    let [RaftEvent::Snapshot { index, .. }] = events.as_slice() else {
+        panic!("a reboot reports the snapshot it restores: {events:?}");
+    };
+    assert_eq!(*index, h.server().applied());
+    assert!(*index > LogIndex::ZERO);
 }
 
 #[test]

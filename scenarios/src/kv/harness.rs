@@ -166,16 +166,15 @@ impl KvHarness {
 
     // ---- one clerk's operations ------------------------------------------------------
 
-    /// Starts `op` on `clerk`; returns the operation's index in the history.
-    pub fn invoke(&mut self, clerk: NodeId, op: Op) -> usize {
-        assert!(
-            self.sim.request(clerk, KvRequest::Invoke(op)),
-            "{clerk} is up"
-        );
-        self.sim
-            .observer()
-            .latest(ClientId(u64::from(clerk.0)))
-            .expect("the clerk reported its invocation")
+    /// Starts `op` on `clerk`; returns the operation's index in the history. A run that
+    /// already failed (say a server's boot panicked) takes no request: its failure is the verdict.
+    pub fn invoke(&mut self, clerk: NodeId, op: Op) -> Step<usize> {
+        if !self.sim.request(clerk, KvRequest::Invoke(op)) {
+            let failure = self.sim.failure().cloned();
+            return Err(failure.unwrap_or_else(|| panic!("{clerk} is down: clerks never crash")));
+        }
+        let index = self.sim.observer().latest(ClientId(u64::from(clerk.0)));
+        Ok(index.expect("the clerk reported its invocation"))
     }
 
     /// Waits up to `within_ms` for operation `index` to return; its value if it did.
@@ -199,7 +198,7 @@ impl KvHarness {
     /// would hang; here it fails after a generous bound).
     pub fn op(&mut self, clerk: NodeId, op: Op) -> Step<String> {
         let what = format!("{op:?}");
-        let index = self.invoke(clerk, op);
+        let index = self.invoke(clerk, op)?;
         match self.wait_op(index, 30_000)? {
             Some(value) => Ok(value),
             None => Err(self.fail(
@@ -352,6 +351,7 @@ impl KvHarness {
     pub fn finish(&mut self, verdict: Step, mut notes: Vec<String>) -> RunReport {
         let unknown_ok = self.unknown_ok;
         let checked = verdict
+            .and_then(|()| self.check_log_matching_full())
             .and_then(|()| super::checks::linearizable(self, unknown_ok))
             .map_err(|failure| super::checks::with_history_files(self, failure));
         let watch = self.sim.observer();
@@ -372,6 +372,16 @@ impl KvHarness {
             }
         }
         RunReport::from_sim(self.scenario, &self.options, &self.sim, checked, notes)
+    }
+
+    /// Log matching over the whole logs of the servers up at the end.
+    fn check_log_matching_full(&mut self) -> Step {
+        let sim = &self.sim;
+        let rafts = super::watch::rafts(self.servers, |id| sim.node(id));
+        match sim.observer().check_log_matching_full(&rafts) {
+            Ok(()) => Ok(()),
+            Err(violation) => Err(self.sim.fail(violation)),
+        }
     }
 
     pub fn options(&self) -> &RunOptions {

@@ -1,16 +1,17 @@
 //! `kv-random`: a random cluster and workload under the seed's swarm of faults, then a heal
-//! phase in which every pending operation must complete; the whole history must be
-//! linearizable.
+//! phase in which every pending operation, then a fresh clerk's Get of every key, must
+//! complete; the whole history, final reads included, must be linearizable.
 
 use super::harness::{KvHarness, Step};
 use crate::outcome::{RunOptions, RunReport};
+use kvraft::Op;
 use protocol_core::rng::{range_inclusive, Ratio};
 use protocol_core::{NodeId, Time};
 use sim::fault::{SwarmLimits, SwarmMix};
 
 /// How long faults last, from the start of the workload.
 const FAULT_PHASE_MS: u64 = 20_000;
-/// After healing, every pending operation must have completed within this.
+/// After healing, every pending operation and the final reads must complete within this.
 const COMPLETION_BOUND_MS: u64 = 10_000;
 
 /// What one seed draws: the cluster, the workload and the snapshot threshold.
@@ -37,6 +38,28 @@ fn draw_shape(seed: u64) -> Shape {
     }
 }
 
+/// A fresh clerk reads every key, one at a time, all by `deadline`. The reads join the
+/// history, so the linearizability check judges what they return against everything before.
+fn read_every_key(h: &mut KvHarness, keys: usize, deadline: Time) -> Step {
+    let reader = h.add_clerk();
+    for key in 0..keys {
+        let index = h.invoke(
+            reader,
+            Op::Get {
+                key: key.to_string(),
+            },
+        )?;
+        let left_ms = deadline.micros_since(h.sim.now()) / 1_000;
+        if h.wait_op(index, left_ms)?.is_none() {
+            let message = format!(
+                "the final Get({key:?}) did not complete {COMPLETION_BOUND_MS} ms after healing"
+            );
+            return Err(h.fail("liveness", message));
+        }
+    }
+    Ok(())
+}
+
 pub fn kv_random(options: &RunOptions) -> RunReport {
     let shape = draw_shape(options.seed);
     let mut h = KvHarness::new(
@@ -54,7 +77,7 @@ pub fn kv_random(options: &RunOptions) -> RunReport {
     let heal_at = Time::from_ms(FAULT_PHASE_MS);
     let plan = mix.plan(&mut plan_rng, &h.server_ids(), start, heal_at);
     h.sim.schedule_plan(&plan);
-    let notes = vec![
+    let mut notes = vec![
         format!("shape: {shape:?}"),
         format!("mix: {}", mix.describe()),
         format!("plan: {} fault actions", plan.actions.len()),
@@ -84,6 +107,11 @@ pub fn kv_random(options: &RunOptions) -> RunReport {
             );
             return Err(h.fail("liveness", message));
         }
+        read_every_key(&mut h, shape.key_spread, deadline)?;
+        notes.push(format!(
+            "final reads: {} keys by a fresh clerk",
+            shape.key_spread
+        ));
         h.check_sizes_after_heal()
     })();
     h.finish(verdict, notes)

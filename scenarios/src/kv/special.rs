@@ -23,7 +23,7 @@ fn run_concurrently(h: &mut KvHarness, plans: Vec<(NodeId, Vec<Op>)>, within_ms:
         for (i, (clerk, ops)) in plans.iter().enumerate() {
             let finished = current[i].is_none_or(|op| h.sim.observer().operation(op).ret.is_some());
             if finished && next[i] < ops.len() {
-                current[i] = Some(h.invoke(*clerk, ops[next[i]].clone()));
+                current[i] = Some(h.invoke(*clerk, ops[next[i]].clone())?);
                 next[i] += 1;
             }
         }
@@ -110,8 +110,8 @@ pub fn one_partition_3a(options: &RunOptions) -> RunReport {
                 key: "1".into(),
                 value: "15".into(),
             },
-        );
-        let get = h.invoke(ckp2b, Op::Get { key: "1".into() });
+        )?;
+        let get = h.invoke(ckp2b, Op::Get { key: "1".into() })?;
         h.check_get(ckp1, "1", "14")?;
         h.put(ckp1, "1", "16")?;
         h.check_get(ckp1, "1", "16")?;

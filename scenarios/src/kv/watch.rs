@@ -1,11 +1,16 @@
 //! What the KV tester sees as the run goes: every clerk operation with its call and return
-//! times (the history the linearizability checker reads), and election safety after every step.
+//! times (the history the linearizability checker reads), and the Raft family's cluster-wide
+//! checks on the servers' Raft nodes: each server's applied stream (in order, and the same
+//! command at an index on every server), election safety, leader completeness, log matching
+//! and durability across restarts, after every step.
 
+use crate::raft::durable::DurableAcrossRestarts;
 use kvraft::{KvEvent, KvNode, Op};
 use linearizability::models::kv::{KvInput, KvOp, KvOutput};
 use linearizability::{History, Operation};
 use protocol_core::{ClientId, NodeId, Time};
 use raft::cluster_check::ClusterCheck;
+use raft::RaftNode;
 use sim::observer::NodesView;
 use sim::{Observer, Violation};
 use std::collections::BTreeMap;
@@ -15,6 +20,7 @@ pub type KvOperation = Operation<KvInput, KvOutput>;
 /// The observer of every KV scenario.
 pub struct KvWatch {
     check: ClusterCheck,
+    durable: DurableAcrossRestarts,
     servers: usize,
     /// Every operation any clerk invoked, in invocation order.
     operations: Vec<KvOperation>,
@@ -34,6 +40,7 @@ impl KvWatch {
     pub fn new(servers: usize) -> KvWatch {
         KvWatch {
             check: ClusterCheck::new(servers),
+            durable: DurableAcrossRestarts::new(servers),
             servers,
             operations: Vec::new(),
             by_request: BTreeMap::new(),
@@ -147,27 +154,61 @@ pub fn kv_input(op: &Op) -> KvInput {
     }
 }
 
+/// The servers' Raft nodes (`None` where down); clerks are not among them.
+pub fn rafts<'a>(
+    servers: usize,
+    node: impl Fn(NodeId) -> Option<&'a KvNode>,
+) -> Vec<Option<&'a RaftNode>> {
+    (0..servers as u32)
+        .map(|i| {
+            node(NodeId(i))
+                .and_then(KvNode::as_server)
+                .map(|s| s.raft())
+        })
+        .collect()
+}
+
+/// A cluster checker's message as a violation named by its leading words
+/// ("election safety: ..." is check `election-safety`).
+fn raft_violation(message: String) -> Violation {
+    let check = match message.split_once(':') {
+        Some((name, _)) if name.len() < 40 => name.replace(' ', "-"),
+        _ => "raft-invariant".to_string(),
+    };
+    Violation::new(check, message)
+}
+
+impl KvWatch {
+    /// Log matching over the whole logs of the servers up now (for the end of a run; the
+    /// per-step check looks at one index per pair).
+    pub fn check_log_matching_full(&self, rafts: &[Option<&RaftNode>]) -> Result<(), Violation> {
+        self.check
+            .check_log_matching_full(rafts)
+            .map_err(raft_violation)
+    }
+}
+
 impl Observer<KvNode> for KvWatch {
-    fn on_emit(&mut self, now: Time, _node: NodeId, event: &KvEvent) -> Result<(), Violation> {
+    fn on_emit(&mut self, now: Time, node: NodeId, event: &KvEvent) -> Result<(), Violation> {
         match event {
             KvEvent::Invoked { client, seq, op } => self.on_invoked(now, *client, *seq, op),
             KvEvent::Returned {
                 client, seq, value, ..
             } => self.on_returned(now, *client, *seq, value),
+            KvEvent::Raft(event) => self.check.applied(node, event).map_err(raft_violation),
+        }
+    }
+
+    fn on_restart(&mut self, _now: Time, node: NodeId) {
+        if node.index() < self.servers {
+            self.check.restarted(node);
+            self.durable.restarted(node);
         }
     }
 
     fn after_step(&mut self, _now: Time, nodes: &NodesView<'_, KvNode>) -> Result<(), Violation> {
-        let rafts: Vec<Option<&raft::RaftNode>> = (0..self.servers)
-            .map(|i| {
-                nodes
-                    .get(NodeId(i as u32))
-                    .and_then(KvNode::as_server)
-                    .map(|s| s.raft())
-            })
-            .collect();
-        self.check
-            .after_step(&rafts)
-            .map_err(|message| Violation::new("election-safety", message))
+        let rafts = rafts(self.servers, |id| nodes.get(id));
+        self.durable.after_step(&rafts)?;
+        self.check.after_step(&rafts).map_err(raft_violation)
     }
 }

@@ -4,6 +4,7 @@ mod applied;
 mod churn;
 pub mod clients;
 mod digests;
+pub mod durable;
 pub mod election;
 mod figure8;
 pub mod harness;

@@ -3,9 +3,10 @@
 
 use super::applied::AppliedLog;
 use super::digests::DigestLog;
+use super::durable::DurableAcrossRestarts;
 use protocol_core::{NodeId, Time};
 use raft::cluster_check::ClusterCheck;
-use raft::{LogIndex, RaftEvent, RaftNode, Term};
+use raft::{RaftEvent, RaftNode};
 use sim::observer::NodesView;
 use sim::{Observer, Violation};
 
@@ -37,36 +38,9 @@ pub struct RaftWatch {
     snapshot_every: Option<u64>,
     pub(crate) snapshots_due: Vec<(NodeId, u64)>,
     restarts: u64,
-    /// Per node, its durable state as of its incarnation's last step (a node flushes at
-    /// the end of every step, so this is what its disk holds).
-    durable_seen: Vec<Option<DurableView>>,
-    /// Nodes booted again whose durable state is still to be compared.
-    rebooted: Vec<bool>,
+    durable: DurableAcrossRestarts,
     /// Digest mode (long runs): snapshots are digests and old history is dropped.
     digests: Option<DigestLog>,
-}
-
-/// What a server must remember across a crash (Figure 2's persistent state), in brief.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-struct DurableView {
-    term: Term,
-    voted_for: Option<NodeId>,
-    last_index: LogIndex,
-    last_term: Term,
-    snapshot_index: LogIndex,
-}
-
-impl DurableView {
-    fn of(node: &RaftNode) -> DurableView {
-        let log = node.log();
-        DurableView {
-            term: node.term(),
-            voted_for: node.voted_for(),
-            last_index: log.last_index(),
-            last_term: log.last_term(),
-            snapshot_index: log.snapshot_index(),
-        }
-    }
 }
 
 impl RaftWatch {
@@ -79,8 +53,7 @@ impl RaftWatch {
             snapshot_every,
             snapshots_due: Vec::new(),
             restarts: 0,
-            durable_seen: vec![None; servers],
-            rebooted: vec![false; servers],
+            durable: DurableAcrossRestarts::new(servers),
             digests: None,
         }
     }
@@ -258,35 +231,6 @@ impl RaftWatch {
     pub fn restarts(&self) -> u64 {
         self.restarts
     }
-
-    /// A rebooted server holds the term, vote and log its last incarnation had after its
-    /// last step: what it promised durably (a vote, an acknowledged entry) survived.
-    /// Looks at `stepped` only when given: no other node changed since the last call.
-    fn check_durable_across_restarts(
-        &mut self,
-        nodes: &[Option<&RaftNode>],
-        stepped: Option<NodeId>,
-    ) -> Result<(), Violation> {
-        for (i, node) in nodes.iter().enumerate() {
-            if stepped.is_some_and(|s| s.index() != i) {
-                continue;
-            }
-            let Some(node) = node else { continue };
-            let now = DurableView::of(node);
-            if std::mem::take(&mut self.rebooted[i]) {
-                if let Some(before) = self.durable_seen[i].filter(|b| *b != now) {
-                    return Err(Violation::new(
-                        "durable-across-restart",
-                        format!(
-                            "n{i} rebooted with {now:?}, but its last incarnation held {before:?}"
-                        ),
-                    ));
-                }
-            }
-            self.durable_seen[i] = Some(now);
-        }
-        Ok(())
-    }
 }
 
 impl Observer<RaftNode> for RaftWatch {
@@ -317,7 +261,7 @@ impl Observer<RaftNode> for RaftWatch {
         self.restarts += 1;
         self.check.restarted(node);
         self.last_applied[node.index()] = 0;
-        self.rebooted[node.index()] = true;
+        self.durable.restarted(node);
         if let Some(digests) = self.digests.as_mut() {
             digests.restarted(node.index());
         }
@@ -325,7 +269,7 @@ impl Observer<RaftNode> for RaftWatch {
 
     fn after_step(&mut self, _now: Time, nodes: &NodesView<'_, RaftNode>) -> Result<(), Violation> {
         let view: Vec<Option<&RaftNode>> = nodes.iter().map(|(_, node)| node).collect();
-        self.check_durable_across_restarts(&view, nodes.stepped())?;
+        self.durable.after_step_of(&view, nodes.stepped())?;
         self.check
             .after_step_of(&view, nodes.stepped())
             .map_err(|m| {
