@@ -10,7 +10,7 @@
 use crate::node::{RaftEvent, RaftNode};
 use crate::types::{LogIndex, Term};
 use protocol_core::NodeId;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 
 /// What the cluster committed at one index, as first seen.
 struct Committed {
@@ -28,8 +28,13 @@ pub struct ClusterCheck {
     stream: Vec<Option<LogIndex>>,
     /// Per node: commit index already compared with `committed`.
     checked_commit: Vec<LogIndex>,
-    /// Indexed by log index (slot 0 unused).
-    committed: Vec<Option<Committed>>,
+    /// What was committed at indexes `first_kept..`: `committed[0]` is index `first_kept`.
+    committed: VecDeque<Option<Committed>>,
+    first_kept: u64,
+    /// Per node: the highest snapshot index seen. Snapshots are durable, so every index below
+    /// the lowest of these is inside every node's snapshot and can never be compared again:
+    /// it is forgotten, which keeps a long run's memory flat.
+    snapshot_floor: Vec<LogIndex>,
 }
 
 impl ClusterCheck {
@@ -38,7 +43,9 @@ impl ClusterCheck {
             leaders: BTreeMap::new(),
             stream: vec![None; nodes],
             checked_commit: vec![LogIndex::ZERO; nodes],
-            committed: Vec::new(),
+            committed: VecDeque::new(),
+            first_kept: 0,
+            snapshot_floor: vec![LogIndex::ZERO; nodes],
         }
     }
 
@@ -160,20 +167,22 @@ impl ClusterCheck {
         self.leaders.len()
     }
 
+    /// Indexes whose committed entry is still kept for comparison (bounded by snapshots).
+    pub fn kept_indexes(&self) -> usize {
+        self.committed.len()
+    }
+
     /// Highest index known committed.
     pub fn committed_len(&self) -> usize {
-        self.committed.len().saturating_sub(1)
+        (self.first_kept as usize + self.committed.len()).saturating_sub(1)
     }
 
     /// Leader completeness: a new leader of term T holds every entry committed before T.
     fn check_leader_completeness(&self, leader: &RaftNode) -> Result<(), String> {
         let log = leader.log();
-        for (i, slot) in self
-            .committed
-            .iter()
-            .enumerate()
-            .skip(log.snapshot_index().0 as usize + 1)
-        {
+        let skip = (log.snapshot_index().0 + 1).saturating_sub(self.first_kept) as usize;
+        for (pos, slot) in self.committed.iter().enumerate().skip(skip) {
+            let i = self.first_kept + pos as u64;
             let Some(c) = slot else { continue };
             if c.commit_term < leader.term() && log.term_at(LogIndex(i as u64)) != Some(c.term) {
                 return Err(format!(
@@ -196,7 +205,26 @@ impl ClusterCheck {
             self.record(node.id(), i, entry.term, Some(&entry.command), node.term())?;
         }
         self.checked_commit[node.id().index()] = node.commit_index();
+        self.forget_below_snapshots(node);
         Ok(())
+    }
+
+    fn forget_below_snapshots(&mut self, node: &RaftNode) {
+        let floor = &mut self.snapshot_floor[node.id().index()];
+        *floor = (*floor).max(node.log().snapshot_index());
+        let lowest = self
+            .snapshot_floor
+            .iter()
+            .min()
+            .copied()
+            .unwrap_or_default();
+        while self.first_kept < lowest.0 {
+            if self.committed.pop_front().is_none() {
+                self.first_kept = lowest.0;
+                break;
+            }
+            self.first_kept += 1;
+        }
     }
 
     fn record(
@@ -207,7 +235,10 @@ impl ClusterCheck {
         command: Option<&Vec<u8>>,
         commit_term: Term,
     ) -> Result<(), String> {
-        let slot = index.0 as usize;
+        let Some(slot) = index.0.checked_sub(self.first_kept) else {
+            return Ok(()); // inside every node's snapshot: nothing left to compare with
+        };
+        let slot = slot as usize;
         if self.committed.len() <= slot {
             self.committed.resize_with(slot + 1, || None);
         }

@@ -68,10 +68,12 @@ impl RaftWatch {
         self.digests = Some(DigestLog::new(self.logs.len()));
     }
 
-    /// Commands the tester remembers, over all servers (flat in digest mode).
+    /// Commands the tester and the cluster checker remember, over all servers (flat in
+    /// digest mode: both forget what every server's snapshot covers).
     pub fn remembered(&self) -> usize {
         self.logs.iter().map(AppliedLog::len).sum::<usize>()
             + self.digests.as_ref().map_or(0, DigestLog::len)
+            + self.check.kept_indexes()
     }
 
     /// Drops every server's applied commands below `floor`.
