@@ -184,7 +184,7 @@ impl ClusterCheck {
         for (pos, slot) in self.committed.iter().enumerate().skip(skip) {
             let i = self.first_kept + pos as u64;
             let Some(c) = slot else { continue };
-            if c.commit_term < leader.term() && log.term_at(LogIndex(i as u64)) != Some(c.term) {
+            if c.commit_term < leader.term() && log.term_at(LogIndex(i)) != Some(c.term) {
                 return Err(format!(
                     "leader completeness: {} leads term {} without index {i} (term {}) committed by term {}",
                     leader.id(), leader.term(), c.term, c.commit_term
