@@ -18,6 +18,20 @@ pub mod watch;
 use crate::registry::Scenario;
 
 /// Names of the broken Raft variants a scenario can run with `--mutant`.
+/// A Raft scenario that accepts every Raft mutant.
+pub(crate) const fn scenario(
+    name: &'static str,
+    about: &'static str,
+    run: fn(&crate::outcome::RunOptions) -> crate::outcome::RunReport,
+) -> Scenario {
+    Scenario {
+        name,
+        about,
+        mutants: MUTANTS,
+        run,
+    }
+}
+
 pub const MUTANTS: &[&str] = &[
     "vote-twice-in-term",
     "commit-old-term-by-counting",

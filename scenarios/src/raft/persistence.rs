@@ -4,8 +4,8 @@
 use super::clients::{Actor, OneActor};
 use super::harness::{RaftHarness, Step, ELECTION_TIMEOUT_MS};
 use super::replication::course_test;
+use super::scenario;
 use super::watch::command_bytes;
-use super::MUTANTS;
 use crate::outcome::{RunOptions, RunReport};
 use crate::registry::Scenario;
 
@@ -19,19 +19,6 @@ pub const SCENARIOS: &[Scenario] = &[
     scenario("raft-2c-reliable-churn", "TestReliableChurn2C: 3 clients under random crashes and disconnects; their commits survive", super::churn::reliable_churn_2c),
     scenario("raft-2c-unreliable-churn", "TestUnreliableChurn2C: the same over a lossy network", super::churn::unreliable_churn_2c),
 ];
-
-const fn scenario(
-    name: &'static str,
-    about: &'static str,
-    run: fn(&RunOptions) -> RunReport,
-) -> Scenario {
-    Scenario {
-        name,
-        about,
-        mutants: MUTANTS,
-        run,
-    }
-}
 
 fn persist1_2c(options: &RunOptions) -> RunReport {
     course_test("raft-2c-persist1", options, 3, |h| {

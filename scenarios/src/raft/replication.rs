@@ -2,8 +2,8 @@
 //! failures. The RPC-count and byte-count tests are in `rpc_counts.rs`.
 
 use super::harness::{RaftHarness, Step, ELECTION_TIMEOUT_MS};
+use super::scenario;
 use super::watch::command_bytes;
-use super::MUTANTS;
 use crate::outcome::{RunOptions, RunReport};
 use crate::registry::Scenario;
 use protocol_core::rng::shuffle;
@@ -61,19 +61,6 @@ pub const SCENARIOS: &[Scenario] = &[
         super::rpc_counts::count_2b,
     ),
 ];
-
-const fn scenario(
-    name: &'static str,
-    about: &'static str,
-    run: fn(&RunOptions) -> RunReport,
-) -> Scenario {
-    Scenario {
-        name,
-        about,
-        mutants: MUTANTS,
-        run,
-    }
-}
 
 /// Runs `test` on a fresh `servers`-server reliable cluster and reports under `name`.
 pub(super) fn course_test(

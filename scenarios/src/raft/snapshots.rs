@@ -3,7 +3,7 @@
 //! The tester takes a snapshot after every 10th command (`applierSnap`).
 
 use super::harness::{RaftHarness, Step};
-use super::MUTANTS;
+use super::scenario;
 use crate::outcome::{RunOptions, RunReport};
 use crate::registry::Scenario;
 use protocol_core::rng::range_inclusive;
@@ -45,19 +45,6 @@ pub const SCENARIOS: &[Scenario] = &[
         snapshot_init_2d,
     ),
 ];
-
-const fn scenario(
-    name: &'static str,
-    about: &'static str,
-    run: fn(&RunOptions) -> RunReport,
-) -> Scenario {
-    Scenario {
-        name,
-        about,
-        mutants: MUTANTS,
-        run,
-    }
-}
 
 /// The course's MAXLOGSIZE of 2000 gob bytes admits about 100 int-command entries (about 20
 /// gob bytes each) where a snapshotting server holds about 30. Ours are 10–11 bytes each
