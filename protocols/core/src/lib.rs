@@ -9,6 +9,7 @@
 pub mod collections;
 pub mod disk;
 pub mod ids;
+pub mod mutant;
 pub mod node;
 pub mod rng;
 pub mod time;

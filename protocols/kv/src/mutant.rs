@@ -48,13 +48,7 @@ impl FromStr for Mutant {
     type Err = String;
 
     fn from_str(s: &str) -> Result<Mutant, String> {
-        Mutant::ALL
-            .into_iter()
-            .find(|m| m.name() == s)
-            .ok_or_else(|| {
-                let names: Vec<&str> = Mutant::names().collect();
-                format!("unknown kv mutant {s:?}; known: {}", names.join(", "))
-            })
+        protocol_core::mutant::by_name("kv", &Mutant::ALL, Mutant::name, s)
     }
 }
 

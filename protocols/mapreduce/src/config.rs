@@ -124,16 +124,7 @@ impl std::str::FromStr for Mutant {
     type Err = String;
 
     fn from_str(s: &str) -> Result<Mutant, String> {
-        Mutant::ALL
-            .into_iter()
-            .find(|m| m.name() == s)
-            .ok_or_else(|| {
-                let names: Vec<&str> = Mutant::ALL.iter().map(|m| m.name()).collect();
-                format!(
-                    "unknown mapreduce mutant {s:?}; known: {}",
-                    names.join(", ")
-                )
-            })
+        protocol_core::mutant::by_name("mapreduce", &Mutant::ALL, Mutant::name, s)
     }
 }
 
