@@ -6,6 +6,7 @@
 //! It never reads a clock, a socket, a file or the OS's randomness, so the same core runs
 //! unchanged under the deterministic simulator and under a real-network driver.
 
+pub mod check;
 pub mod collections;
 pub mod disk;
 pub mod ids;
@@ -14,6 +15,7 @@ pub mod node;
 pub mod rng;
 pub mod time;
 
+pub use check::{CheckId, Violation};
 pub use disk::{Disk, DurableWrite};
 pub use ids::{ClientId, NodeId};
 pub use node::{BootError, Input, Message, Node, Outbox, Output};

@@ -19,7 +19,7 @@ pub struct MrConfig {
     /// Unanswered requests in a row after which a worker decides the coordinator is gone and
     /// exits (the course's workers exit when the coordinator is unreachable). 0: never.
     pub give_up_after_unanswered: u32,
-    pub mutant: Mutant,
+    pub mutant: Option<Mutant>,
 }
 
 impl MrConfig {
@@ -34,7 +34,7 @@ impl MrConfig {
             poll_ms: 500,
             request_timeout_ms: 1_000,
             give_up_after_unanswered: 3,
-            mutant: Mutant::None,
+            mutant: None,
         }
     }
 
@@ -70,71 +70,33 @@ impl MrConfig {
     }
 }
 
-/// Deliberate bugs, off by default, to show that tests and checks catch them.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum Mutant {
-    #[default]
-    None,
-    /// The coordinator never reassigns a timed-out task.
-    NoReassign,
-    /// The coordinator starts handing out reduce tasks while maps are still running.
-    ReduceBeforeMapsDone,
-    /// The coordinator counts every completion, duplicates included.
-    CountDuplicateCompletions,
-    /// The worker writes outputs straight to their final names, with no rename.
-    WriteInPlace,
-    /// The coordinator hands out one task at a time: nothing runs in parallel.
-    SerialTasks,
-    /// The worker takes "wait" for "exit": it leaves while the job is still running.
-    ExitOnWait,
-}
-
-impl Mutant {
-    /// Every real mutant (not `None`).
-    pub const ALL: [Mutant; 6] = [
-        Mutant::NoReassign,
-        Mutant::ReduceBeforeMapsDone,
-        Mutant::CountDuplicateCompletions,
-        Mutant::WriteInPlace,
-        Mutant::SerialTasks,
-        Mutant::ExitOnWait,
-    ];
-
-    /// The kebab-case name a CLI takes: `no-reassign`.
-    pub const fn name(self) -> &'static str {
-        match self {
-            Mutant::None => "none",
-            Mutant::NoReassign => "no-reassign",
-            Mutant::ReduceBeforeMapsDone => "reduce-before-maps-done",
-            Mutant::CountDuplicateCompletions => "count-duplicate-completions",
-            Mutant::WriteInPlace => "write-in-place",
-            Mutant::SerialTasks => "serial-tasks",
-            Mutant::ExitOnWait => "exit-on-wait",
-        }
-    }
-}
-
-impl std::fmt::Display for Mutant {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-impl std::str::FromStr for Mutant {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Mutant, String> {
-        protocol_core::mutant::by_name("mapreduce", &Mutant::ALL, Mutant::name, s)
+protocol_core::mutants! {
+    family = "mapreduce";
+    /// Deliberate bugs, off by default, to show that tests and checks catch them.
+    pub enum Mutant {
+        /// The coordinator never reassigns a timed-out task.
+        NoReassign = "no-reassign",
+        /// The coordinator starts handing out reduce tasks while maps are still running.
+        ReduceBeforeMapsDone = "reduce-before-maps-done",
+        /// The coordinator counts every completion, duplicates included.
+        CountDuplicateCompletions = "count-duplicate-completions",
+        /// The worker writes outputs straight to their final names, with no rename.
+        WriteInPlace = "write-in-place",
+        /// The coordinator hands out one task at a time: nothing runs in parallel.
+        SerialTasks = "serial-tasks",
+        /// The worker takes "wait" for "exit": it leaves while the job is still running.
+        ExitOnWait = "exit-on-wait",
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use protocol_core::mutant::Mutant as _;
 
     #[test]
     fn mutant_names_round_trip() {
-        for m in Mutant::ALL {
+        for &m in Mutant::ALL {
             assert_eq!(m.name().parse::<Mutant>(), Ok(m));
         }
         assert!("none".parse::<Mutant>().is_err());

@@ -136,7 +136,7 @@ impl Node for Coordinator {
             .iter()
             .filter(|s| s.state == TaskState::Done)
             .count();
-        if self.config.mutant != Mutant::CountDuplicateCompletions {
+        if self.config.mutant != Some(Mutant::CountDuplicateCompletions) {
             assert_eq!(done, self.done_count, "{}: done count drifted", self.id);
         }
         assert_eq!(
@@ -199,12 +199,12 @@ impl Coordinator {
             );
         }
         let mut idle = self.slots.iter().position(|s| s.state == TaskState::Idle);
-        if self.config.mutant == Mutant::SerialTasks && self.held_by_anyone() {
+        if self.config.mutant == Some(Mutant::SerialTasks) && self.held_by_anyone() {
             idle = None;
         }
         if idle.is_none()
             && self.phase == Phase::Map
-            && self.config.mutant == Mutant::ReduceBeforeMapsDone
+            && self.config.mutant == Some(Mutant::ReduceBeforeMapsDone)
         {
             self.begin_reduce_phase();
             return self.on_request_task(now, worker, seq, out);
@@ -257,7 +257,7 @@ impl Coordinator {
             return out.emit(ignored); // never assigned: a confused peer
         }
         let duplicate = slot.state == TaskState::Done;
-        if duplicate && self.config.mutant != Mutant::CountDuplicateCompletions {
+        if duplicate && self.config.mutant != Some(Mutant::CountDuplicateCompletions) {
             return out.emit(ignored);
         }
         // The first completion wins, whichever attempt it came from: its outputs were renamed
@@ -288,7 +288,7 @@ impl Coordinator {
         else {
             return; // done or already back in the pool
         };
-        if deadline > now || self.config.mutant == Mutant::NoReassign {
+        if deadline > now || self.config.mutant == Some(Mutant::NoReassign) {
             return;
         }
         // Back to the pool: the next worker to ask gets it.

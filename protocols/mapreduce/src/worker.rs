@@ -178,7 +178,7 @@ impl Worker {
                 self.start_job(now, task, out);
             }
             Reply::Assign(_) => {} // malformed: keep asking (the Ask timer is armed)
-            Reply::Wait if self.config.mutant == Mutant::ExitOnWait => {
+            Reply::Wait if self.config.mutant == Some(Mutant::ExitOnWait) => {
                 self.exit(ExitReason::JobDone, out)
             }
             Reply::Wait => {
@@ -325,7 +325,7 @@ impl Worker {
         let mut writes = VecDeque::new();
         let mut renames = VecDeque::new();
         for (name, bytes) in files {
-            if self.config.mutant == Mutant::WriteInPlace {
+            if self.config.mutant == Some(Mutant::WriteInPlace) {
                 writes.push_back(FsOp::WriteTemp { name, bytes });
                 continue;
             }

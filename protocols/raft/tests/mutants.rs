@@ -7,6 +7,7 @@
 mod common;
 
 use common::{encode_commands, Cluster};
+use protocol_core::mutant::Mutant as _;
 use protocol_core::rng;
 use raft::{Config, Mutant};
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -140,7 +141,8 @@ fn every_mutant_is_caught() {
     // seeds. Its unit test (leader_does_not_commit_old_term_entries_by_counting) shows the
     // commit; catching it end to end is left to the simulator's delayed, reordering network.
     for mutant in Mutant::ALL
-        .into_iter()
+        .iter()
+        .copied()
         .filter(|&m| m != Mutant::CommitOldTermByCounting)
     {
         let caught = (0..SEEDS).find_map(|seed| {

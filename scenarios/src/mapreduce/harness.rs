@@ -54,7 +54,7 @@ impl MrHarness {
         expected: Cow<'static, [String]>,
         time_limit: Time,
     ) -> MrHarness {
-        let mutant = options.mutant.as_deref().map_or(Mutant::None, |name| {
+        let mutant = options.mutant.as_deref().map(|name| {
             // The registry validated the name against mapreduce's list before the run.
             name.parse::<Mutant>().expect("validated mutant name")
         });

@@ -31,6 +31,7 @@ mod tests {
 
     #[test]
     fn the_mutant_list_is_mapreduces() {
+        use protocol_core::mutant::Mutant as _;
         let names: Vec<&str> = mapreduce::Mutant::ALL.iter().map(|m| m.name()).collect();
         assert_eq!(names, MUTANTS);
     }
