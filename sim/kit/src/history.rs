@@ -64,10 +64,11 @@ impl<I: Clone, O: Clone> HistoryRecorder<I, O> {
         input: I,
     ) -> Result<usize, Violation> {
         let index = self.operations.len();
-        if self.by_request.insert((client, seq), index).is_some() {
+        if self.by_request.contains_key(&(client, seq)) {
             let message = format!("{client} invoked seq {seq} twice");
             return Err(Violation::new(checks::HISTORY, message));
         }
+        self.by_request.insert((client, seq), index);
         self.latest.insert(client, index);
         let call = self.stamp(now);
         self.operations.push(Operation {
