@@ -50,8 +50,10 @@ fn a_failed_check_exits_1_with_replay_command() {
     assert_eq!(output.status.code(), Some(1), "{out}");
     assert!(out.contains("FAILED check 'election-safety'"), "{out}");
     assert!(out.contains("cargo run --release --bin sim -- --seed 14 --scenario raft-election-random --mutant vote-twice-in-term"), "{out}");
-    // The report comes from a replay that renders messages with their contents.
+    // The report comes from a replay that renders messages with their contents, and shows
+    // the events of the two leaders apart.
     assert!(out.contains("RequestVote {"), "{out}");
+    assert!(out.contains("events of n0 n2"), "{out}");
 }
 
 #[test]

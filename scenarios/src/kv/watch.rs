@@ -5,7 +5,6 @@
 //! and durability across restarts, after every step.
 
 use super::checks;
-use crate::raft::checks::cluster_violation;
 use crate::raft::durable::DurableAcrossRestarts;
 use kvraft::{KvEvent, KvNode, Op};
 use linearizability::models::kv::{KvInput, KvOp, KvOutput};
@@ -96,9 +95,7 @@ impl KvWatch {
     /// Log matching over the whole logs of the servers up now (for the end of a run; the
     /// per-step check looks at one index per pair).
     pub fn check_log_matching_full(&self, rafts: &[Option<&RaftNode>]) -> Result<(), Violation> {
-        self.check
-            .check_log_matching_full(rafts)
-            .map_err(cluster_violation)
+        self.check.check_log_matching_full(rafts)
     }
 }
 
@@ -118,7 +115,7 @@ impl Observer<KvNode> for KvWatch {
                 let index = self.history.returned(now, *client, *seq, output);
                 index.map(drop)
             }
-            KvEvent::Raft(event) => self.check.applied(node, event).map_err(cluster_violation),
+            KvEvent::Raft(event) => self.check.applied(node, event),
         }
     }
 
@@ -138,9 +135,7 @@ impl Observer<KvNode> for KvWatch {
         check_service_applied(nodes, self.servers, stepped)?;
         let rafts = rafts(self.servers, |id| nodes.get(id));
         self.durable.after_step_of(&rafts, stepped)?;
-        self.check
-            .after_step_of(&rafts, stepped)
-            .map_err(cluster_violation)
+        self.check.after_step_of(&rafts, stepped)
     }
 }
 

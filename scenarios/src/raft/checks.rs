@@ -1,5 +1,5 @@
 //! The checks of the Raft scenarios, each declared once; the cluster-wide invariants come
-//! from Raft's own cluster checker.
+//! from Raft's own cluster checker (`raft::checks`).
 
 use sim::CheckId;
 
@@ -39,34 +39,8 @@ pub const DURABLE_ACROSS_RESTART: CheckId = CheckId::new("durable-across-restart
 pub const SNAPSHOT_BYTES: CheckId = CheckId::new("snapshot-bytes");
 /// A server emitted a snapshot nobody took.
 pub const SNAPSHOT: CheckId = CheckId::new("snapshot");
-/// The course's `checkLogs`: two servers applied different commands at one index.
-pub const STATE_MACHINE_SAFETY: CheckId = CheckId::new("state-machine-safety");
-/// A server applied out of order or with a gap.
-pub const APPLY_ORDER: CheckId = CheckId::new("apply-order");
-/// Raft's cluster checker: at most one leader per term over the whole run.
-pub const ELECTION_SAFETY: CheckId = CheckId::new("election-safety");
-/// Raft's cluster checker: logs that agree at an index agree on everything before it.
-pub const LOG_MATCHING: CheckId = CheckId::new("log-matching");
-/// Raft's cluster checker: a leader holds every committed entry.
-pub const LEADER_COMPLETENESS: CheckId = CheckId::new("leader-completeness");
-/// A cluster-checker message of a kind not named above.
-pub const RAFT_INVARIANT: CheckId = CheckId::new("raft-invariant");
-
-/// A cluster-checker message as a violation of the check it names in its leading words
-/// ("election safety: ..." is [`ELECTION_SAFETY`]).
-pub fn cluster_violation(message: String) -> sim::Violation {
-    let named = message
-        .split_once(':')
-        .map(|(name, _)| name.replace(' ', "-"));
-    let check = [
-        ELECTION_SAFETY,
-        LOG_MATCHING,
-        LEADER_COMPLETENESS,
-        STATE_MACHINE_SAFETY,
-        APPLY_ORDER,
-    ]
-    .into_iter()
-    .find(|check| named.as_deref() == Some(check.name()))
-    .unwrap_or(RAFT_INVARIANT);
-    sim::Violation::new(check, message)
-}
+/// The cluster-wide properties, from Raft's own cluster checker (the course's `checkLogs`
+/// and apply-order checks report under the same names).
+pub use raft::checks::{
+    APPLY_ORDER, ELECTION_SAFETY, LEADER_COMPLETENESS, LOG_MATCHING, STATE_MACHINE_SAFETY,
+};

@@ -354,7 +354,7 @@ impl RaftHarness {
         let ids = self.sim.node_ids();
         let views: Vec<Option<&RaftNode>> = ids.iter().map(|&id| self.sim.node(id)).collect();
         let result = self.sim.observer().check_log_matching_full(&views);
-        result.map_err(|message| self.sim.fail(checks::cluster_violation(message)))
+        result.map_err(|violation| self.sim.fail(violation))
     }
 
     /// The report of a finished run. A passing verdict also needs the whole logs of the

@@ -84,8 +84,9 @@ impl RaftWatch {
         }
     }
 
-    /// Log matching over the whole logs of the servers in `nodes` (`None`: down).
-    pub fn check_log_matching_full(&self, nodes: &[Option<&RaftNode>]) -> Result<(), String> {
+    /// Log matching over the whole logs of the servers in `nodes` (`None`: down); the
+    /// harness reports it as `log-matching`, the only check this runs.
+    pub fn check_log_matching_full(&self, nodes: &[Option<&RaftNode>]) -> Result<(), Violation> {
         self.check.check_log_matching_full(nodes)
     }
 
@@ -238,9 +239,7 @@ impl RaftWatch {
 
 impl Observer<RaftNode> for RaftWatch {
     fn on_emit(&mut self, _now: Time, node: NodeId, event: &RaftEvent) -> Result<(), Violation> {
-        self.check
-            .applied(node, event)
-            .map_err(checks::cluster_violation)?;
+        self.check.applied(node, event)?;
         match event {
             RaftEvent::Applied { index, command, .. } => {
                 self.on_applied(node, index.0, command_value(command))
@@ -273,8 +272,6 @@ impl Observer<RaftNode> for RaftWatch {
     fn after_step(&mut self, _now: Time, nodes: &NodesView<'_, RaftNode>) -> Result<(), Violation> {
         let view: Vec<Option<&RaftNode>> = nodes.iter().map(|(_, node)| node).collect();
         self.durable.after_step_of(&view, nodes.stepped())?;
-        self.check
-            .after_step_of(&view, nodes.stepped())
-            .map_err(checks::cluster_violation)
+        self.check.after_step_of(&view, nodes.stepped())
     }
 }
