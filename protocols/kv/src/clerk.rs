@@ -2,8 +2,30 @@
 
 use crate::config::ClerkConfig;
 use crate::msg::{Command, KvMsg, Op, Outcome, Reply};
-use crate::node::{KvEvent, KvNode, KvRequest, KvTimer};
-use protocol_core::{ClientId, Input, NodeId, Outbox, Time};
+use protocol_core::{BootError, ClientId, Disk, Input, Node, NodeId, Outbox, Time};
+
+/// A clerk's one timer: resend the outstanding request (or end a pause).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum ClerkTimer {
+    Retry,
+}
+
+/// The two ends of each operation, for the history. (`Debug` is in `debug.rs`.)
+#[derive(Clone, PartialEq, Eq)]
+pub enum ClerkEvent {
+    Invoked {
+        client: ClientId,
+        seq: u64,
+        op: Op,
+    },
+    /// `value` is what a Get read; empty for Put and Append.
+    Returned {
+        client: ClientId,
+        seq: u64,
+        op: Op,
+        value: String,
+    },
+}
 
 /// The operation under way.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -27,13 +49,31 @@ pub struct Clerk {
     wrong_in_a_row: usize,
 }
 
-impl Clerk {
-    pub fn boot(config: &ClerkConfig, id: NodeId) -> Result<Clerk, String> {
+impl Node for Clerk {
+    type Msg = KvMsg;
+    type Timer = ClerkTimer;
+    /// The next operation to run (a clerk runs one at a time).
+    type Request = Op;
+    type Event = ClerkEvent;
+    type Config = ClerkConfig;
+
+    fn boot(
+        config: &ClerkConfig,
+        id: NodeId,
+        _disk: &Disk,
+        _seed: u64,
+        _now: Time,
+        _out: &mut Outbox<Clerk>,
+    ) -> Result<Clerk, BootError> {
+        let invalid = |reason: &str| BootError::InvalidConfig {
+            node: id,
+            reason: reason.to_string(),
+        };
         if config.servers.is_empty() {
-            return Err("a clerk needs servers".into());
+            return Err(invalid("a clerk needs servers"));
         }
         if config.retry_timeout_ms == 0 {
-            return Err("retry_timeout_ms must be positive".into());
+            return Err(invalid("retry_timeout_ms must be positive"));
         }
         Ok(Clerk {
             id,
@@ -45,22 +85,19 @@ impl Clerk {
         })
     }
 
-    pub fn handle(&mut self, now: Time, input: Input<KvNode>, out: &mut Outbox<KvNode>) {
+    fn handle(&mut self, now: Time, input: Input<Clerk>, out: &mut Outbox<Clerk>) {
         match input {
-            Input::Request(KvRequest::Invoke(op)) => self.invoke(now, op, out),
+            Input::Request(op) => self.invoke(now, op, out),
             Input::Message { msg, .. } => match msg {
                 KvMsg::Reply(reply) => self.on_reply(now, reply, out),
                 // Servers never send these to clerks; a stray one is dropped.
                 KvMsg::Raft(_) | KvMsg::Request(_) => {}
             },
-            Input::Timer(KvTimer::Retry) => self.on_retry_timer(now, out),
-            Input::Timer(KvTimer::Raft(timer)) => {
-                panic!("{}: raft timer {timer:?} on a clerk", self.id)
-            }
+            Input::Timer(ClerkTimer::Retry) => self.on_retry_timer(now, out),
         }
     }
 
-    pub fn check_invariants(&self) {
+    fn check_invariants(&self) {
         if let Some(current) = &self.current {
             assert!(
                 current.seq < self.next_seq,
@@ -76,7 +113,9 @@ impl Clerk {
             self.id
         );
     }
+}
 
+impl Clerk {
     pub fn client(&self) -> ClientId {
         self.config.client
     }
@@ -86,7 +125,7 @@ impl Clerk {
         self.current.is_some()
     }
 
-    fn invoke(&mut self, now: Time, op: Op, out: &mut Outbox<KvNode>) {
+    fn invoke(&mut self, now: Time, op: Op, out: &mut Outbox<Clerk>) {
         assert!(
             self.current.is_none(),
             "{}: invoked {op:?} while seq {} is outstanding",
@@ -95,7 +134,7 @@ impl Clerk {
         );
         let seq = self.next_seq;
         self.next_seq += 1;
-        out.emit(KvEvent::Invoked {
+        out.emit(ClerkEvent::Invoked {
             client: self.config.client,
             seq,
             op: op.clone(),
@@ -110,7 +149,7 @@ impl Clerk {
         self.send_current(now, out);
     }
 
-    fn on_reply(&mut self, now: Time, reply: Reply, out: &mut Outbox<KvNode>) {
+    fn on_reply(&mut self, now: Time, reply: Reply, out: &mut Outbox<Clerk>) {
         let Some(current) = &self.current else {
             return; // A late duplicate of an answer already taken.
         };
@@ -120,8 +159,8 @@ impl Clerk {
         match reply.outcome {
             Outcome::Ok { value } => {
                 let current = self.current.take().expect("checked above");
-                out.cancel_timer(KvTimer::Retry);
-                out.emit(KvEvent::Returned {
+                out.cancel_timer(ClerkTimer::Retry);
+                out.emit(ClerkEvent::Returned {
                     client: self.config.client,
                     seq: current.seq,
                     op: current.op,
@@ -132,7 +171,7 @@ impl Clerk {
         }
     }
 
-    fn on_wrong_leader(&mut self, now: Time, hint: Option<NodeId>, out: &mut Outbox<KvNode>) {
+    fn on_wrong_leader(&mut self, now: Time, hint: Option<NodeId>, out: &mut Outbox<Clerk>) {
         let servers = &self.config.servers;
         let hinted = hint.and_then(|h| servers.iter().position(|&s| s == h));
         self.leader = match hinted {
@@ -152,10 +191,10 @@ impl Clerk {
             .expect("called with an operation outstanding");
         current.retry_at = at;
         current.backing_off = true;
-        out.set_timer(KvTimer::Retry, at);
+        out.set_timer(ClerkTimer::Retry, at);
     }
 
-    fn on_retry_timer(&mut self, now: Time, out: &mut Outbox<KvNode>) {
+    fn on_retry_timer(&mut self, now: Time, out: &mut Outbox<Clerk>) {
         let Some(current) = &mut self.current else {
             return;
         };
@@ -170,7 +209,7 @@ impl Clerk {
         self.send_current(now, out);
     }
 
-    fn send_current(&mut self, now: Time, out: &mut Outbox<KvNode>) {
+    fn send_current(&mut self, now: Time, out: &mut Outbox<Clerk>) {
         let current = self
             .current
             .as_mut()
@@ -183,7 +222,7 @@ impl Clerk {
         out.send(self.config.servers[self.leader], KvMsg::Request(command));
         let at = now.plus_ms(self.config.retry_timeout_ms);
         current.retry_at = at;
-        out.set_timer(KvTimer::Retry, at);
+        out.set_timer(ClerkTimer::Retry, at);
     }
 }
 
@@ -194,17 +233,19 @@ mod tests {
 
     fn clerk() -> Clerk {
         let servers = vec![NodeId(0), NodeId(1), NodeId(2)];
-        Clerk::boot(&ClerkConfig::new(ClientId(7), servers), NodeId(5)).unwrap()
+        let config = ClerkConfig::new(ClientId(7), servers);
+        let mut out = Outbox::new();
+        Clerk::boot(&config, NodeId(5), &Disk::new(), 0, Time::ZERO, &mut out).unwrap()
     }
 
-    fn step(clerk: &mut Clerk, now: Time, input: Input<KvNode>) -> Vec<Output<KvNode>> {
+    fn step(clerk: &mut Clerk, now: Time, input: Input<Clerk>) -> Vec<Output<Clerk>> {
         let mut out = Outbox::new();
         clerk.handle(now, input, &mut out);
         clerk.check_invariants();
         out.drain().collect()
     }
 
-    fn sent_to(outs: &[Output<KvNode>]) -> Vec<(NodeId, u64)> {
+    fn sent_to(outs: &[Output<Clerk>]) -> Vec<(NodeId, u64)> {
         outs.iter()
             .filter_map(|o| match o {
                 Output::Send {
@@ -216,7 +257,7 @@ mod tests {
             .collect()
     }
 
-    fn answer(seq: u64, outcome: Outcome) -> Input<KvNode> {
+    fn answer(seq: u64, outcome: Outcome) -> Input<Clerk> {
         Input::Message {
             from: NodeId(1),
             msg: KvMsg::Reply(Reply {
@@ -231,20 +272,20 @@ mod tests {
     fn follows_hints_retries_on_timeout_and_returns_once() {
         let mut c = clerk();
         let get = Op::Get { key: "k".into() };
-        let outs = step(&mut c, Time::ZERO, Input::Request(KvRequest::Invoke(get)));
+        let outs = step(&mut c, Time::ZERO, Input::Request(get));
         assert_eq!(sent_to(&outs), vec![(NodeId(0), 1)]);
         assert!(matches!(
             outs[0],
-            Output::Emit(KvEvent::Invoked { seq: 1, .. })
+            Output::Emit(ClerkEvent::Invoked { seq: 1, .. })
         ));
         let hint = Outcome::WrongLeader {
             leader_hint: Some(NodeId(2)),
         };
         let outs = step(&mut c, Time::from_ms(1), answer(1, hint));
         assert_eq!(sent_to(&outs), vec![(NodeId(2), 1)], "follows the hint");
-        let early = step(&mut c, Time::from_ms(2), Input::Timer(KvTimer::Retry));
+        let early = step(&mut c, Time::from_ms(2), Input::Timer(ClerkTimer::Retry));
         assert!(early.is_empty(), "a stale timer does nothing");
-        let outs = step(&mut c, Time::from_ms(201), Input::Timer(KvTimer::Retry));
+        let outs = step(&mut c, Time::from_ms(201), Input::Timer(ClerkTimer::Retry));
         assert_eq!(
             sent_to(&outs),
             vec![(NodeId(0), 1)],
@@ -262,7 +303,7 @@ mod tests {
             answer(1, Outcome::Ok { value: "v".into() }),
         );
         assert!(outs.iter().any(
-            |o| matches!(o, Output::Emit(KvEvent::Returned { seq: 1, value, .. }) if value == "v")
+            |o| matches!(o, Output::Emit(ClerkEvent::Returned { seq: 1, value, .. }) if value == "v")
         ));
         assert!(!c.is_busy());
         let again = step(
@@ -277,7 +318,7 @@ mod tests {
     fn pauses_after_a_round_of_wrong_leaders() {
         let mut c = clerk();
         let get = Op::Get { key: "k".into() };
-        step(&mut c, Time::ZERO, Input::Request(KvRequest::Invoke(get)));
+        step(&mut c, Time::ZERO, Input::Request(get));
         let none = || Outcome::WrongLeader { leader_hint: None };
         assert_eq!(
             sent_to(&step(&mut c, Time::from_ms(1), answer(1, none()))).len(),
@@ -289,7 +330,7 @@ mod tests {
         );
         let outs = step(&mut c, Time::from_ms(3), answer(1, none()));
         assert!(sent_to(&outs).is_empty(), "a round of refusals: back off");
-        let outs = step(&mut c, Time::from_ms(23), Input::Timer(KvTimer::Retry));
+        let outs = step(&mut c, Time::from_ms(23), Input::Timer(ClerkTimer::Retry));
         assert_eq!(sent_to(&outs), vec![(NodeId(0), 1)]);
     }
 }

@@ -48,9 +48,3 @@ impl ClerkConfig {
         }
     }
 }
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum KvConfig {
-    Server(ServerConfig),
-    Clerk(ClerkConfig),
-}

@@ -6,9 +6,14 @@
 //! keeps what a reader of a trace needs; what it leaves out (a long value's tail, an applied
 //! command's bytes) travelled in messages whose checksums the trace hash already holds.
 
-use crate::node::KvEvent;
+use crate::clerk::ClerkEvent;
 use raft::RaftEvent;
 use std::fmt;
+
+/// What a server's store ran: an entry or a snapshot Raft applied (never `Started`). A
+/// newtype for its brief `Debug`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ServerEvent(pub RaftEvent);
 
 /// Values longer than this show their start and their length.
 const SHOWN: usize = 48;
@@ -30,31 +35,38 @@ impl fmt::Debug for Value<'_> {
     }
 }
 
-impl fmt::Debug for KvEvent {
+impl fmt::Debug for ClerkEvent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            KvEvent::Invoked { client, seq, op } => write!(f, "Invoked {client}#{seq} {op:?}"),
-            KvEvent::Returned {
+            ClerkEvent::Invoked { client, seq, op } => write!(f, "Invoked {client}#{seq} {op:?}"),
+            ClerkEvent::Returned {
                 client,
                 seq,
                 op,
                 value,
             } => write!(f, "Returned {client}#{seq} {op:?} -> {:?}", Value(value)),
-            KvEvent::Raft(RaftEvent::Applied {
+        }
+    }
+}
+
+impl fmt::Debug for ServerEvent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.0 {
+            RaftEvent::Applied {
                 index,
                 term,
                 command,
-            }) => write!(
+            } => write!(
                 f,
                 "Raft Applied index {index} term {term} ({} bytes)",
                 command.len()
             ),
-            KvEvent::Raft(RaftEvent::Snapshot { index, term, data }) => write!(
+            RaftEvent::Snapshot { index, term, data } => write!(
                 f,
                 "Raft Snapshot index {index} term {term} ({} bytes)",
                 data.len()
             ),
-            KvEvent::Raft(event @ RaftEvent::Started(_)) => write!(f, "Raft {event:?}"),
+            event @ RaftEvent::Started(_) => write!(f, "Raft {event:?}"),
         }
     }
 }
@@ -68,7 +80,7 @@ mod tests {
 
     #[test]
     fn long_values_and_applied_commands_show_in_brief() {
-        let returned = |value: String| KvEvent::Returned {
+        let returned = |value: String| ClerkEvent::Returned {
             client: ClientId(7),
             seq: 2,
             op: Op::Get { key: "k".into() },
@@ -80,7 +92,7 @@ mod tests {
         );
         let long = format!("{:?}", returned("x".repeat(100)));
         assert!(long.ends_with(&format!("\"{}\"...(100 bytes)", "x".repeat(SHOWN))));
-        let applied = KvEvent::Raft(RaftEvent::Applied {
+        let applied = ServerEvent(RaftEvent::Applied {
             index: LogIndex(5),
             term: Term(2),
             command: vec![1; 40],

@@ -8,7 +8,8 @@
 //! a wrong leader, a lost message or a timeout, and tags every request with (client id,
 //! sequence number) so that the replicated duplicate table applies each request once.
 //!
-//! Servers and clerks are one node type, [`KvNode`], so both live in one simulated run.
+//! Servers and clerks are each a [`protocol_core::Node`]; [`KvNode`] composes them (with
+//! `protocol_core::roles!`) so both live in one simulated run.
 
 pub mod clerk;
 pub mod config;
@@ -19,10 +20,11 @@ pub mod node;
 pub mod server;
 pub mod store;
 
-pub use clerk::Clerk;
-pub use config::{ClerkConfig, KvConfig, ServerConfig};
+pub use clerk::{Clerk, ClerkEvent, ClerkTimer};
+pub use config::{ClerkConfig, ServerConfig};
+pub use debug::ServerEvent;
 pub use msg::{Command, KvMsg, Op, Outcome, Reply};
 pub use mutant::Mutant;
-pub use node::{KvEvent, KvNode, KvRequest, KvTimer};
+pub use node::{KvConfig, KvEvent, KvNode, KvRequest, KvTimer};
 pub use server::KvServer;
 pub use store::Store;

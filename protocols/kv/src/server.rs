@@ -1,13 +1,14 @@
 //! One KV server: it owns a Raft node and runs the store on what Raft applies.
 
 use crate::config::ServerConfig;
+use crate::debug::ServerEvent;
 use crate::msg::{Command, KvMsg, Op, Outcome, Reply};
 use crate::mutant::Mutant;
-use crate::node::{KvEvent, KvNode, KvTimer};
 use crate::store::Store;
 use protocol_core::{BootError, ClientId, Disk, Input, Node, NodeId, Outbox, Output, Time};
 use raft::{LogIndex, RaftEvent, RaftMsg, RaftNode, RaftTimer, Term, RAFT_STATE_FILE};
 use std::collections::BTreeMap;
+use std::convert::Infallible;
 
 /// A request started in the Raft log and not yet answered.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -35,14 +36,21 @@ pub struct KvServer {
     raft_out: Outbox<RaftNode>,
 }
 
-impl KvServer {
-    pub fn boot(
+impl Node for KvServer {
+    type Msg = KvMsg;
+    type Timer = RaftTimer;
+    /// A server takes no requests from the layer above: clerks reach it by message.
+    type Request = Infallible;
+    type Event = ServerEvent;
+    type Config = ServerConfig;
+
+    fn boot(
         config: &ServerConfig,
         id: NodeId,
         disk: &Disk,
         seed: u64,
         now: Time,
-        out: &mut Outbox<KvNode>,
+        out: &mut Outbox<KvServer>,
     ) -> Result<KvServer, BootError> {
         let mut raft_out = Outbox::new();
         let raft = RaftNode::boot(&config.raft, id, disk, seed, now, &mut raft_out)?;
@@ -70,7 +78,7 @@ impl KvServer {
         Ok(server)
     }
 
-    pub fn handle(&mut self, now: Time, input: Input<KvNode>, out: &mut Outbox<KvNode>) {
+    fn handle(&mut self, now: Time, input: Input<KvServer>, out: &mut Outbox<KvServer>) {
         match input {
             Input::Message { from, msg } => match msg {
                 KvMsg::Raft(msg) => self.on_raft_message(now, from, msg),
@@ -78,14 +86,13 @@ impl KvServer {
                 // Replies go to clerks; one reaching a server was misaddressed: drop it.
                 KvMsg::Reply(_) => {}
             },
-            Input::Timer(KvTimer::Raft(timer)) => self.on_raft_timer(now, timer),
-            Input::Timer(KvTimer::Retry) => panic!("{}: a clerk's timer on a server", self.id),
-            Input::Request(request) => panic!("{}: clerk request {request:?} on a server", self.id),
+            Input::Timer(timer) => self.on_raft_timer(now, timer),
+            Input::Request(never) => match never {},
         }
         self.after_step(now, out);
     }
 
-    pub fn check_invariants(&self) {
+    fn check_invariants(&self) {
         let id = self.id;
         self.raft.check_invariants();
         assert_eq!(
@@ -110,7 +117,9 @@ impl KvServer {
             assert!(self.raft.is_leader(), "{id}: requests wait on a non-leader");
         }
     }
+}
 
+impl KvServer {
     pub fn raft(&self) -> &RaftNode {
         &self.raft
     }
@@ -141,7 +150,13 @@ impl KvServer {
             .handle(now, Input::Timer(timer), &mut self.raft_out);
     }
 
-    fn on_request(&mut self, now: Time, from: NodeId, command: Command, out: &mut Outbox<KvNode>) {
+    fn on_request(
+        &mut self,
+        now: Time,
+        from: NodeId,
+        command: Command,
+        out: &mut Outbox<KvServer>,
+    ) {
         if self.config.is_mutant(Mutant::StaleLocalRead) && self.raft.is_leader() {
             if let Op::Get { key } = &command.op {
                 let value = self.store.read(key);
@@ -183,7 +198,7 @@ impl KvServer {
 
     /// Translates Raft's outputs, snapshots if Raft's state grew too big, and answers the
     /// requests a lost leadership or a changed term leaves without an outcome.
-    fn after_step(&mut self, now: Time, out: &mut Outbox<KvNode>) {
+    fn after_step(&mut self, now: Time, out: &mut Outbox<KvServer>) {
         self.pump(now, out);
         self.maybe_snapshot(now, out);
         let term = self.raft.term();
@@ -202,7 +217,7 @@ impl KvServer {
         }
     }
 
-    fn pump(&mut self, now: Time, out: &mut Outbox<KvNode>) {
+    fn pump(&mut self, now: Time, out: &mut Outbox<KvServer>) {
         let mut raft_out = std::mem::take(&mut self.raft_out);
         for output in raft_out.drain() {
             self.translate(now, output, out);
@@ -210,11 +225,11 @@ impl KvServer {
         self.raft_out = raft_out;
     }
 
-    fn translate(&mut self, _now: Time, output: Output<RaftNode>, out: &mut Outbox<KvNode>) {
+    fn translate(&mut self, _now: Time, output: Output<RaftNode>, out: &mut Outbox<KvServer>) {
         match output {
             Output::Send { to, msg } => out.send(to, KvMsg::Raft(msg)),
-            Output::SetTimer { timer, at } => out.set_timer(KvTimer::Raft(timer), at),
-            Output::CancelTimer(timer) => out.cancel_timer(KvTimer::Raft(timer)),
+            Output::SetTimer { timer, at } => out.set_timer(timer, at),
+            Output::CancelTimer(timer) => out.cancel_timer(timer),
             Output::Persist(write) => {
                 for (name, contents) in write.parts() {
                     if name == RAFT_STATE_FILE {
@@ -229,7 +244,7 @@ impl KvServer {
 
     /// Runs what Raft applied on the store, then reports it: the applied stream the
     /// cluster checker compares across servers.
-    fn on_raft_event(&mut self, event: RaftEvent, out: &mut Outbox<KvNode>) {
+    fn on_raft_event(&mut self, event: RaftEvent, out: &mut Outbox<KvServer>) {
         match &event {
             RaftEvent::Applied { index, command, .. } => self.on_applied(*index, command, out),
             RaftEvent::Snapshot { index, data, .. } => self.on_snapshot(*index, data, out),
@@ -240,10 +255,10 @@ impl KvServer {
                 )
             }
         }
-        out.emit(KvEvent::Raft(event));
+        out.emit(ServerEvent(event));
     }
 
-    fn on_applied(&mut self, index: LogIndex, command: &[u8], out: &mut Outbox<KvNode>) {
+    fn on_applied(&mut self, index: LogIndex, command: &[u8], out: &mut Outbox<KvServer>) {
         assert_eq!(
             index,
             self.applied.next(),
@@ -271,7 +286,7 @@ impl KvServer {
         }
     }
 
-    fn on_snapshot(&mut self, index: LogIndex, data: &[u8], out: &mut Outbox<KvNode>) {
+    fn on_snapshot(&mut self, index: LogIndex, data: &[u8], out: &mut Outbox<KvServer>) {
         assert!(
             index > self.applied,
             "{}: snapshot at {index} not past applied {}",
@@ -291,7 +306,7 @@ impl KvServer {
         }
     }
 
-    fn maybe_snapshot(&mut self, now: Time, out: &mut Outbox<KvNode>) {
+    fn maybe_snapshot(&mut self, now: Time, out: &mut Outbox<KvServer>) {
         let Some(max) = self.config.max_raft_state else {
             return;
         };
@@ -307,7 +322,7 @@ impl KvServer {
     }
 
     /// The request's outcome is unknown here: the clerk must try again, maybe elsewhere.
-    fn answer_lost(&self, waiting: Waiting, out: &mut Outbox<KvNode>) {
+    fn answer_lost(&self, waiting: Waiting, out: &mut Outbox<KvServer>) {
         let reply = Reply {
             client: waiting.client,
             seq: waiting.seq,
@@ -319,7 +334,7 @@ impl KvServer {
     }
 }
 
-fn reply(out: &mut Outbox<KvNode>, to: NodeId, command: &Command, outcome: Outcome) {
+fn reply(out: &mut Outbox<KvServer>, to: NodeId, command: &Command, outcome: Outcome) {
     let reply = Reply {
         client: command.client,
         seq: command.seq,

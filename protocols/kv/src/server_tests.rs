@@ -1,9 +1,11 @@
 //! One server driven by hand-built inputs: answers only after apply, duplicates once,
 //! wrong leaders, lost leadership, snapshots and restore.
 
-use crate::config::{KvConfig, ServerConfig};
+use crate::config::ServerConfig;
+use crate::debug::ServerEvent;
 use crate::msg::{Command, KvMsg, Op, Outcome, Reply};
 use crate::mutant::Mutant;
+use crate::node::KvConfig;
 use crate::node::{KvEvent, KvNode, KvTimer};
 use protocol_core::{ClientId, Disk, Input, Node, NodeId, Outbox, Output, Time};
 use raft::msg::{AppendEntries, RequestVoteReply};
@@ -57,7 +59,7 @@ impl Harness {
             match output {
                 Output::Persist(write) => self.disk.apply(write.clone()),
                 Output::SetTimer {
-                    timer: KvTimer::Raft(RaftTimer::Election),
+                    timer: KvTimer::Server(RaftTimer::Election),
                     at,
                 } => self.election_at = Some(*at),
                 _ => {}
@@ -78,7 +80,7 @@ impl Harness {
     fn elect(&mut self) -> Vec<Output<KvNode>> {
         self.now = self.election_at.expect("an election timer is armed");
         let mut out = Outbox::new();
-        let timer = Input::Timer(KvTimer::Raft(RaftTimer::Election));
+        let timer = Input::Timer(KvTimer::Server(RaftTimer::Election));
         self.node.handle(self.now, timer, &mut out);
         self.absorb(out)
     }
@@ -155,7 +157,7 @@ fn a_leader_answers_after_apply_and_applies_a_retry_once() {
 fn raft_events(outs: &[Output<KvNode>]) -> Vec<RaftEvent> {
     outs.iter()
         .filter_map(|o| match o {
-            Output::Emit(KvEvent::Raft(event)) => Some(event.clone()),
+            Output::Emit(KvEvent::Server(ServerEvent(event))) => Some(event.clone()),
             _ => None,
         })
         .collect()

@@ -25,7 +25,7 @@ pub use config::{MrConfig, Mutant};
 pub use coordinator::{CoordEvent, CoordTimer, Coordinator, Phase};
 pub use fs::{FsData, FsError, FsOp, FsReply, OpId};
 pub use msg::{MrMsg, Reply};
-pub use node::{MrEvent, MrNode, MrTimer};
+pub use node::{MrEvent, MrNode, MrNodeConfig, MrRequest, MrTimer};
 pub use sequential::sequential;
 pub use task::{ihash, intermediate_name, output_name, Task, TaskId, TaskKind};
 pub use worker::{ExitReason, Worker, WorkerEvent, WorkerTimer};

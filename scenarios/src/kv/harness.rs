@@ -42,7 +42,7 @@ impl Hooks<KvNode, KvWatch> for ClientLoops {
 
     fn on_wake(&mut self, sim: &mut Sim<KvNode, KvWatch>) -> Step {
         for (clerk, op) in self.clients.take_due(&mut self.rng, sim.now()) {
-            sim.request(clerk, KvRequest::Invoke(op));
+            sim.request(clerk, KvRequest::Clerk(op));
         }
         Ok(())
     }
@@ -163,7 +163,7 @@ impl KvHarness {
     /// Starts `op` on `clerk`; returns the operation's index in the history. A run that
     /// already failed (say a server's boot panicked) takes no request: its failure is the verdict.
     pub fn invoke(&mut self, clerk: NodeId, op: Op) -> Step<usize> {
-        if !self.sim.request(clerk, KvRequest::Invoke(op)) {
+        if !self.sim.request(clerk, KvRequest::Clerk(op)) {
             let failure = self.sim.failure().cloned();
             return Err(failure.unwrap_or_else(|| panic!("{clerk} is down: clerks never crash")));
         }

@@ -6,7 +6,7 @@
 
 use super::checks;
 use crate::raft::durable::DurableAcrossRestarts;
-use kvraft::{KvEvent, KvNode, Op};
+use kvraft::{ClerkEvent, KvEvent, KvNode, Op, ServerEvent};
 use linearizability::models::kv::{KvInput, KvOp, KvOutput};
 use linearizability::{History, Operation};
 use protocol_core::{ClientId, NodeId, Time};
@@ -102,20 +102,20 @@ impl KvWatch {
 impl Observer<KvNode> for KvWatch {
     fn on_emit(&mut self, now: Time, node: NodeId, event: &KvEvent) -> Result<(), Violation> {
         match event {
-            KvEvent::Invoked { client, seq, op } => {
+            KvEvent::Clerk(ClerkEvent::Invoked { client, seq, op }) => {
                 let index = self.history.invoked(now, *client, *seq, kv_input(op));
                 index.map(drop)
             }
-            KvEvent::Returned {
+            KvEvent::Clerk(ClerkEvent::Returned {
                 client, seq, value, ..
-            } => {
+            }) => {
                 let output = KvOutput {
                     value: value.clone(),
                 };
                 let index = self.history.returned(now, *client, *seq, output);
                 index.map(drop)
             }
-            KvEvent::Raft(event) => self.check.applied(node, event),
+            KvEvent::Server(ServerEvent(event)) => self.check.applied(node, event),
         }
     }
 

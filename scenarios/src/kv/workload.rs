@@ -1,7 +1,7 @@
 //! The course's client loops (`GenericTest`'s `spawn_clients_and_wait`): each client does
 //! Appends, Puts and Gets back to back on its own key (or random keys), predicting its Gets.
 
-use kvraft::{KvEvent, Op};
+use kvraft::{ClerkEvent, KvEvent, Op};
 use protocol_core::rng::{index, range_inclusive, Rng};
 use protocol_core::{NodeId, Time};
 use sim::Violation;
@@ -117,7 +117,7 @@ impl Clients {
         node: NodeId,
         event: &KvEvent,
     ) -> Result<(), Violation> {
-        let KvEvent::Returned { op, value, .. } = event else {
+        let KvEvent::Clerk(ClerkEvent::Returned { op, value, .. }) = event else {
             return Ok(());
         };
         let Some(i) = self.loops.iter().position(|c| c.clerk == node && c.busy) else {

@@ -10,7 +10,8 @@ use super::checks;
 use super::fs::SharedFs;
 use super::watch::MrWatch;
 use mapreduce::WorkerEvent;
-use mapreduce::{AppKind, ExitReason, FsError, FsOp, FsReply, MrConfig, MrEvent, MrNode, OpId};
+use mapreduce::{AppKind, ExitReason, FsError, FsOp, FsReply, MrConfig, MrEvent, MrNode};
+use mapreduce::{MrNodeConfig, MrRequest, OpId};
 use protocol_core::rng::{range_inclusive, Rng};
 use protocol_core::{NodeId, Time};
 use sim::{FaultAction, NetworkConfig, Sim};
@@ -106,7 +107,7 @@ impl Hooks<MrNode, MrWatch> for Shell {
                 op: pending.op,
                 result,
             };
-            sim.request(node, reply);
+            sim.request(node, MrRequest::Worker(reply));
         }
         Ok(())
     }
@@ -263,7 +264,7 @@ impl MrHarness {
         let mut kit = Harness::new(options, NetworkConfig::reliable(), watch, shell);
         kit.time_limit = time_limit;
         let rng = kit.rng("workload");
-        let id = kit.sim.add_node(config.clone());
+        let id = kit.sim.add_node(MrNodeConfig::Coordinator(config.clone()));
         assert_eq!(id, COORDINATOR, "the coordinator is the first node");
         MrHarness {
             kit,
@@ -279,7 +280,10 @@ impl MrHarness {
 
     /// Starts a worker process now.
     pub fn add_worker(&mut self) -> NodeId {
-        let id = self.kit.sim.add_node(self.config.clone());
+        let id = self
+            .kit
+            .sim
+            .add_node(MrNodeConfig::Worker(self.config.clone()));
         self.sim.note(format!("start worker {id}"));
         self.hooks.workers.push(id);
         id
