@@ -8,10 +8,13 @@
 //! and its HTML view beside its report.
 
 use crate::checks;
+use crate::harness::{Harness, Hooks, Step};
 use linearizability::formats::JsonLinesInput;
 use linearizability::{check, html, write_json_lines, CheckOptions, CheckResult, Verdict};
 use linearizability::{History, Model, Operation};
+use protocol_core::Node;
 use protocol_core::{ClientId, Time, Violation};
+use sim::Observer;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -231,6 +234,42 @@ where
     write_history(history, &jsonl)?;
     std::fs::write(&view, html::render(model, history, result, title))?;
     Ok(vec![("history", jsonl), ("history view", view)])
+}
+
+impl<N: Node, O: Observer<N>, H: Hooks<N, O>> Harness<N, O, H> {
+    /// The end of a run with clients: `history` must be linearizable against `model` (or
+    /// the run fails [`checks::LINEARIZABLE`]). A failing run writes the history and its
+    /// HTML view where the caller asked for files; `--history OUT` keeps it either way.
+    pub fn check_history<M>(
+        &mut self,
+        model: &M,
+        history: &History<M::Input, M::Output>,
+        check: HistoryCheck,
+    ) -> Step
+    where
+        M: Model,
+        M::Input: JsonLinesInput<Output = M::Output>,
+    {
+        if let Some(path) = self.options().history_out.clone() {
+            if let Err(e) = write_history(history, &path) {
+                self.fact("history", format!("not written to {}: {e}", path.display()));
+            }
+        }
+        let (result, violation) = check.run(model, history);
+        let Some(violation) = violation else {
+            return Ok(());
+        };
+        if let Some(dir) = self.artifact_dir() {
+            let title = format!("{} seed {}", self.options().scenario, self.options().seed);
+            match write_history_files(model, history, &result, &dir, &title) {
+                Ok(files) => files
+                    .into_iter()
+                    .for_each(|(w, path)| self.artifact(w, path)),
+                Err(e) => self.fact("files", format!("not written to {}: {e}", dir.display())),
+            }
+        }
+        Err(self.sim.fail(violation))
+    }
 }
 
 #[cfg(test)]

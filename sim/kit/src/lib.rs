@@ -18,6 +18,7 @@ pub mod actors;
 pub mod catches;
 pub mod checks;
 pub mod cli;
+pub mod clients;
 pub mod corpus;
 pub mod family;
 pub mod harness;

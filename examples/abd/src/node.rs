@@ -1,0 +1,18 @@
+//! Servers and clients as one node type, so both live in one simulated run.
+
+use crate::client::Client;
+use crate::server::Server;
+
+protocol_core::roles! {
+    pub enum AbdNode {
+        msg: crate::msg::AbdMsg,
+        #[derive(Clone, Debug)] config: AbdConfig,
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)] timer: AbdTimer,
+        #[derive(Clone, Debug)] request: AbdRequest,
+        #[derive(Clone, Debug)] event: AbdEvent,
+        roles {
+            Server(Server) as_server,
+            Client(Client) as_client,
+        }
+    }
+}
