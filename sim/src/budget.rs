@@ -16,17 +16,24 @@ pub struct Budget {
     pub max_events: u64,
     /// Virtual time no event may pass: the run fails `stuck` instead.
     pub max_virtual: Time,
+    /// Events waiting in the queue at once (messages in flight, mostly): more is a message
+    /// storm (a node that answers every message with several), and the run fails `stuck`
+    /// before its memory does.
+    pub max_pending: usize,
     /// Wall-clock time after which the run fails `timeout`; none by default.
     pub wall: Option<Duration>,
 }
 
 impl Budget {
     /// Generous for every scenario here: the largest course run takes about 3 M events and
-    /// 120 virtual seconds (the course's time limit). A protocol that ping-pongs without
-    /// backoff reaches 50 M events in well under a minute of wall time.
+    /// 120 virtual seconds (the course's time limit), and none holds more than a few
+    /// thousand events in flight. A protocol that ping-pongs without backoff reaches 50 M
+    /// events in well under a minute of wall time; a storm reaches a million in flight in
+    /// milliseconds of virtual time.
     pub const DEFAULT: Budget = Budget {
         max_events: 50_000_000,
         max_virtual: Time::from_secs(3_600),
+        max_pending: 1_000_000,
         wall: None,
     };
 
@@ -34,6 +41,7 @@ impl Budget {
     pub const UNLIMITED: Budget = Budget {
         max_events: u64::MAX,
         max_virtual: Time(u64::MAX),
+        max_pending: usize::MAX,
         wall: None,
     };
 }

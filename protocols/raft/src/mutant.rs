@@ -15,6 +15,8 @@ protocol_core::mutants! {
         SkipTruncation = "skip-truncation",
         /// On restart the snapshot is neither loaded nor emitted: the service misses its state.
         DropSnapshotOnRestart = "drop-snapshot-on-restart",
+        /// A leader answers every AppendEntries reply by sending AppendEntries to every follower: each round trip multiplies the messages in flight, a storm that never settles.
+        BroadcastOnEveryReply = "broadcast-on-every-reply",
     }
 }
 

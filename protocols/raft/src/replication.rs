@@ -199,6 +199,10 @@ impl RaftNode {
         }
         let pos = self.peer_position(from);
         self.v.progress[pos].entries_unanswered = false;
+        if self.config.is_mutant(Mutant::BroadcastOnEveryReply) {
+            // Every reply brings a message to every follower, whose replies bring more.
+            self.broadcast_append_entries(out);
+        }
         if reply.success {
             let last = self.durable.log.last_index();
             if reply.match_index > last {

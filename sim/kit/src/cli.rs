@@ -100,6 +100,9 @@ struct BudgetArgs {
     /// Fail the run as 'stuck' when virtual time passes this many seconds.
     #[arg(long, value_name = "SECS")]
     max_virtual_secs: Option<u64>,
+    /// Fail the run as 'stuck' when this many events are in flight at once (a storm).
+    #[arg(long, value_name = "N")]
+    max_pending: Option<usize>,
 }
 
 impl BudgetArgs {
@@ -109,6 +112,7 @@ impl BudgetArgs {
             max_virtual: self
                 .max_virtual_secs
                 .map_or(Budget::DEFAULT.max_virtual, Time::from_secs),
+            max_pending: self.max_pending.unwrap_or(Budget::DEFAULT.max_pending),
             wall,
         }
     }

@@ -114,6 +114,9 @@ impl ReplayPrefix {
             let secs = budget.max_virtual.as_micros() / 1_000_000;
             write!(command, " --max-virtual-secs {secs}").expect("String");
         }
+        if budget.max_pending != Budget::DEFAULT.max_pending {
+            write!(command, " --max-pending {}", budget.max_pending).expect("String");
+        }
         command
     }
 

@@ -481,6 +481,14 @@ impl<N: Node, O: Observer<N>> Sim<N, O> {
             );
             return Some(Violation::new(checks::STUCK, message));
         }
+        if self.queue.len() >= budget.max_pending {
+            let message = format!(
+                "{} events in flight at t={}: a message storm (raise the budget with --max-pending)",
+                self.queue.len(),
+                self.now
+            );
+            return Some(Violation::new(checks::STUCK, message));
+        }
         if time > budget.max_virtual {
             let message = format!(
                 "the run was still busy at its virtual-time budget of {} (raise it with --max-virtual-secs)",
