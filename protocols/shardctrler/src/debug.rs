@@ -18,7 +18,12 @@ impl fmt::Debug for CtrlerEvent {
             } => {
                 write!(f, "Returned {client}#{seq} {op:?} -> {answer:?}")
             }
-            CtrlerEvent::Configured { config, .. } => write!(f, "Configured {config:?}"),
+            CtrlerEvent::Configured {
+                client,
+                seq,
+                config,
+                ..
+            } => write!(f, "Configured by {client}#{seq}: {config:?}"),
             CtrlerEvent::Raft(event) => fmt_raft_event(event, f),
         }
     }
@@ -67,12 +72,14 @@ mod tests {
             "Raft Applied index 5 term 2 (40 bytes)"
         );
         let configured = CtrlerEvent::Configured {
+            client: protocol_core::ClientId(3),
+            seq: 4,
             op: crate::msg::CtrlerOp::Query { num: None },
             config: Config::initial(),
         };
         assert_eq!(
             format!("{configured:?}"),
-            "Configured cfg0 [g0 g0 g0 g0 g0 g0 g0 g0 g0 g0] {}"
+            "Configured by c3#4: cfg0 [g0 g0 g0 g0 g0 g0 g0 g0 g0 g0] {}"
         );
     }
 }

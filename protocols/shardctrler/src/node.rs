@@ -40,9 +40,15 @@ pub enum CtrlerEvent {
         op: CtrlerOp,
         answer: Answer,
     },
-    /// A server's state machine applied `op` and created `config` (in log order; again after
-    /// a restart replays its log; not for configurations an installed snapshot brought).
-    Configured { op: CtrlerOp, config: Config },
+    /// A server's state machine applied request (client, seq), `op`, and created `config` (in
+    /// log order; again after a restart replays its log; not for configurations an installed
+    /// snapshot brought).
+    Configured {
+        client: ClientId,
+        seq: u64,
+        op: CtrlerOp,
+        config: Config,
+    },
     /// A server's state machine ran this Raft `Applied` or `Snapshot` event.
     Raft(RaftEvent),
 }

@@ -205,6 +205,8 @@ impl CtrlerServer {
         if self.state.latest().num != before {
             let config = self.state.latest().clone();
             out.emit(CtrlerEvent::Configured {
+                client: command.client,
+                seq: command.seq,
                 op: command.op.clone(),
                 config,
             });

@@ -16,6 +16,9 @@ pub const QUERY_FRESH: CheckId = CheckId::new("query-fresh");
 /// What a Query returns is the configuration of that number the replicas created (and, for a
 /// number not past the latest, that number).
 pub const QUERY_MATCHES: CheckId = CheckId::new("query-matches-log");
+/// Each Join, Leave or Move request creates at most one configuration, however often it is
+/// retried.
+pub const CONFIG_ONCE_PER_REQUEST: CheckId = CheckId::new("config-once-per-request");
 /// A clerk's events make sense: each (client, seq) invoked once and returned at most once.
 pub const CLERK_HISTORY: CheckId = CheckId::new("ctrler-clerk-history");
 
@@ -24,6 +27,8 @@ pub const CLERK_HISTORY: CheckId = CheckId::new("ctrler-clerk-history");
 #[derive(Clone, Debug)]
 pub struct ConfigWatch {
     configs: Vec<Config>,
+    /// The request that created each configuration past 0.
+    creators: BTreeMap<(ClientId, u64), ConfigNum>,
     /// Replica reports, for a report's "n of m replicas".
     reports: u64,
 }
@@ -38,15 +43,18 @@ impl ConfigWatch {
     pub fn new() -> ConfigWatch {
         ConfigWatch {
             configs: vec![Config::initial()],
+            creators: BTreeMap::new(),
             reports: 0,
         }
     }
 
-    /// `node` applied `op` and created `config`: the same as any replica's configuration of
-    /// that number, and (if it is the first) valid, balanced and minimal after its predecessor.
+    /// `node` applied request (client, seq), `op`, and created `config`: the same as any
+    /// replica's configuration of that number, and (if it is the first) valid, balanced and
+    /// minimal after its predecessor, and the first the request created.
     pub fn on_configured(
         &mut self,
         node: NodeId,
+        (client, seq): (ClientId, u64),
         op: &CtrlerOp,
         config: &Config,
     ) -> Result<(), Violation> {
@@ -75,6 +83,13 @@ impl ConfigWatch {
             .last()
             .expect("configuration 0 is always there");
         checks::check_change(node, prev, op, config)?;
+        if let Some(earlier) = self.creators.insert((client, seq), config.num) {
+            let message = format!(
+                "{node}: {client}#{seq} {op:?} created {earlier} and again {}",
+                config.num
+            );
+            return Err(Violation::new(CONFIG_ONCE_PER_REQUEST, message).involving([node]));
+        }
         self.configs.push(config.clone());
         Ok(())
     }

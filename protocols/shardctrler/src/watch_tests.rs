@@ -25,10 +25,10 @@ fn two_configs(watch: &mut ConfigWatch) -> (Config, Config) {
     let c2 = rebalance::join(&c1, &groups(&[2]));
     for node in [NodeId(0), NodeId(1)] {
         watch
-            .on_configured(node, &join(&[1]), &c1)
+            .on_configured(node, (ClientId(1), 1), &join(&[1]), &c1)
             .expect("honest cfg1");
         watch
-            .on_configured(node, &join(&[2]), &c2)
+            .on_configured(node, (ClientId(1), 2), &join(&[2]), &c2)
             .expect("honest cfg2");
     }
     (c1, c2)
@@ -43,7 +43,7 @@ fn replicas_must_agree_and_must_not_skip() {
     let mut other = c2.clone();
     other.shards.swap(0, 9);
     let v = watch
-        .on_configured(NodeId(2), &join(&[2]), &other)
+        .on_configured(NodeId(2), (ClientId(1), 2), &join(&[2]), &other)
         .unwrap_err();
     assert_eq!(v.check, CONFIG_SAME_ON_REPLICAS);
     assert!(v.message.starts_with("n2: cfg2 is"), "{}", v.message);
@@ -51,7 +51,7 @@ fn replicas_must_agree_and_must_not_skip() {
     ahead.num = ConfigNum(4);
     assert_eq!(
         watch
-            .on_configured(NodeId(2), &join(&[3]), &ahead)
+            .on_configured(NodeId(2), (ClientId(1), 3), &join(&[3]), &ahead)
             .unwrap_err()
             .check,
         CONFIG_GAP
@@ -60,11 +60,23 @@ fn replicas_must_agree_and_must_not_skip() {
     lopsided.shards = [1, 1, 1, 1, 1, 1, 1, 1, 2, 3].map(GroupId);
     assert_eq!(
         watch
-            .on_configured(NodeId(0), &join(&[3]), &lopsided)
+            .on_configured(NodeId(0), (ClientId(1), 3), &join(&[3]), &lopsided)
             .unwrap_err()
             .check,
         CONFIG_BALANCED
     );
+}
+
+#[test]
+fn a_retried_request_must_not_create_a_second_configuration() {
+    let mut watch = ConfigWatch::new();
+    let (_, c2) = two_configs(&mut watch);
+    let again = rebalance::join(&c2, &groups(&[2]));
+    let v = watch
+        .on_configured(NodeId(1), (ClientId(1), 2), &join(&[2]), &again)
+        .unwrap_err();
+    assert_eq!(v.check, CONFIG_ONCE_PER_REQUEST);
+    assert!(v.message.contains("c1#2"), "{}", v.message);
 }
 
 #[test]
