@@ -74,6 +74,10 @@ impl CtrlerClerk {
         );
     }
 
+    pub fn id(&self) -> NodeId {
+        self.id
+    }
+
     pub fn client(&self) -> ClientId {
         self.config.client
     }
