@@ -29,6 +29,8 @@ pub struct Rig<N: Node> {
     pub delivered: u64,
     /// Each message is lost with this probability.
     pub loss: Ratio,
+    /// Each message that is not lost arrives twice with this probability.
+    pub duplicate: Ratio,
     /// One-way latency, drawn uniformly per message (so messages may overtake each other).
     pub latency_us: (u64, u64),
     configs: Vec<N::Config>,
@@ -50,6 +52,7 @@ impl<N: Node> Rig<N> {
             events: Vec::new(),
             delivered: 0,
             loss: Ratio::NEVER,
+            duplicate: Ratio::NEVER,
             latency_us: (200, 2_000),
             configs: Vec::new(),
             nodes: Vec::new(),
@@ -129,6 +132,11 @@ impl<N: Node> Rig<N> {
 
     pub fn heal(&mut self) {
         self.cut.clear();
+    }
+
+    /// Links currently cut, one way each.
+    pub fn cut_links(&self) -> usize {
+        self.cut.len()
     }
 
     /// Hands `request` to node `id` now (a tester's call into a clerk).

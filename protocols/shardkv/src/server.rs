@@ -209,6 +209,11 @@ impl ShardKvServer {
                 continue;
             }
             let raft = self.rsm.raft();
+            if raft.is_leader() && raft.log().last_term() < raft.term() {
+                self.start_own(now, GroupOp::Noop);
+                continue;
+            }
+            let raft = self.rsm.raft();
             for lost in self.waiting.take_lost(raft.is_leader(), raft.term()) {
                 self.answer_lost(lost, out);
             }

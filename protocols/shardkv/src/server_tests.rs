@@ -350,16 +350,13 @@ fn a_new_owner_pulls_from_the_old_one_and_restores_everything_from_a_snapshot() 
         "n0 g100 cfg2: snapshotted"
     );
     h.reboot();
+    // No client asks anything: the new leader's own first entry commits the log past the
+    // snapshot (a group with no clients and a stale view would otherwise stay stale).
     h.elect();
-    h.request(
-        29,
-        Op::Append {
-            key: "2".into(),
-            value: "y".into(),
-        },
-    ); // commits the rest of the log
+    let state = h.node.as_server().unwrap().state();
     assert!(
-        h.node.as_server().unwrap().state() == &before,
-        "n0 g100 cfg2: snapshot and log rebuild the same state"
+        state == &before,
+        "n0 g100 cfg2: snapshot and log rebuild the same state, {:?}",
+        state.statuses()
     );
 }

@@ -41,6 +41,10 @@ pub enum GroupOp {
         num: ConfigNum,
         shards: Vec<ShardId>,
     },
+    /// A new leader's first entry: it commits the entries of earlier terms (Raft commits
+    /// those only with one of the leader's own), which a group with no clients and a stale
+    /// view of its shards would otherwise never apply.
+    Noop,
 }
 
 impl GroupOp {
@@ -137,6 +141,7 @@ impl GroupState {
             }
             GroupOp::Delete { num, shards } => Applied::Changed(self.delete(num, &shards, quirks)),
             GroupOp::Confirmed { num, shards } => Applied::Changed(self.confirmed(num, &shards)),
+            GroupOp::Noop => Applied::Changed(false),
         }
     }
 
