@@ -78,6 +78,23 @@ impl fmt::Display for FaultAction {
 }
 
 impl FaultAction {
+    /// The nodes the action touches; empty when it touches the whole network.
+    pub fn nodes(&self) -> Vec<NodeId> {
+        match self {
+            FaultAction::Crash(node)
+            | FaultAction::Restart(node)
+            | FaultAction::Disconnect(node)
+            | FaultAction::Connect(node)
+            | FaultAction::Pause { node, .. }
+            | FaultAction::SetDrift { node, .. } => vec![*node],
+            FaultAction::CutLink { from, to } => vec![*from, *to],
+            FaultAction::Partition(_)
+            | FaultAction::HealLinks
+            | FaultAction::SetNetwork(_)
+            | FaultAction::HealAll => Vec::new(),
+        }
+    }
+
     /// Whether this action injects a fault (as opposed to ending one), for counting.
     pub fn is_fault(&self) -> bool {
         match self {

@@ -8,6 +8,8 @@
 //! The simulator knows no protocol: it hosts any [`protocol_core::Node`], and the scenario
 //! that drives it watches through an [`Observer`].
 
+pub mod budget;
+pub mod checks;
 pub mod clock;
 pub mod fault;
 pub mod hash;
@@ -20,7 +22,9 @@ pub mod world;
 
 pub use fault::{FaultAction, FaultPlan, SwarmMix};
 pub use network::{LatencyModel, NetworkConfig};
-pub use observer::{NoObserver, Observer, Violation};
+pub use budget::Budget;
+pub use observer::{NoObserver, Observer};
+pub use protocol_core::{CheckId, Violation};
 pub use stats::Stats;
-pub use trace::{Trace, TraceRecord};
+pub use trace::{TailView, Trace, TraceMode, TraceRecord};
 pub use world::{Failure, Sim};

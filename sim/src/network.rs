@@ -73,15 +73,6 @@ impl NetworkConfig {
         }
     }
 
-    /// The course's unreliable network: up to 27 ms of delay and 10% loss each way.
-    pub const fn course_unreliable() -> NetworkConfig {
-        NetworkConfig {
-            latency: LatencyModel::uniform(100, 27_000),
-            loss: Ratio::new(10, 100),
-            ..NetworkConfig::reliable()
-        }
-    }
-
     pub fn is_reliable(&self) -> bool {
         self.loss.is_never() && self.corrupt.is_never()
     }

@@ -1,30 +1,6 @@
 //! How a scenario watches a run: every emitted event, and the cluster after every step.
 
-use protocol_core::{Node, NodeId, Time};
-use std::fmt;
-
-/// A broken safety property, as the check that found it words it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Violation {
-    /// The check's name: `election-safety`, `linearizable`.
-    pub check: String,
-    pub message: String,
-}
-
-impl Violation {
-    pub fn new(check: impl Into<String>, message: impl Into<String>) -> Violation {
-        Violation {
-            check: check.into(),
-            message: message.into(),
-        }
-    }
-}
-
-impl fmt::Display for Violation {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.check, self.message)
-    }
-}
+use protocol_core::{Node, NodeId, Time, Violation};
 
 /// The nodes as an observer sees them after a step: `None` for a crashed node.
 pub struct NodesView<'a, N> {

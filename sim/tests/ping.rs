@@ -1,129 +1,16 @@
 //! The simulator exercised with a tiny protocol: every node pings its peers on a timer,
 //! answers pings with pongs, and persists how many rounds it has run.
 
-use protocol_core::rng::{range_inclusive, rng_from_seed, Ratio, Rng};
-use protocol_core::{BootError, Disk, DurableWrite, Input, Message, Node, NodeId, Outbox, Time};
-use serde::{Deserialize, Serialize};
+mod support;
+
+use protocol_core::rng::Ratio;
+use protocol_core::{NodeId, Time};
 use sim::network::LatencyModel;
 use sim::observer::NodesView;
 use sim::stats::DropReason;
-use sim::{FaultAction, NetworkConfig, NoObserver, Observer, Sim, Violation};
-
-#[derive(Clone, Debug, Serialize, Deserialize)]
-enum PingMsg {
-    Ping { round: u64 },
-    Pong { round: u64 },
-}
-
-impl Message for PingMsg {
-    fn kind(&self) -> &'static str {
-        match self {
-            PingMsg::Ping { .. } => "Ping",
-            PingMsg::Pong { .. } => "Pong",
-        }
-    }
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-enum PingTimer {
-    Round,
-}
-
-struct PingNode {
-    id: NodeId,
-    peers: u32,
-    round: u64,
-    rng: Rng,
-}
-
-const ROUND_MS: u64 = 10;
-
-impl Node for PingNode {
-    type Msg = PingMsg;
-    type Timer = PingTimer;
-    type Request = ();
-    type Event = (NodeId, u64);
-    type Config = u32;
-
-    fn boot(
-        peers: &u32,
-        id: NodeId,
-        disk: &Disk,
-        seed: u64,
-        now: Time,
-        out: &mut Outbox<Self>,
-    ) -> Result<Self, BootError> {
-        let round = match disk.read("round") {
-            None => 0,
-            Some(bytes) => postcard::from_bytes(bytes).map_err(|e| BootError::CorruptDisk {
-                node: id,
-                reason: e.to_string(),
-            })?,
-        };
-        let mut rng = rng_from_seed(seed);
-        out.set_timer(
-            PingTimer::Round,
-            now.plus_micros(range_inclusive(&mut rng, 1, 1_000)),
-        );
-        Ok(PingNode {
-            id,
-            peers: *peers,
-            round,
-            rng,
-        })
-    }
-
-    fn handle(&mut self, now: Time, input: Input<Self>, out: &mut Outbox<Self>) {
-        match input {
-            Input::Timer(PingTimer::Round) => {
-                self.round += 1;
-                out.persist(DurableWrite::file(
-                    "round",
-                    postcard::to_allocvec(&self.round).unwrap(),
-                ));
-                for peer in 0..self.peers {
-                    if peer != self.id.0 {
-                        out.send(NodeId(peer), PingMsg::Ping { round: self.round });
-                    }
-                }
-                let jitter = range_inclusive(&mut self.rng, 0, 999);
-                out.set_timer(PingTimer::Round, now.plus_ms(ROUND_MS).plus_micros(jitter));
-            }
-            Input::Message {
-                from,
-                msg: PingMsg::Ping { round },
-            } => out.send(from, PingMsg::Pong { round }),
-            Input::Message {
-                from,
-                msg: PingMsg::Pong { round },
-            } => out.emit((from, round)),
-            Input::Request(()) => {}
-        }
-    }
-}
-
-fn world(seed: u64, nodes: u32, network: NetworkConfig) -> Sim<PingNode, NoObserver> {
-    let mut sim = Sim::new(seed, network, NoObserver, false);
-    for _ in 0..nodes {
-        sim.add_node(nodes);
-    }
-    sim
-}
-
-fn lossy() -> NetworkConfig {
-    NetworkConfig {
-        latency: LatencyModel {
-            min_us: 100,
-            max_us: 5_000,
-            tail: Ratio::percent(5),
-            tail_max_us: 50_000,
-        },
-        loss: Ratio::percent(10),
-        duplicate: Ratio::percent(5),
-        long_reorder: Ratio::percent(2),
-        ..NetworkConfig::reliable()
-    }
-}
+use sim::{checks, CheckId, FaultAction, NetworkConfig, NoObserver, Observer, Sim, TraceMode};
+use sim::Violation;
+use support::{lossy, world, Echo, PingNode};
 
 fn run_hash(seed: u64) -> u64 {
     let mut sim = world(seed, 4, lossy());
@@ -262,23 +149,26 @@ fn corrupt_disk_fails_the_boot_with_a_clear_check() {
     assert!(sim.disk_mut(NodeId(0)).overwrite("round", vec![0xff; 11]));
     sim.restart(NodeId(0));
     let failure = sim.run_for_ms(1).unwrap_err();
-    assert_eq!(failure.check, "boot");
+    assert_eq!(failure.check, checks::BOOT);
     assert!(
         failure.message.contains("corrupt disk"),
         "{}",
         failure.message
     );
-    assert!(!failure.tail.is_empty());
+    assert!(!failure.tail.lines.is_empty());
 }
 
 struct RoundLimit(u64);
+
+const ROUND_LIMIT: CheckId = CheckId::new("round-limit");
+const STEPPED: CheckId = CheckId::new("stepped");
 
 impl Observer<PingNode> for RoundLimit {
     fn after_step(&mut self, _now: Time, nodes: &NodesView<'_, PingNode>) -> Result<(), Violation> {
         for (id, node) in nodes.iter() {
             if node.is_some_and(|n| n.round > self.0) {
                 return Err(Violation::new(
-                    "round-limit",
+                    ROUND_LIMIT,
                     format!("{id} passed round {}", self.0),
                 ));
             }
@@ -289,11 +179,11 @@ impl Observer<PingNode> for RoundLimit {
 
 #[test]
 fn an_observer_violation_stops_the_run_with_time_and_tail() {
-    let mut sim = Sim::new(9, NetworkConfig::reliable(), RoundLimit(20), false);
+    let mut sim = Sim::new(9, NetworkConfig::reliable(), RoundLimit(20), TraceMode::Hash);
     sim.add_node(2);
     sim.add_node(2);
     let failure = sim.run_until(Time::from_secs(10)).unwrap_err();
-    assert_eq!(failure.check, "round-limit");
+    assert_eq!(failure.check, ROUND_LIMIT);
     assert!(
         failure.time > Time::from_ms(150) && failure.time < Time::from_ms(300),
         "{}",
@@ -301,7 +191,7 @@ fn an_observer_violation_stops_the_run_with_time_and_tail() {
     );
     assert_eq!(failure.seed, 9);
     assert!(
-        failure.tail.last().unwrap().contains("n0 persist"),
+        failure.tail.lines.last().unwrap().contains("n0 persist"),
         "{:?}",
         failure.tail
     );
@@ -311,7 +201,7 @@ fn an_observer_violation_stops_the_run_with_time_and_tail() {
 #[test]
 fn full_trace_renders_messages() {
     let mut sim: Sim<PingNode, NoObserver> =
-        Sim::new(10, NetworkConfig::reliable(), NoObserver, true);
+        Sim::new(10, NetworkConfig::reliable(), NoObserver, TraceMode::Full);
     sim.add_node(2);
     sim.add_node(2);
     sim.run_until(Time::from_ms(12)).unwrap();
@@ -335,11 +225,11 @@ impl Observer<PingNode> for Exploding {
 
 #[test]
 fn a_panic_inside_a_step_is_a_failure_with_time_and_tail() {
-    let mut sim = Sim::new(11, NetworkConfig::reliable(), Exploding, false);
+    let mut sim = Sim::new(11, NetworkConfig::reliable(), Exploding, TraceMode::Hash);
     sim.add_node(2);
     sim.add_node(2);
     let failure = sim.run_until(Time::from_secs(1)).unwrap_err();
-    assert_eq!(failure.check, "assertion");
+    assert_eq!(failure.check, checks::ASSERTION);
     assert!(
         failure.message.contains("emitted after 30 ms"),
         "{}",
@@ -350,43 +240,12 @@ fn a_panic_inside_a_step_is_a_failure_with_time_and_tail() {
         "{}",
         failure.time
     );
-    assert!(!failure.tail.is_empty());
+    assert!(!failure.tail.lines.is_empty());
     assert_eq!(
         sim.call(NodeId(0), |_, _, _| 1),
         None,
         "a failed run takes no more calls"
     );
-}
-
-/// Answers every message at once to every peer: with zero latency, time never advances.
-struct Echo;
-
-impl Node for Echo {
-    type Msg = PingMsg;
-    type Timer = PingTimer;
-    type Request = ();
-    type Event = ();
-    type Config = ();
-
-    fn boot(
-        _: &(),
-        id: NodeId,
-        _: &Disk,
-        _: u64,
-        _: Time,
-        out: &mut Outbox<Self>,
-    ) -> Result<Self, BootError> {
-        if id == NodeId(1) {
-            out.send(NodeId(0), PingMsg::Ping { round: 0 });
-        }
-        Ok(Echo)
-    }
-
-    fn handle(&mut self, _: Time, input: Input<Self>, out: &mut Outbox<Self>) {
-        if let Input::Message { from, msg } = input {
-            out.send(from, msg);
-        }
-    }
 }
 
 #[test]
@@ -395,11 +254,11 @@ fn a_livelock_at_one_instant_fails_instead_of_hanging() {
         latency: LatencyModel::uniform(0, 0),
         ..NetworkConfig::reliable()
     };
-    let mut sim: Sim<Echo, NoObserver> = Sim::new(12, network, NoObserver, false);
+    let mut sim: Sim<Echo, NoObserver> = Sim::new(12, network, NoObserver, TraceMode::Hash);
     sim.add_node(());
     sim.add_node(());
     let failure = sim.run_until(Time::from_secs(1)).unwrap_err();
-    assert_eq!(failure.check, "livelock");
+    assert_eq!(failure.check, checks::LIVELOCK);
     assert_eq!(failure.time, Time::ZERO);
 }
 
@@ -420,7 +279,7 @@ impl Observer<PingNode> for OnlySteppedChanges {
                 for (i, (before, now)) in self.rounds.iter().zip(&rounds).enumerate() {
                     if i != stepped.index() && before != now {
                         let message = format!("n{i} changed in a step of {stepped}");
-                        return Err(Violation::new("stepped", message));
+                        return Err(Violation::new(STEPPED, message));
                     }
                 }
             }
@@ -437,7 +296,7 @@ fn after_a_step_only_the_stepped_node_has_changed() {
         12,
         NetworkConfig::reliable(),
         OnlySteppedChanges::default(),
-        false,
+        TraceMode::Hash,
     );
     for _ in 0..3 {
         sim.add_node(3);

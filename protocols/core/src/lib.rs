@@ -13,6 +13,7 @@ pub mod ids;
 pub mod mutant;
 pub mod node;
 pub mod rng;
+pub mod roles;
 pub mod time;
 
 pub use check::{CheckId, Violation};

@@ -13,7 +13,11 @@ impl<N: Node, O: Observer<N>> Sim<N, O> {
         if action.is_fault() {
             self.stats.faults += 1;
         }
-        self.trace.line(self.now, format_args!("fault {action}"));
+        if self.trace.is_rendering() {
+            let involves = action.nodes();
+            self.trace
+                .line(self.now, &involves, format_args!("fault {action}"));
+        }
         self.trace
             .record(self.now, TraceRecord::Fault(action.clone()), 0);
         match action {
@@ -71,7 +75,7 @@ impl<N: Node, O: Observer<N>> Sim<N, O> {
         slot.paused_until = Time::ZERO;
         self.stats.crashes += 1;
         self.crash_unseen = true;
-        self.trace.line(self.now, format_args!("{id} crash"));
+        self.trace.line(self.now, &[id], format_args!("{id} crash"));
         self.trace
             .record(self.now, TraceRecord::Crash { node: id }, 0);
         self.observer.on_crash(self.now, id);
@@ -82,7 +86,7 @@ impl<N: Node, O: Observer<N>> Sim<N, O> {
             return;
         }
         self.stats.restarts += 1;
-        self.trace.line(self.now, format_args!("{id} restart"));
+        self.trace.line(self.now, &[id], format_args!("{id} restart"));
         self.trace
             .record(self.now, TraceRecord::Restart { node: id }, 0);
         // Before the boot, so the observer sees what the new incarnation emits as it boots.

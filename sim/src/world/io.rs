@@ -1,12 +1,13 @@
 //! What happens inside one step: deliveries, timers, a node's outputs carried out in order.
 
 use super::{Event, Frame, Sim, TimerState};
+use crate::checks;
 use crate::hash::{checksum, hash_debug};
-use crate::observer::{NodesView, Observer, Violation};
+use crate::observer::{NodesView, Observer};
 use crate::stats::DropReason;
 use crate::trace::TraceRecord;
 use protocol_core::rng::{derive_seed, index, range_inclusive};
-use protocol_core::{Input, Message as _, Node, NodeId, Outbox, Output, Time};
+use protocol_core::{Input, Message as _, Node, NodeId, Outbox, Output, Time, Violation};
 
 impl<N: Node, O: Observer<N>> Sim<N, O> {
     pub(super) fn deliver(&mut self, frame: Frame) {
@@ -41,9 +42,10 @@ impl<N: Node, O: Observer<N>> Sim<N, O> {
             kind: frame.kind,
             bytes: frame.bytes.len() as u32,
         };
-        if self.trace.is_full() {
+        if self.trace.is_rendering() {
             self.trace.line(
                 self.now,
+                &[frame.from, to],
                 format_args!("{to} recv from {}: {msg:?}", frame.from),
             );
         }
@@ -87,7 +89,7 @@ impl<N: Node, O: Observer<N>> Sim<N, O> {
         self.stats.steps += 1;
         self.stats.timers_fired += 1;
         self.trace
-            .line(self.now, format_args!("{node} timer {timer:?}"));
+            .line(self.now, &[node], format_args!("{node} timer {timer:?}"));
         self.trace
             .record(self.now, TraceRecord::Timer { node, timer }, 0);
         self.handle(node, Input::Timer(timer));
@@ -104,9 +106,14 @@ impl<N: Node, O: Observer<N>> Sim<N, O> {
         self.outbox = outbox;
     }
 
-    /// Carries out a node's outputs in order, then runs the checks.
+    /// Carries out a node's outputs in order, then runs the checks. Once a check has failed
+    /// (an emitted event broke a property) the rest of the step is not carried out: the
+    /// report shows the world as it was when the check fired.
     pub(super) fn finish_step(&mut self, id: NodeId, outbox: &mut Outbox<N>) {
         for output in outbox.drain() {
+            if self.failure.is_some() {
+                break;
+            }
             self.carry_out(id, output);
         }
         if let Some(node) = self.nodes[id.index()].as_ref() {
@@ -162,9 +169,11 @@ impl<N: Node, O: Observer<N>> Sim<N, O> {
                 let bytes = write.bytes();
                 self.stats.persists += 1;
                 self.stats.bytes_persisted += bytes as u64;
+                if self.trace.is_rendering() {
+                    let text = format_args!("{id} persist {write:?}");
+                    self.trace.line(self.now, &[id], text);
+                }
                 let content = self.slots[id.index()].disk.apply(write);
-                self.trace
-                    .line(self.now, format_args!("{id} persist {bytes}B"));
                 self.trace.record(
                     self.now,
                     TraceRecord::Persist {
@@ -179,9 +188,9 @@ impl<N: Node, O: Observer<N>> Sim<N, O> {
     }
 
     fn emit(&mut self, id: NodeId, event: N::Event) {
-        if self.trace.is_full() {
+        if self.trace.is_rendering() {
             self.trace
-                .line(self.now, format_args!("{id} emit {event:?}"));
+                .line(self.now, &[id], format_args!("{id} emit {event:?}"));
         }
         let content = hash_debug(&event);
         self.trace
@@ -209,9 +218,12 @@ impl<N: Node, O: Observer<N>> Sim<N, O> {
         self.encode_scratch = scratch;
         let kind = msg.kind();
         self.stats.count_send(kind, bytes.len());
-        if self.trace.is_full() {
-            self.trace
-                .line(self.now, format_args!("{from} send to {to}: {msg:?}"));
+        if self.trace.is_rendering() {
+            self.trace.line(
+                self.now,
+                &[from, to],
+                format_args!("{from} send to {to}: {msg:?}"),
+            );
         }
         let frame = Frame {
             from,
@@ -230,6 +242,10 @@ impl<N: Node, O: Observer<N>> Sim<N, O> {
         }
         if self.network.duplicate.chance(&mut self.network_rng) {
             self.stats.duplicated += 1;
+            if self.trace.is_rendering() {
+                let text = format_args!("duplicate {kind} {from}->{to}: two copies in flight");
+                self.trace.line(self.now, &[from, to], text);
+            }
             self.trace.record(
                 self.now,
                 TraceRecord::Duplicate { from, to, kind },
@@ -273,7 +289,9 @@ impl<N: Node, O: Observer<N>> Sim<N, O> {
             kind: frame.kind,
             reason,
         };
-        self.trace.line(self.now, &record);
+        if self.trace.is_rendering() {
+            self.line_for_drop(frame, reason);
+        }
         self.trace.record(self.now, record, frame.checksum);
     }
 
@@ -300,9 +318,24 @@ impl<N: Node, O: Observer<N>> Sim<N, O> {
             }
             Err(error) => {
                 outbox.drain().for_each(drop);
-                self.record_failure(Violation::new("boot", error.to_string()));
+                let violation = Violation::new(checks::BOOT, error.to_string()).involving([id]);
+                self.record_failure(violation);
             }
         }
         self.outbox = outbox;
+    }
+
+    /// A dropped frame's line, with its contents where they still decode.
+    fn line_for_drop(&mut self, frame: &Frame, reason: DropReason) {
+        let (from, to) = (frame.from, frame.to);
+        let msg = match reason {
+            DropReason::Corrupt | DropReason::Undecodable => None,
+            _ => postcard::from_bytes::<N::Msg>(&frame.bytes).ok(),
+        };
+        let text = match msg {
+            Some(msg) => format!("drop {from}->{to} {}: {msg:?}", reason.name()),
+            None => format!("drop {} {from}->{to} {}", frame.kind, reason.name()),
+        };
+        self.trace.line(self.now, &[from, to], text);
     }
 }

@@ -5,15 +5,17 @@ mod faults;
 mod io;
 
 use self::disk::SimDisk;
+use crate::budget::{Budget, WALL_CHECK_EVERY};
+use crate::checks;
 use crate::clock::Clock;
 use crate::fault::FaultAction;
 use crate::network::{Links, NetworkConfig};
-use crate::observer::{Observer, Violation};
+use crate::observer::Observer;
 use crate::queue::EventQueue;
 use crate::stats::Stats;
-use crate::trace::{Trace, TraceRecord};
+use crate::trace::{TailView, Trace, TraceMode, TraceRecord};
 use protocol_core::rng::{derive_seed, rng_from_seed, Rng};
-use protocol_core::{Disk, Input, Node, NodeId, Outbox, Time};
+use protocol_core::{CheckId, Disk, Input, Node, NodeId, Outbox, Time, Violation};
 use std::collections::{BTreeMap, VecDeque};
 use std::fmt;
 use std::panic::{self, AssertUnwindSafe};
@@ -21,12 +23,16 @@ use std::panic::{self, AssertUnwindSafe};
 /// A failed check, with what is needed to act on it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Failure {
-    pub check: String,
+    pub check: CheckId,
     pub message: String,
+    /// The nodes the violation's evidence involves, if it named them.
+    pub nodes: Vec<NodeId>,
     pub seed: u64,
     pub time: Time,
-    /// The latest trace events, oldest first.
-    pub tail: Vec<String>,
+    /// Events taken off the queue when it failed: where a replay stops.
+    pub events: u64,
+    /// The latest events (and, from a diagnosing replay, the nodes' events and activity).
+    pub tail: TailView,
 }
 
 impl fmt::Display for Failure {
@@ -107,6 +113,11 @@ pub struct Sim<N: Node, O: Observer<N>> {
     crash_unseen: bool,
     /// Where `send` encodes a message before copying it into its frame.
     encode_scratch: Vec<u8>,
+    budget: Budget,
+    /// When the wall-clock budget runs out, if it has one.
+    wall_deadline: Option<std::time::Instant>,
+    /// Events taken off the queue, stale timers included: what the event budget counts.
+    events_taken: u64,
 }
 
 /// More events than this at one virtual instant means nodes are bouncing messages with no
@@ -114,8 +125,9 @@ pub struct Sim<N: Node, O: Observer<N>> {
 pub const MAX_EVENTS_PER_INSTANT: u64 = 1_000_000;
 
 impl<N: Node, O: Observer<N>> Sim<N, O> {
-    /// A world with no nodes yet, at time zero. `full_trace` keeps every event as a line.
-    pub fn new(seed: u64, network: NetworkConfig, observer: O, full_trace: bool) -> Self {
+    /// A world with no nodes yet, at time zero, tracing as `mode` says, with the default
+    /// [`Budget`].
+    pub fn new(seed: u64, network: NetworkConfig, observer: O, mode: TraceMode) -> Self {
         Sim {
             seed,
             now: Time::ZERO,
@@ -126,7 +138,7 @@ impl<N: Node, O: Observer<N>> Sim<N, O> {
             network,
             network_rng: rng_from_seed(derive_seed(seed, "network", 0)),
             stats: Stats::default(),
-            trace: Trace::new(full_trace),
+            trace: Trace::new(mode),
             observer,
             outbox: Outbox::new(),
             failure: None,
@@ -135,7 +147,20 @@ impl<N: Node, O: Observer<N>> Sim<N, O> {
             events_this_instant: 0,
             crash_unseen: false,
             encode_scratch: Vec::new(),
+            budget: Budget::DEFAULT,
+            wall_deadline: None,
+            events_taken: 0,
         }
+    }
+
+    /// Sets the run's budgets; the wall-clock one starts now.
+    pub fn set_budget(&mut self, budget: Budget) {
+        self.budget = budget;
+        self.wall_deadline = budget.wall.map(|wall| wall_clock_now() + wall);
+    }
+
+    pub fn budget(&self) -> Budget {
+        self.budget
     }
 
     /// Adds a node and boots it now with an empty disk.
@@ -321,10 +346,20 @@ impl<N: Node, O: Observer<N>> Sim<N, O> {
 
     /// Hands a request from the layer above to a live node. False if it is down.
     pub fn request(&mut self, id: NodeId, request: N::Request) -> bool {
+        if self.failure.is_some() {
+            return false;
+        }
+        if !self.is_up(id) {
+            if self.trace.is_rendering() {
+                let text = format_args!("{id} is down: request not delivered: {request:?}");
+                self.trace.line(self.now, &[id], text);
+            }
+            return false;
+        }
         let content = crate::hash::hash_debug(&request);
-        if self.trace.is_full() {
+        if self.trace.is_rendering() {
             self.trace
-                .line(self.now, format_args!("{id} request {request:?}"));
+                .line(self.now, &[id], format_args!("{id} request {request:?}"));
         }
         self.invoke(
             id,
@@ -345,6 +380,11 @@ impl<N: Node, O: Observer<N>> Sim<N, O> {
         if self.failure.is_some() || !self.is_up(id) {
             return None;
         }
+        if self.trace.is_rendering() {
+            if let TraceRecord::Call { .. } = record {
+                self.trace.line(self.now, &[id], format_args!("{id} call"));
+            }
+        }
         self.trace.record(self.now, record, content);
         let local_now = self.slots[id.index()].clock.local(self.now);
         let mut outbox = std::mem::take(&mut self.outbox);
@@ -362,7 +402,7 @@ impl<N: Node, O: Observer<N>> Sim<N, O> {
     /// Records a scenario's own event (a client call, a phase change) in the trace.
     pub fn note(&mut self, text: impl Into<String>) {
         let text = text.into();
-        self.trace.line(self.now, &text);
+        self.trace.line(self.now, &[], &text);
         self.trace.record(self.now, TraceRecord::Note { text }, 0);
     }
 
@@ -390,7 +430,7 @@ impl<N: Node, O: Observer<N>> Sim<N, O> {
                     .map(|s| s.to_string())
                     .or_else(|| payload.downcast_ref::<String>().cloned())
                     .unwrap_or_else(|| "panic without a message".to_string());
-                self.record_failure(Violation::new("assertion", message));
+                self.record_failure(Violation::new(checks::ASSERTION, message));
                 None
             }
         }
@@ -401,11 +441,15 @@ impl<N: Node, O: Observer<N>> Sim<N, O> {
             return;
         };
         assert!(time >= self.now, "event at {time} before now {}", self.now);
+        if let Some(violation) = self.over_budget(time) {
+            return self.record_failure(violation);
+        }
+        self.events_taken += 1;
         if time == self.now {
             self.events_this_instant += 1;
             if self.events_this_instant > MAX_EVENTS_PER_INSTANT {
                 let message = format!("{MAX_EVENTS_PER_INSTANT} events at one instant: virtual time stopped advancing");
-                return self.record_failure(Violation::new("livelock", message));
+                return self.record_failure(Violation::new(checks::LIVELOCK, message));
             }
         } else {
             self.events_this_instant = 0;
@@ -427,19 +471,64 @@ impl<N: Node, O: Observer<N>> Sim<N, O> {
         }
     }
 
+    /// Whether taking one more event, due at `time`, would break a budget.
+    fn over_budget(&self, time: Time) -> Option<Violation> {
+        let budget = &self.budget;
+        if self.events_taken >= budget.max_events {
+            let message = format!(
+                "the run used its budget of {} events by t={} and was still busy (raise it with --max-events)",
+                budget.max_events, self.now
+            );
+            return Some(Violation::new(checks::STUCK, message));
+        }
+        if time > budget.max_virtual {
+            let message = format!(
+                "the run was still busy at its virtual-time budget of {} (raise it with --max-virtual-secs)",
+                budget.max_virtual.display_secs()
+            );
+            return Some(Violation::new(checks::STUCK, message));
+        }
+        let check_wall = self.events_taken.is_multiple_of(WALL_CHECK_EVERY);
+        if let Some(deadline) = self.wall_deadline.filter(|_| check_wall) {
+            if wall_clock_now() >= deadline {
+                let wall = budget.wall.unwrap_or_default();
+                let message = format!(
+                    "the run used its wall-clock budget of {:.1} s at t={} after {} events",
+                    wall.as_secs_f64(),
+                    self.now,
+                    self.events_taken
+                );
+                return Some(Violation::new(checks::TIMEOUT, message));
+            }
+        }
+        None
+    }
+
     fn record_failure(&mut self, violation: Violation) {
         if self.failure.is_some() {
             return;
         }
         self.trace
-            .line(self.now, format_args!("FAILED {violation}"));
+            .line(self.now, &violation.nodes, format_args!("FAILED {violation}"));
         self.failure = Some(Failure {
             check: violation.check,
             message: violation.message,
+            nodes: violation.nodes,
             seed: self.seed,
             time: self.now,
-            tail: self.trace.tail_lines(),
+            events: self.events_taken,
+            tail: self.trace.tail_view(),
         });
+    }
+
+    /// Whether the run has failed: nothing more is carried out once it has.
+    pub fn has_failed(&self) -> bool {
+        self.failure.is_some()
+    }
+
+    /// Fails the run with `check` unless it already failed; the failure either way.
+    pub fn fail_with(&mut self, check: CheckId, message: impl Into<String>) -> Failure {
+        self.fail(Violation::new(check, message))
     }
 
     fn ok(&self) -> Result<(), Failure> {
@@ -448,4 +537,11 @@ impl<N: Node, O: Observer<N>> Sim<N, O> {
             None => Ok(()),
         }
     }
+}
+
+/// The one wall-clock read of the simulator, for the wall-clock budget only: it never
+/// decides what a run does, only whether a sweep gives up on it (see `Budget`).
+#[allow(clippy::disallowed_methods)]
+fn wall_clock_now() -> std::time::Instant {
+    std::time::Instant::now()
 }
