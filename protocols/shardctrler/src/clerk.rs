@@ -2,9 +2,9 @@
 //! tester's `mck` is one; shardkv servers and clerks embed one to learn configurations.
 
 use crate::msg::{Command, CtrlerMsg, CtrlerOp, Outcome, Reply};
-use crate::node::{CtrlerEvent, CtrlerNode, CtrlerRequest, CtrlerTimer};
+use crate::node::{ClerkEvent, ClerkTimer};
 use crate::node_config::ClerkConfig;
-use protocol_core::{ClientId, Input, NodeId, Outbox, Time};
+use protocol_core::{BootError, ClientId, Disk, Input, Node, NodeId, Outbox, Time};
 
 /// The operation under way.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -28,35 +28,37 @@ pub struct CtrlerClerk {
     wrong_in_a_row: usize,
 }
 
-impl CtrlerClerk {
-    pub fn boot(config: &ClerkConfig, id: NodeId) -> Result<CtrlerClerk, String> {
-        config.validate()?;
-        Ok(CtrlerClerk {
-            id,
-            config: config.clone(),
-            leader: 0,
-            next_seq: 1,
-            current: None,
-            wrong_in_a_row: 0,
-        })
+impl Node for CtrlerClerk {
+    type Msg = CtrlerMsg;
+    type Timer = ClerkTimer;
+    type Request = CtrlerOp;
+    type Event = ClerkEvent;
+    type Config = ClerkConfig;
+
+    fn boot(
+        config: &ClerkConfig,
+        id: NodeId,
+        _disk: &Disk,
+        _seed: u64,
+        _now: Time,
+        _out: &mut Outbox<CtrlerClerk>,
+    ) -> Result<CtrlerClerk, BootError> {
+        CtrlerClerk::new(config, id).map_err(|reason| BootError::InvalidConfig { node: id, reason })
     }
 
-    pub fn handle(&mut self, now: Time, input: Input<CtrlerNode>, out: &mut Outbox<CtrlerNode>) {
+    fn handle(&mut self, now: Time, input: Input<CtrlerClerk>, out: &mut Outbox<CtrlerClerk>) {
         match input {
-            Input::Request(CtrlerRequest::Invoke(op)) => self.invoke(now, op, out),
+            Input::Request(op) => self.invoke(now, op, out),
             Input::Message { msg, .. } => match msg {
                 CtrlerMsg::Reply(reply) => self.on_reply(now, reply, out),
                 // Servers never send these to clerks; a stray one is dropped.
                 CtrlerMsg::Raft(_) | CtrlerMsg::Request(_) => {}
             },
-            Input::Timer(CtrlerTimer::Retry) => self.on_retry_timer(now, out),
-            Input::Timer(CtrlerTimer::Raft(timer)) => {
-                panic!("{}: raft timer {timer:?} on a clerk", self.id)
-            }
+            Input::Timer(ClerkTimer::Retry) => self.on_retry_timer(now, out),
         }
     }
 
-    pub fn check_invariants(&self) {
+    fn check_invariants(&self) {
         if let Some(current) = &self.current {
             assert!(
                 current.seq < self.next_seq,
@@ -73,6 +75,21 @@ impl CtrlerClerk {
             self.id
         );
     }
+}
+
+impl CtrlerClerk {
+    /// A clerk for `config`; `Err` says why the config cannot run one.
+    pub fn new(config: &ClerkConfig, id: NodeId) -> Result<CtrlerClerk, String> {
+        config.validate()?;
+        Ok(CtrlerClerk {
+            id,
+            config: config.clone(),
+            leader: 0,
+            next_seq: 1,
+            current: None,
+            wrong_in_a_row: 0,
+        })
+    }
 
     pub fn id(&self) -> NodeId {
         self.id
@@ -87,7 +104,7 @@ impl CtrlerClerk {
         self.current.is_some()
     }
 
-    fn invoke(&mut self, now: Time, op: CtrlerOp, out: &mut Outbox<CtrlerNode>) {
+    fn invoke(&mut self, now: Time, op: CtrlerOp, out: &mut Outbox<CtrlerClerk>) {
         assert!(
             self.current.is_none(),
             "{}: invoked {op:?} while seq {} is outstanding",
@@ -96,7 +113,7 @@ impl CtrlerClerk {
         );
         let seq = self.next_seq;
         self.next_seq += 1;
-        out.emit(CtrlerEvent::Invoked {
+        out.emit(ClerkEvent::Invoked {
             client: self.config.client,
             seq,
             op: op.clone(),
@@ -111,7 +128,7 @@ impl CtrlerClerk {
         self.send_current(now, out);
     }
 
-    fn on_reply(&mut self, now: Time, reply: Reply, out: &mut Outbox<CtrlerNode>) {
+    fn on_reply(&mut self, now: Time, reply: Reply, out: &mut Outbox<CtrlerClerk>) {
         let Some(current) = &self.current else {
             return; // A late duplicate of an answer already taken.
         };
@@ -121,9 +138,9 @@ impl CtrlerClerk {
         match reply.outcome {
             Outcome::Ok(answer) => {
                 let current = self.current.take().expect("checked above");
-                out.cancel_timer(CtrlerTimer::Retry);
+                out.cancel_timer(ClerkTimer::Retry);
                 let client = self.config.client;
-                out.emit(CtrlerEvent::Returned {
+                out.emit(ClerkEvent::Returned {
                     client,
                     seq: current.seq,
                     op: current.op,
@@ -134,7 +151,7 @@ impl CtrlerClerk {
         }
     }
 
-    fn on_wrong_leader(&mut self, now: Time, hint: Option<NodeId>, out: &mut Outbox<CtrlerNode>) {
+    fn on_wrong_leader(&mut self, now: Time, hint: Option<NodeId>, out: &mut Outbox<CtrlerClerk>) {
         let servers = &self.config.servers;
         let hinted = hint.and_then(|h| servers.iter().position(|&s| s == h));
         self.leader = match hinted {
@@ -154,10 +171,10 @@ impl CtrlerClerk {
             .expect("called with an operation outstanding");
         current.retry_at = at;
         current.backing_off = true;
-        out.set_timer(CtrlerTimer::Retry, at);
+        out.set_timer(ClerkTimer::Retry, at);
     }
 
-    fn on_retry_timer(&mut self, now: Time, out: &mut Outbox<CtrlerNode>) {
+    fn on_retry_timer(&mut self, now: Time, out: &mut Outbox<CtrlerClerk>) {
         let Some(current) = &mut self.current else {
             return;
         };
@@ -172,7 +189,7 @@ impl CtrlerClerk {
         self.send_current(now, out);
     }
 
-    fn send_current(&mut self, now: Time, out: &mut Outbox<CtrlerNode>) {
+    fn send_current(&mut self, now: Time, out: &mut Outbox<CtrlerClerk>) {
         let current = self
             .current
             .as_mut()
@@ -188,7 +205,7 @@ impl CtrlerClerk {
         );
         let at = now.plus_ms(self.config.retry_timeout_ms);
         current.retry_at = at;
-        out.set_timer(CtrlerTimer::Retry, at);
+        out.set_timer(ClerkTimer::Retry, at);
     }
 }
 
@@ -201,22 +218,22 @@ mod tests {
 
     fn clerk() -> CtrlerClerk {
         let servers = vec![NodeId(0), NodeId(1), NodeId(2)];
-        CtrlerClerk::boot(&ClerkConfig::new(ClientId(7), servers), NodeId(5)).unwrap()
+        CtrlerClerk::new(&ClerkConfig::new(ClientId(7), servers), NodeId(5)).unwrap()
     }
 
     fn step(
         clerk: &mut CtrlerClerk,
         now: Time,
-        input: Input<CtrlerNode>,
-    ) -> Vec<Output<CtrlerNode>> {
+        input: Input<CtrlerClerk>,
+    ) -> Vec<Output<CtrlerClerk>> {
         let mut out = Outbox::new();
         clerk.handle(now, input, &mut out);
         clerk.check_invariants();
         out.drain().collect()
     }
 
-    fn sent_to(outs: &[Output<CtrlerNode>]) -> Vec<(NodeId, u64)> {
-        let request = |o: &Output<CtrlerNode>| match o {
+    fn sent_to(outs: &[Output<CtrlerClerk>]) -> Vec<(NodeId, u64)> {
+        let request = |o: &Output<CtrlerClerk>| match o {
             Output::Send {
                 to,
                 msg: CtrlerMsg::Request(c),
@@ -226,7 +243,7 @@ mod tests {
         outs.iter().filter_map(request).collect()
     }
 
-    fn answer(seq: u64, outcome: Outcome) -> Input<CtrlerNode> {
+    fn answer(seq: u64, outcome: Outcome) -> Input<CtrlerClerk> {
         let reply = Reply {
             client: ClientId(7),
             seq,
@@ -238,8 +255,8 @@ mod tests {
         }
     }
 
-    fn query() -> Input<CtrlerNode> {
-        Input::Request(CtrlerRequest::Invoke(CtrlerOp::Query { num: None }))
+    fn query() -> Input<CtrlerClerk> {
+        Input::Request(CtrlerOp::Query { num: None })
     }
 
     #[test]
@@ -249,7 +266,7 @@ mod tests {
         assert_eq!(sent_to(&outs), vec![(NodeId(0), 1)]);
         assert!(matches!(
             outs[0],
-            Output::Emit(CtrlerEvent::Invoked { seq: 1, .. })
+            Output::Emit(ClerkEvent::Invoked { seq: 1, .. })
         ));
         let hint = Outcome::WrongLeader {
             leader_hint: Some(NodeId(2)),
@@ -257,10 +274,10 @@ mod tests {
         let outs = step(&mut c, Time::from_ms(1), answer(1, hint));
         assert_eq!(sent_to(&outs), vec![(NodeId(2), 1)], "follows the hint");
         assert!(
-            step(&mut c, Time::from_ms(2), Input::Timer(CtrlerTimer::Retry)).is_empty(),
+            step(&mut c, Time::from_ms(2), Input::Timer(ClerkTimer::Retry)).is_empty(),
             "a stale timer does nothing"
         );
-        let outs = step(&mut c, Time::from_ms(201), Input::Timer(CtrlerTimer::Retry));
+        let outs = step(&mut c, Time::from_ms(201), Input::Timer(ClerkTimer::Retry));
         assert_eq!(
             sent_to(&outs),
             vec![(NodeId(0), 1)],
@@ -272,7 +289,7 @@ mod tests {
             "another seq"
         );
         let outs = step(&mut c, Time::from_ms(203), answer(1, config.clone()));
-        let returned = |o: &Output<CtrlerNode>| matches!(o, Output::Emit(CtrlerEvent::Returned { seq: 1, answer: Answer::Config(cfg), .. }) if *cfg == Config::initial());
+        let returned = |o: &Output<CtrlerClerk>| matches!(o, Output::Emit(ClerkEvent::Returned { seq: 1, answer: Answer::Config(cfg), .. }) if *cfg == Config::initial());
         assert!(outs.iter().any(returned), "{outs:?}");
         assert!(!c.is_busy());
         assert!(
@@ -298,7 +315,7 @@ mod tests {
             sent_to(&step(&mut c, Time::from_ms(3), answer(1, none()))).is_empty(),
             "a round of refusals: back off"
         );
-        let outs = step(&mut c, Time::from_ms(23), Input::Timer(CtrlerTimer::Retry));
+        let outs = step(&mut c, Time::from_ms(23), Input::Timer(ClerkTimer::Retry));
         assert_eq!(sent_to(&outs), vec![(NodeId(0), 1)]);
     }
 
@@ -306,7 +323,7 @@ mod tests {
     fn a_clerk_without_servers_does_not_boot() {
         let config = ClerkConfig::new(ClientId(1), Vec::new());
         assert_eq!(
-            CtrlerClerk::boot(&config, NodeId(3)).err(),
+            CtrlerClerk::new(&config, NodeId(3)).err(),
             Some("a controller clerk needs servers".into())
         );
     }

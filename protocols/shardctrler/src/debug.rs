@@ -2,15 +2,15 @@
 //! of every emitted event, and a Raft event's command bytes travelled in messages whose
 //! checksums the trace hash already holds.
 
-use crate::node::CtrlerEvent;
+use crate::node::{ClerkEvent, ServerEvent};
 use raft::RaftEvent;
 use std::fmt;
 
-impl fmt::Debug for CtrlerEvent {
+impl fmt::Debug for ClerkEvent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            CtrlerEvent::Invoked { client, seq, op } => write!(f, "Invoked {client}#{seq} {op:?}"),
-            CtrlerEvent::Returned {
+            ClerkEvent::Invoked { client, seq, op } => write!(f, "Invoked {client}#{seq} {op:?}"),
+            ClerkEvent::Returned {
                 client,
                 seq,
                 op,
@@ -18,13 +18,22 @@ impl fmt::Debug for CtrlerEvent {
             } => {
                 write!(f, "Returned {client}#{seq} {op:?} -> {answer:?}")
             }
-            CtrlerEvent::Configured {
+        }
+    }
+}
+
+impl fmt::Debug for ServerEvent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ServerEvent::Configured {
                 client,
                 seq,
                 config,
                 ..
-            } => write!(f, "Configured by {client}#{seq}: {config:?}"),
-            CtrlerEvent::Raft(event) => fmt_raft_event(event, f),
+            } => {
+                write!(f, "Configured by {client}#{seq}: {config:?}")
+            }
+            ServerEvent::Raft(event) => fmt_raft_event(event, f),
         }
     }
 }
@@ -62,7 +71,7 @@ mod tests {
 
     #[test]
     fn raft_events_show_lengths_and_configurations_one_line() {
-        let applied = CtrlerEvent::Raft(RaftEvent::Applied {
+        let applied = ServerEvent::Raft(RaftEvent::Applied {
             index: LogIndex(5),
             term: Term(2),
             command: vec![1; 40],
@@ -71,7 +80,7 @@ mod tests {
             format!("{applied:?}"),
             "Raft Applied index 5 term 2 (40 bytes)"
         );
-        let configured = CtrlerEvent::Configured {
+        let configured = ServerEvent::Configured {
             client: protocol_core::ClientId(3),
             seq: 4,
             op: crate::msg::CtrlerOp::Query { num: None },

@@ -7,7 +7,8 @@
 //! and snapshots. Join and Leave rebalance with [`rebalance`], a pure function: balanced,
 //! moving as few shards as possible, and deterministic (groups are a `BTreeSet`, never a hash
 //! map's order). [`checks`] and [`watch`] judge configurations and clerk histories apart from
-//! the rebalancer, for the scenarios. Servers and clerks are one node type, [`CtrlerNode`].
+//! the rebalancer, for the scenarios. Servers and clerks are
+//! each a `Node`, composed into one node type, [`CtrlerNode`], with `protocol_core::roles!`.
 
 pub mod checks;
 pub mod clerk;
@@ -31,8 +32,11 @@ pub use config::{Config, Groups};
 pub use debug::fmt_raft_event;
 pub use msg::{Answer, Command, CtrlerMsg, CtrlerOp, Outcome, Reply};
 pub use mutant::Mutant;
-pub use node::{CtrlerEvent, CtrlerNode, CtrlerRequest, CtrlerTimer};
-pub use node_config::{ClerkConfig, CtrlerConfig, ServerConfig};
+pub use node::{
+    ClerkEvent, ClerkTimer, CtrlerConfig, CtrlerEvent, CtrlerNode, CtrlerRequest, CtrlerTimer,
+    ServerEvent,
+};
+pub use node_config::{ClerkConfig, ServerConfig};
 pub use server::CtrlerServer;
 pub use state::CtrlerState;
 pub use types::{ConfigNum, GroupId, ShardId, NSHARDS};

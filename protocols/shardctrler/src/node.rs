@@ -1,34 +1,24 @@
-//! Controller servers and clerks as one node type, so both live in one run. (A sharded-KV
-//! run hosts these roles inside `shardkv::ShardKvNode` instead; see that crate's `node.rs`.)
+//! Each role's own timer, event and request types, and [`CtrlerNode`], the roles composed
+//! into one node type with `protocol_core::roles!` so that servers and clerks live in one run.
+//! (A sharded-KV run hosts these roles in `shardkv::ShardKvNode` instead.)
 
 use crate::clerk::CtrlerClerk;
 use crate::config::Config;
 use crate::msg::{Answer, CtrlerMsg, CtrlerOp};
-use crate::node_config::CtrlerConfig;
-use crate::rsm::RaftHost;
 use crate::server::CtrlerServer;
-use protocol_core::{BootError, ClientId, Disk, Input, Node, NodeId, Outbox, Time};
-use raft::{RaftEvent, RaftMsg, RaftTimer};
+use protocol_core::ClientId;
+use raft::RaftEvent;
 
+/// A clerk's one timer: resend the outstanding request, or end a pause.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum CtrlerTimer {
-    /// A server's Raft timer, passed through.
-    Raft(RaftTimer),
-    /// A clerk's: resend the outstanding request.
+pub enum ClerkTimer {
     Retry,
 }
 
-/// What the layer above (a tester, or a shardkv server polling) asks of a clerk.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum CtrlerRequest {
-    Invoke(CtrlerOp),
-}
-
-/// What clerks report: the two ends of each operation, for the history; and what servers
-/// report: each configuration they create, and every entry or snapshot their Raft applied.
-/// (`Debug` is in `debug.rs`.)
+/// What a clerk reports: the two ends of each operation, for the history. (`Debug` is in
+/// `debug.rs`.)
 #[derive(Clone, PartialEq, Eq)]
-pub enum CtrlerEvent {
+pub enum ClerkEvent {
     Invoked {
         client: ClientId,
         seq: u64,
@@ -40,8 +30,14 @@ pub enum CtrlerEvent {
         op: CtrlerOp,
         answer: Answer,
     },
-    /// A server's state machine applied request (client, seq), `op`, and created `config` (in
-    /// log order; again after a restart replays its log; not for configurations an installed
+}
+
+/// What a server reports: each configuration it creates, and every entry or snapshot its
+/// Raft applied. (`Debug` is in `debug.rs`.)
+#[derive(Clone, PartialEq, Eq)]
+pub enum ServerEvent {
+    /// The state machine applied request (client, seq), `op`, and created `config` (in log
+    /// order; again after a restart replays its log; not for configurations an installed
     /// snapshot brought).
     Configured {
         client: ClientId,
@@ -49,78 +45,21 @@ pub enum CtrlerEvent {
         op: CtrlerOp,
         config: Config,
     },
-    /// A server's state machine ran this Raft `Applied` or `Snapshot` event.
+    /// The state machine ran this Raft `Applied` or `Snapshot` event.
     Raft(RaftEvent),
 }
 
-#[allow(clippy::large_enum_variant)] // one per node; boxing buys nothing here
-pub enum CtrlerNode {
-    Server(CtrlerServer),
-    Clerk(CtrlerClerk),
-}
-
-impl CtrlerNode {
-    pub fn as_server(&self) -> Option<&CtrlerServer> {
-        match self {
-            CtrlerNode::Server(server) => Some(server),
-            CtrlerNode::Clerk(_) => None,
-        }
-    }
-
-    pub fn as_clerk(&self) -> Option<&CtrlerClerk> {
-        match self {
-            CtrlerNode::Server(_) => None,
-            CtrlerNode::Clerk(clerk) => Some(clerk),
-        }
-    }
-}
-
-impl RaftHost for CtrlerNode {
-    fn wrap_raft(msg: RaftMsg) -> CtrlerMsg {
-        CtrlerMsg::Raft(msg)
-    }
-
-    fn wrap_raft_timer(timer: RaftTimer) -> CtrlerTimer {
-        CtrlerTimer::Raft(timer)
-    }
-}
-
-impl Node for CtrlerNode {
-    type Msg = CtrlerMsg;
-    type Timer = CtrlerTimer;
-    type Request = CtrlerRequest;
-    type Event = CtrlerEvent;
-    type Config = CtrlerConfig;
-
-    fn boot(
-        config: &CtrlerConfig,
-        id: NodeId,
-        disk: &Disk,
-        seed: u64,
-        now: Time,
-        out: &mut Outbox<CtrlerNode>,
-    ) -> Result<CtrlerNode, BootError> {
-        match config {
-            CtrlerConfig::Server(config) => {
-                CtrlerServer::boot(config, id, disk, seed, now, out).map(CtrlerNode::Server)
-            }
-            CtrlerConfig::Clerk(config) => CtrlerClerk::boot(config, id)
-                .map(CtrlerNode::Clerk)
-                .map_err(|reason| BootError::InvalidConfig { node: id, reason }),
-        }
-    }
-
-    fn handle(&mut self, now: Time, input: Input<CtrlerNode>, out: &mut Outbox<CtrlerNode>) {
-        match self {
-            CtrlerNode::Server(server) => server.handle(now, input, out),
-            CtrlerNode::Clerk(clerk) => clerk.handle(now, input, out),
-        }
-    }
-
-    fn check_invariants(&self) {
-        match self {
-            CtrlerNode::Server(server) => server.check_invariants(),
-            CtrlerNode::Clerk(clerk) => clerk.check_invariants(),
+protocol_core::roles! {
+    /// A controller server or a controller clerk.
+    pub enum CtrlerNode {
+        msg: CtrlerMsg,
+        #[derive(Clone, Debug, PartialEq, Eq)] config: CtrlerConfig,
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)] timer: CtrlerTimer,
+        #[derive(Clone, Debug, PartialEq, Eq)] request: CtrlerRequest,
+        #[derive(Clone, Debug, PartialEq, Eq)] event: CtrlerEvent,
+        roles {
+            Server(CtrlerServer) as_server,
+            Clerk(CtrlerClerk) as_clerk,
         }
     }
 }

@@ -58,9 +58,3 @@ impl ClerkConfig {
         Ok(())
     }
 }
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum CtrlerConfig {
-    Server(ServerConfig),
-    Clerk(ClerkConfig),
-}

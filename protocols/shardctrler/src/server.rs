@@ -3,13 +3,14 @@
 
 use crate::msg::{Answer, Command, CtrlerMsg, CtrlerOp, Outcome, Reply};
 use crate::mutant::Mutant;
-use crate::node::{CtrlerEvent, CtrlerNode, CtrlerTimer};
+use crate::node::ServerEvent;
 use crate::node_config::ServerConfig;
-use crate::rsm::{Rsm, Waiters};
+use crate::rsm::{RaftHost, Rsm, Waiters};
 use crate::state::{CtrlerState, Rebalancer};
 use protocol_core::rng::{self, Rng};
-use protocol_core::{BootError, ClientId, Disk, Input, NodeId, Outbox, Time};
-use raft::{LogIndex, RaftEvent};
+use protocol_core::{BootError, ClientId, Disk, Input, Node, NodeId, Outbox, Time};
+use raft::{LogIndex, RaftEvent, RaftMsg, RaftTimer};
+use std::convert::Infallible;
 
 /// A request started in the log and not yet answered.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -29,14 +30,31 @@ pub struct CtrlerServer {
     rng: Rng,
 }
 
-impl CtrlerServer {
-    pub fn boot(
+impl RaftHost for CtrlerServer {
+    fn wrap_raft(msg: RaftMsg) -> CtrlerMsg {
+        CtrlerMsg::Raft(msg)
+    }
+
+    fn wrap_raft_timer(timer: RaftTimer) -> RaftTimer {
+        timer
+    }
+}
+
+impl Node for CtrlerServer {
+    type Msg = CtrlerMsg;
+    type Timer = RaftTimer;
+    /// A server takes no requests: clerks reach it by message.
+    type Request = Infallible;
+    type Event = ServerEvent;
+    type Config = ServerConfig;
+
+    fn boot(
         config: &ServerConfig,
         id: NodeId,
         disk: &Disk,
         seed: u64,
         now: Time,
-        out: &mut Outbox<CtrlerNode>,
+        out: &mut Outbox<CtrlerServer>,
     ) -> Result<CtrlerServer, BootError> {
         let rsm = Rsm::boot(&config.raft, config.max_raft_state, id, disk, seed, now)?;
         let mut server = CtrlerServer {
@@ -59,7 +77,7 @@ impl CtrlerServer {
         Ok(server)
     }
 
-    pub fn handle(&mut self, now: Time, input: Input<CtrlerNode>, out: &mut Outbox<CtrlerNode>) {
+    fn handle(&mut self, now: Time, input: Input<CtrlerServer>, out: &mut Outbox<CtrlerServer>) {
         match input {
             Input::Message { from, msg } => match msg {
                 CtrlerMsg::Raft(msg) => self.rsm.on_raft_message(now, from, msg),
@@ -67,14 +85,13 @@ impl CtrlerServer {
                 // Replies go to clerks; one reaching a server was misaddressed: drop it.
                 CtrlerMsg::Reply(_) => {}
             },
-            Input::Timer(CtrlerTimer::Raft(timer)) => self.rsm.on_raft_timer(now, timer),
-            Input::Timer(CtrlerTimer::Retry) => panic!("{}: a clerk's timer on a server", self.id),
-            Input::Request(request) => panic!("{}: clerk request {request:?} on a server", self.id),
+            Input::Timer(timer) => self.rsm.on_raft_timer(now, timer),
+            Input::Request(never) => match never {},
         }
         self.after_step(now, out);
     }
 
-    pub fn check_invariants(&self) {
+    fn check_invariants(&self) {
         let id = self.id;
         self.rsm.check_invariants();
         if let Some(index) = self.waiting.first_index() {
@@ -96,7 +113,9 @@ impl CtrlerServer {
             panic!("{id}: applied an invalid configuration: {reason}");
         }
     }
+}
 
+impl CtrlerServer {
     pub fn raft(&self) -> &raft::RaftNode {
         self.rsm.raft()
     }
@@ -118,7 +137,7 @@ impl CtrlerServer {
         now: Time,
         from: NodeId,
         command: Command,
-        out: &mut Outbox<CtrlerNode>,
+        out: &mut Outbox<CtrlerServer>,
     ) {
         if self.config.is_mutant(Mutant::StaleQuery)
             && command.op == (CtrlerOp::Query { num: None })
@@ -150,7 +169,7 @@ impl CtrlerServer {
     /// Carries out Raft's outputs, applies what it applied, snapshots if Raft's state grew
     /// too big, and answers the requests a lost leadership or a changed term leaves without
     /// an outcome.
-    fn after_step(&mut self, now: Time, out: &mut Outbox<CtrlerNode>) {
+    fn after_step(&mut self, now: Time, out: &mut Outbox<CtrlerServer>) {
         for event in self.rsm.pump(out) {
             self.on_raft_event(event, out);
         }
@@ -166,7 +185,7 @@ impl CtrlerServer {
         }
     }
 
-    fn on_raft_event(&mut self, event: RaftEvent, out: &mut Outbox<CtrlerNode>) {
+    fn on_raft_event(&mut self, event: RaftEvent, out: &mut Outbox<CtrlerServer>) {
         match &event {
             RaftEvent::Applied { index, command, .. } => self.on_applied(*index, command, out),
             RaftEvent::Snapshot { index, data, .. } => {
@@ -180,10 +199,10 @@ impl CtrlerServer {
             }
             RaftEvent::Started(_) => unreachable!("Rsm::pump never returns Started"),
         }
-        out.emit(CtrlerEvent::Raft(event));
+        out.emit(ServerEvent::Raft(event));
     }
 
-    fn on_applied(&mut self, index: LogIndex, command: &[u8], out: &mut Outbox<CtrlerNode>) {
+    fn on_applied(&mut self, index: LogIndex, command: &[u8], out: &mut Outbox<CtrlerServer>) {
         let waiting = self.waiting.take(index);
         // Every replica holds the same bytes, so every replica skips the same entry.
         let Ok(command) = Command::decode(command) else {
@@ -204,7 +223,7 @@ impl CtrlerServer {
         let answer = self.state.apply(&command, rebalancer, detect);
         if self.state.latest().num != before {
             let config = self.state.latest().clone();
-            out.emit(CtrlerEvent::Configured {
+            out.emit(ServerEvent::Configured {
                 client: command.client,
                 seq: command.seq,
                 op: command.op.clone(),
@@ -227,14 +246,14 @@ impl CtrlerServer {
     }
 
     /// The request's outcome is unknown here: the clerk must try again, maybe elsewhere.
-    fn answer_lost(&self, waiting: Waiting, out: &mut Outbox<CtrlerNode>) {
+    fn answer_lost(&self, waiting: Waiting, out: &mut Outbox<CtrlerServer>) {
         let hint = self.rsm.raft().leader_hint().filter(|&l| l != self.id);
         let outcome = Outcome::WrongLeader { leader_hint: hint };
         reply(out, waiting.from, waiting.client, waiting.seq, outcome);
     }
 }
 
-fn reply(out: &mut Outbox<CtrlerNode>, to: NodeId, client: ClientId, seq: u64, outcome: Outcome) {
+fn reply(out: &mut Outbox<CtrlerServer>, to: NodeId, client: ClientId, seq: u64, outcome: Outcome) {
     out.send(
         to,
         CtrlerMsg::Reply(Reply {

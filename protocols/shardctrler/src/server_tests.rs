@@ -4,8 +4,9 @@
 use crate::config::Config;
 use crate::msg::{Answer, Command, CtrlerMsg, CtrlerOp, Outcome, Reply};
 use crate::mutant::Mutant;
-use crate::node::{CtrlerEvent, CtrlerNode, CtrlerTimer};
-use crate::node_config::{CtrlerConfig, ServerConfig};
+use crate::node::ServerEvent;
+use crate::node_config::ServerConfig;
+use crate::server::CtrlerServer;
 use crate::types::{ConfigNum, GroupId};
 use protocol_core::{BootError, ClientId, Disk, Input, Node, NodeId, Outbox, Output, Time};
 use raft::msg::AppendEntries;
@@ -14,9 +15,9 @@ use raft::{LogIndex, RaftMsg, RaftTimer, Term, SNAPSHOT_FILE};
 const CLERK: NodeId = NodeId(9);
 
 struct Harness {
-    node: CtrlerNode,
+    node: CtrlerServer,
     disk: Disk,
-    config: CtrlerConfig,
+    config: ServerConfig,
     now: Time,
     election_at: Option<Time>,
 }
@@ -25,8 +26,7 @@ impl Harness {
     fn new(servers: u32, max_raft_state: Option<usize>, mutant: Option<Mutant>) -> Harness {
         let mut config = ServerConfig::new(raft::Config::with_size(servers), max_raft_state);
         config.mutant = mutant;
-        let config = CtrlerConfig::Server(config);
-        let node = CtrlerNode::boot(
+        let node = CtrlerServer::boot(
             &config,
             NodeId(0),
             &Disk::new(),
@@ -46,20 +46,20 @@ impl Harness {
         h
     }
 
-    fn reboot(&mut self) -> Vec<Output<CtrlerNode>> {
+    fn reboot(&mut self) -> Vec<Output<CtrlerServer>> {
         let mut out = Outbox::new();
-        self.node = CtrlerNode::boot(&self.config, NodeId(0), &self.disk, 2, self.now, &mut out)
+        self.node = CtrlerServer::boot(&self.config, NodeId(0), &self.disk, 2, self.now, &mut out)
             .expect("test disks are valid");
         self.absorb(out)
     }
 
-    fn absorb(&mut self, mut out: Outbox<CtrlerNode>) -> Vec<Output<CtrlerNode>> {
-        let outs: Vec<Output<CtrlerNode>> = out.drain().collect();
+    fn absorb(&mut self, mut out: Outbox<CtrlerServer>) -> Vec<Output<CtrlerServer>> {
+        let outs: Vec<Output<CtrlerServer>> = out.drain().collect();
         for output in &outs {
             match output {
                 Output::Persist(write) => self.disk.apply(write.clone()),
                 Output::SetTimer {
-                    timer: CtrlerTimer::Raft(RaftTimer::Election),
+                    timer: RaftTimer::Election,
                     at,
                 } => self.election_at = Some(*at),
                 _ => {}
@@ -69,7 +69,7 @@ impl Harness {
         outs
     }
 
-    fn step(&mut self, input: Input<CtrlerNode>) -> Vec<Output<CtrlerNode>> {
+    fn step(&mut self, input: Input<CtrlerServer>) -> Vec<Output<CtrlerServer>> {
         let mut out = Outbox::new();
         self.now = self.now.plus_ms(1);
         self.node.handle(self.now, input, &mut out);
@@ -80,15 +80,12 @@ impl Harness {
     fn elect(&mut self) {
         self.now = self.election_at.expect("an election timer is armed");
         let mut out = Outbox::new();
-        self.node.handle(
-            self.now,
-            Input::Timer(CtrlerTimer::Raft(RaftTimer::Election)),
-            &mut out,
-        );
+        self.node
+            .handle(self.now, Input::Timer(RaftTimer::Election), &mut out);
         self.absorb(out);
     }
 
-    fn request(&mut self, client: u64, seq: u64, op: CtrlerOp) -> Vec<Output<CtrlerNode>> {
+    fn request(&mut self, client: u64, seq: u64, op: CtrlerOp) -> Vec<Output<CtrlerServer>> {
         let command = Command {
             client: ClientId(client),
             seq,
@@ -100,13 +97,13 @@ impl Harness {
         })
     }
 
-    fn server(&self) -> &crate::server::CtrlerServer {
-        self.node.as_server().expect("a server")
+    fn server(&self) -> &CtrlerServer {
+        &self.node
     }
 }
 
-fn replies(outs: &[Output<CtrlerNode>]) -> Vec<Reply> {
-    let reply = |o: &Output<CtrlerNode>| match o {
+fn replies(outs: &[Output<CtrlerServer>]) -> Vec<Reply> {
+    let reply = |o: &Output<CtrlerServer>| match o {
         Output::Send {
             to,
             msg: CtrlerMsg::Reply(reply),
@@ -119,7 +116,7 @@ fn replies(outs: &[Output<CtrlerNode>]) -> Vec<Reply> {
     outs.iter().filter_map(reply).collect()
 }
 
-fn answer(outs: &[Output<CtrlerNode>]) -> Answer {
+fn answer(outs: &[Output<CtrlerServer>]) -> Answer {
     match replies(outs).as_slice() {
         [Reply {
             outcome: Outcome::Ok(answer),
@@ -129,9 +126,9 @@ fn answer(outs: &[Output<CtrlerNode>]) -> Answer {
     }
 }
 
-fn configured(outs: &[Output<CtrlerNode>]) -> Vec<Config> {
-    let config = |o: &Output<CtrlerNode>| match o {
-        Output::Emit(CtrlerEvent::Configured { config, .. }) => Some(config.clone()),
+fn configured(outs: &[Output<CtrlerServer>]) -> Vec<Config> {
+    let config = |o: &Output<CtrlerServer>| match o {
+        Output::Emit(ServerEvent::Configured { config, .. }) => Some(config.clone()),
         _ => None,
     };
     outs.iter().filter_map(config).collect()
@@ -172,7 +169,7 @@ fn a_leader_answers_after_apply_reports_the_configuration_and_applies_a_retry_on
     );
 }
 
-fn heartbeat_from(leader: u32) -> Input<CtrlerNode> {
+fn heartbeat_from(leader: u32) -> Input<CtrlerServer> {
     let append = AppendEntries {
         term: Term(1),
         leader: NodeId(leader),
@@ -257,6 +254,6 @@ fn corrupt_snapshot_bytes_are_a_boot_error() {
     let (index, term, _): (LogIndex, Term, Vec<u8>) = postcard::from_bytes(file).unwrap();
     let garbled = postcard::to_allocvec(&(index, term, vec![0xffu8; 8])).unwrap();
     assert!(h.disk.overwrite(SNAPSHOT_FILE, garbled));
-    let booted = CtrlerNode::boot(&h.config, NodeId(0), &h.disk, 4, h.now, &mut Outbox::new());
+    let booted = CtrlerServer::boot(&h.config, NodeId(0), &h.disk, 4, h.now, &mut Outbox::new());
     assert!(matches!(booted, Err(BootError::CorruptDisk { .. })));
 }

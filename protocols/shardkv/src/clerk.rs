@@ -2,16 +2,16 @@
 //! learned, retried on other servers of the group, and re-routed after refreshing the
 //! configuration when a group says the shard is not its own.
 
-use crate::embed::lift_ctrler;
+use crate::embed::lift;
 use crate::msg::{Command, Outcome, Reply, ShardKvMsg};
-use crate::node::{ShardKvEvent, ShardKvNode, ShardKvRequest, ShardKvTimer};
+use crate::node::{ClerkEvent, ClerkTimer};
 use crate::node_config::ClerkConfig;
 use crate::shard::key2shard;
 use kvraft::Op;
-use protocol_core::{ClientId, Input, NodeId, Outbox, Time};
+use protocol_core::{BootError, ClientId, Disk, Input, Node, NodeId, Outbox, Time};
 use shardctrler::{
-    Answer, ClerkConfig as CtrlerClerkConfig, Config, CtrlerClerk, CtrlerEvent, CtrlerNode,
-    CtrlerOp, CtrlerRequest, GroupId,
+    Answer, ClerkConfig as CtrlerClerkConfig, ClerkEvent as CtrlerClerkEvent, Config, CtrlerClerk,
+    CtrlerOp, GroupId,
 };
 use std::collections::BTreeMap;
 
@@ -48,31 +48,28 @@ pub struct ShardKvClerk {
     last_refresh: Option<Time>,
 }
 
-impl ShardKvClerk {
-    pub fn boot(config: &ClerkConfig, id: NodeId) -> Result<ShardKvClerk, String> {
-        config.validate()?;
-        let ctrler = CtrlerClerk::boot(
-            &CtrlerClerkConfig::new(config.client, config.ctrlers.clone()),
-            id,
-        )?;
-        Ok(ShardKvClerk {
-            id,
-            config: config.clone(),
-            ctrler,
-            shards: Config::initial(),
-            leader: BTreeMap::new(),
-            next_seq: 1,
-            current: None,
-            last_refresh: None,
-        })
+impl Node for ShardKvClerk {
+    type Msg = ShardKvMsg;
+    type Timer = ClerkTimer;
+    type Request = Op;
+    type Event = ClerkEvent;
+    type Config = ClerkConfig;
+
+    fn boot(
+        config: &ClerkConfig,
+        id: NodeId,
+        _disk: &Disk,
+        _seed: u64,
+        _now: Time,
+        _out: &mut Outbox<ShardKvClerk>,
+    ) -> Result<ShardKvClerk, BootError> {
+        ShardKvClerk::new(config, id)
+            .map_err(|reason| BootError::InvalidConfig { node: id, reason })
     }
 
-    pub fn handle(&mut self, now: Time, input: Input<ShardKvNode>, out: &mut Outbox<ShardKvNode>) {
+    fn handle(&mut self, now: Time, input: Input<ShardKvClerk>, out: &mut Outbox<ShardKvClerk>) {
         match input {
-            Input::Request(ShardKvRequest::Kv(op)) => self.invoke(now, op, out),
-            Input::Request(ShardKvRequest::Ctrler(op)) => {
-                panic!("{}: controller op {op:?} on a shardkv clerk", self.id)
-            }
+            Input::Request(op) => self.invoke(now, op, out),
             Input::Message { from, msg } => match msg {
                 ShardKvMsg::Reply(reply) => self.on_reply(now, from, reply, out),
                 ShardKvMsg::Ctrler(msg) => self.run_ctrler(now, Input::Message { from, msg }, out),
@@ -84,17 +81,14 @@ impl ShardKvClerk {
                 | ShardKvMsg::Installed(_)
                 | ShardKvMsg::Deleted(_) => {}
             },
-            Input::Timer(ShardKvTimer::Retry) => self.on_retry_timer(now, out),
-            Input::Timer(ShardKvTimer::Ctrler(timer)) => {
+            Input::Timer(ClerkTimer::Retry) => self.on_retry_timer(now, out),
+            Input::Timer(ClerkTimer::Ctrler(timer)) => {
                 self.run_ctrler(now, Input::Timer(timer), out)
-            }
-            Input::Timer(timer @ (ShardKvTimer::Raft(_) | ShardKvTimer::Tick)) => {
-                panic!("{}: server timer {timer:?} on a clerk", self.id)
             }
         }
     }
 
-    pub fn check_invariants(&self) {
+    fn check_invariants(&self) {
         self.ctrler.check_invariants();
         if let Some(current) = &self.current {
             assert!(
@@ -115,6 +109,27 @@ impl ShardKvClerk {
             }
         }
     }
+}
+
+impl ShardKvClerk {
+    /// A clerk for `config`; `Err` says why the config cannot run one.
+    pub fn new(config: &ClerkConfig, id: NodeId) -> Result<ShardKvClerk, String> {
+        config.validate()?;
+        let ctrler = CtrlerClerk::new(
+            &CtrlerClerkConfig::new(config.client, config.ctrlers.clone()),
+            id,
+        )?;
+        Ok(ShardKvClerk {
+            id,
+            config: config.clone(),
+            ctrler,
+            shards: Config::initial(),
+            leader: BTreeMap::new(),
+            next_seq: 1,
+            current: None,
+            last_refresh: None,
+        })
+    }
 
     pub fn client(&self) -> ClientId {
         self.config.client
@@ -130,7 +145,7 @@ impl ShardKvClerk {
         &self.shards
     }
 
-    fn invoke(&mut self, now: Time, op: Op, out: &mut Outbox<ShardKvNode>) {
+    fn invoke(&mut self, now: Time, op: Op, out: &mut Outbox<ShardKvClerk>) {
         assert!(
             self.current.is_none(),
             "{}: invoked {op:?} while seq {} is outstanding",
@@ -139,7 +154,7 @@ impl ShardKvClerk {
         );
         let seq = self.next_seq;
         self.next_seq += 1;
-        out.emit(ShardKvEvent::Invoked {
+        out.emit(ClerkEvent::Invoked {
             client: self.config.client,
             seq,
             op: op.clone(),
@@ -154,7 +169,7 @@ impl ShardKvClerk {
     }
 
     /// Sends the operation to the group the known configuration names, or refreshes it.
-    fn send_current(&mut self, now: Time, out: &mut Outbox<ShardKvNode>) {
+    fn send_current(&mut self, now: Time, out: &mut Outbox<ShardKvClerk>) {
         let current = self.current.as_mut().expect("an operation is outstanding");
         let gid = self.shards.owner(key2shard(current.op.key()));
         let servers = self.shards.servers(gid).unwrap_or(&[]);
@@ -171,35 +186,35 @@ impl ShardKvClerk {
         out.send(to, ShardKvMsg::Request(command));
         let retry_at = now.plus_ms(self.config.retry_timeout_ms);
         current.phase = Phase::Sent { to, retry_at };
-        out.set_timer(ShardKvTimer::Retry, retry_at);
+        out.set_timer(ClerkTimer::Retry, retry_at);
     }
 
     /// Asks the controller for the latest configuration, at most once per `refresh_ms`.
-    fn refresh(&mut self, now: Time, out: &mut Outbox<ShardKvNode>) {
+    fn refresh(&mut self, now: Time, out: &mut Outbox<ShardKvClerk>) {
         let current = self.current.as_mut().expect("an operation is outstanding");
         let allowed = self
             .last_refresh
             .map_or(now, |at| at.plus_ms(self.config.refresh_ms));
         if now < allowed {
             current.phase = Phase::Pausing { until: allowed };
-            return out.set_timer(ShardKvTimer::Retry, allowed);
+            return out.set_timer(ClerkTimer::Retry, allowed);
         }
         current.phase = Phase::Refreshing;
         current.tried = 0;
         self.last_refresh = Some(now);
         if !self.ctrler.is_busy() {
-            let query = CtrlerRequest::Invoke(CtrlerOp::Query { num: None });
+            let query = CtrlerOp::Query { num: None };
             self.run_ctrler(now, Input::Request(query), out);
         }
     }
 
-    fn run_ctrler(&mut self, now: Time, input: Input<CtrlerNode>, out: &mut Outbox<ShardKvNode>) {
+    fn run_ctrler(&mut self, now: Time, input: Input<CtrlerClerk>, out: &mut Outbox<ShardKvClerk>) {
         let mut inner = Outbox::new();
         self.ctrler.handle(now, input, &mut inner);
         let mut answered = None;
         // Its Invoked and Returned stay inside: the clerk's own operations are the history.
-        lift_ctrler(&mut inner, out, |event, _| {
-            if let CtrlerEvent::Returned {
+        lift(&mut inner, out, ClerkTimer::Ctrler, |event, _| {
+            if let CtrlerClerkEvent::Returned {
                 answer: Answer::Config(config),
                 ..
             } = event
@@ -220,7 +235,7 @@ impl ShardKvClerk {
         }
     }
 
-    fn on_reply(&mut self, now: Time, from: NodeId, reply: Reply, out: &mut Outbox<ShardKvNode>) {
+    fn on_reply(&mut self, now: Time, from: NodeId, reply: Reply, out: &mut Outbox<ShardKvClerk>) {
         let Some(current) = &mut self.current else {
             return; // A late duplicate of an answer already taken.
         };
@@ -230,9 +245,9 @@ impl ShardKvClerk {
         if let Outcome::Ok { value } = reply.outcome {
             // An Ok is the outcome whenever it arrives, even from a server given up on.
             let current = self.current.take().expect("checked above");
-            out.cancel_timer(ShardKvTimer::Retry);
+            out.cancel_timer(ClerkTimer::Retry);
             let (client, seq, op) = (self.config.client, current.seq, current.op);
-            return out.emit(ShardKvEvent::Returned {
+            return out.emit(ClerkEvent::Returned {
                 client,
                 seq,
                 op,
@@ -256,7 +271,7 @@ impl ShardKvClerk {
         now: Time,
         from: NodeId,
         hint: Option<NodeId>,
-        out: &mut Outbox<ShardKvNode>,
+        out: &mut Outbox<ShardKvClerk>,
     ) {
         let current = self.current.as_mut().expect("an operation is outstanding");
         let gid = self.shards.owner(key2shard(current.op.key()));
@@ -271,7 +286,7 @@ impl ShardKvClerk {
         self.send_current(now, out);
     }
 
-    fn on_retry_timer(&mut self, now: Time, out: &mut Outbox<ShardKvNode>) {
+    fn on_retry_timer(&mut self, now: Time, out: &mut Outbox<ShardKvClerk>) {
         let Some(current) = &mut self.current else {
             return;
         };

@@ -9,10 +9,10 @@ use shardctrler::{ConfigNum, CtrlerMsg, ShardId, NSHARDS};
 const CTRLER: NodeId = NodeId(1);
 
 fn clerk() -> ShardKvClerk {
-    ShardKvClerk::boot(&ClerkConfig::new(ClientId(9), vec![CTRLER]), NodeId(9)).unwrap()
+    ShardKvClerk::new(&ClerkConfig::new(ClientId(9), vec![CTRLER]), NodeId(9)).unwrap()
 }
 
-fn step(c: &mut ShardKvClerk, ms: u64, input: Input<ShardKvNode>) -> Vec<Output<ShardKvNode>> {
+fn step(c: &mut ShardKvClerk, ms: u64, input: Input<ShardKvClerk>) -> Vec<Output<ShardKvClerk>> {
     let mut out = Outbox::new();
     c.handle(Time::from_ms(ms), input, &mut out);
     c.check_invariants();
@@ -37,7 +37,7 @@ fn config(num: u64) -> Config {
     }
 }
 
-fn queries(outs: &[Output<ShardKvNode>]) -> Vec<shardctrler::Command> {
+fn queries(outs: &[Output<ShardKvClerk>]) -> Vec<shardctrler::Command> {
     outs.iter()
         .filter_map(|o| match o {
             Output::Send {
@@ -49,7 +49,7 @@ fn queries(outs: &[Output<ShardKvNode>]) -> Vec<shardctrler::Command> {
         .collect()
 }
 
-fn requests(outs: &[Output<ShardKvNode>]) -> Vec<(NodeId, u64)> {
+fn requests(outs: &[Output<ShardKvClerk>]) -> Vec<(NodeId, u64)> {
     outs.iter()
         .filter_map(|o| match o {
             Output::Send {
@@ -61,7 +61,7 @@ fn requests(outs: &[Output<ShardKvNode>]) -> Vec<(NodeId, u64)> {
         .collect()
 }
 
-fn answer_query(query: &shardctrler::Command, config: Config) -> Input<ShardKvNode> {
+fn answer_query(query: &shardctrler::Command, config: Config) -> Input<ShardKvClerk> {
     let reply = shardctrler::Reply {
         client: query.client,
         seq: query.seq,
@@ -73,7 +73,7 @@ fn answer_query(query: &shardctrler::Command, config: Config) -> Input<ShardKvNo
     }
 }
 
-fn reply(from: u32, outcome: Outcome) -> Input<ShardKvNode> {
+fn reply(from: u32, outcome: Outcome) -> Input<ShardKvClerk> {
     Input::Message {
         from: NodeId(from),
         msg: ShardKvMsg::Reply(Reply {
@@ -89,10 +89,10 @@ fn learns_a_configuration_routes_by_shard_and_walks_the_group() {
     let mut c = clerk();
     let get = Op::Get { key: "2".into() }; // shard 0: g100
     assert_eq!(key2shard("2"), ShardId(0));
-    let outs = step(&mut c, 0, Input::Request(ShardKvRequest::Kv(get)));
+    let outs = step(&mut c, 0, Input::Request(get));
     assert!(matches!(
         outs[0],
-        Output::Emit(ShardKvEvent::Invoked { seq: 1, .. })
+        Output::Emit(ClerkEvent::Invoked { seq: 1, .. })
     ));
     let query = queries(&outs);
     assert_eq!(query.len(), 1, "c9 cfg0: asks for a configuration first");
@@ -130,7 +130,7 @@ fn learns_a_configuration_routes_by_shard_and_walks_the_group() {
         queries(&outs).is_empty(),
         "c9: refreshed at 0 ms, so it waits until 100 ms"
     );
-    let outs = step(&mut c, 100, Input::Timer(ShardKvTimer::Retry));
+    let outs = step(&mut c, 100, Input::Timer(ClerkTimer::Retry));
     let query = queries(&outs);
     assert_eq!(query.len(), 1, "c9: the refresh, after the pause: {outs:?}");
     let outs = step(&mut c, 101, answer_query(&query[0], config(2)));
@@ -141,7 +141,7 @@ fn learns_a_configuration_routes_by_shard_and_walks_the_group() {
     );
     assert_eq!(c.known_config().num, ConfigNum(2));
     let late = step(&mut c, 102, reply(11, Outcome::Ok { value: "v".into() }));
-    assert!(late.iter().any(|o| matches!(o, Output::Emit(ShardKvEvent::Returned { seq: 1, value, .. }) if value == "v")), "c9: an Ok is the outcome from any server");
+    assert!(late.iter().any(|o| matches!(o, Output::Emit(ClerkEvent::Returned { seq: 1, value, .. }) if value == "v")), "c9: an Ok is the outcome from any server");
     assert!(!c.is_busy());
     assert!(
         step(&mut c, 103, reply(10, Outcome::Ok { value: "v".into() })).is_empty(),
@@ -152,11 +152,7 @@ fn learns_a_configuration_routes_by_shard_and_walks_the_group() {
 #[test]
 fn a_wrong_group_refreshes_and_a_timeout_moves_on() {
     let mut c = clerk();
-    let outs = step(
-        &mut c,
-        0,
-        Input::Request(ShardKvRequest::Kv(Op::Get { key: "9".into() })),
-    ); // shard 7: g200
+    let outs = step(&mut c, 0, Input::Request(Op::Get { key: "9".into() })); // shard 7: g200
     let outs = step(&mut c, 1, answer_query(&queries(&outs)[0], config(1)));
     assert_eq!(
         requests(&outs),
@@ -175,7 +171,7 @@ fn a_wrong_group_refreshes_and_a_timeout_moves_on() {
         vec![(NodeId(20), 1)],
         "c9 cfg1 s7: the same configuration: try again"
     );
-    let outs = step(&mut c, 351, Input::Timer(ShardKvTimer::Retry));
+    let outs = step(&mut c, 351, Input::Timer(ClerkTimer::Retry));
     assert_eq!(
         queries(&outs).len(),
         1,

@@ -1,7 +1,7 @@
 //! `Debug` for the events, kept short: the simulator hashes the text of every emitted event,
 //! and values and Raft entries travelled in messages whose checksums the trace already holds.
 
-use crate::node::ShardKvEvent;
+use crate::node::{ClerkEvent, ServerEvent};
 use crate::shard::ShardStatus;
 use std::fmt;
 
@@ -37,12 +37,11 @@ fn letter(status: ShardStatus, held: bool) -> char {
     }
 }
 
-impl fmt::Debug for ShardKvEvent {
+impl fmt::Debug for ClerkEvent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            ShardKvEvent::Ctrler(event) => write!(f, "Ctrler {event:?}"),
-            ShardKvEvent::Invoked { client, seq, op } => write!(f, "Invoked {client}#{seq} {op:?}"),
-            ShardKvEvent::Returned {
+            ClerkEvent::Invoked { client, seq, op } => write!(f, "Invoked {client}#{seq} {op:?}"),
+            ClerkEvent::Returned {
                 client,
                 seq,
                 op,
@@ -50,8 +49,15 @@ impl fmt::Debug for ShardKvEvent {
             } => {
                 write!(f, "Returned {client}#{seq} {op:?} -> {:?}", Value(value))
             }
-            ShardKvEvent::Raft(event) => shardctrler::fmt_raft_event(event, f),
-            ShardKvEvent::Shards {
+        }
+    }
+}
+
+impl fmt::Debug for ServerEvent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ServerEvent::Raft(event) => shardctrler::fmt_raft_event(event, f),
+            ServerEvent::Shards {
                 gid,
                 num,
                 status,
@@ -81,12 +87,19 @@ mod tests {
         status[2] = ShardStatus::Sending;
         let mut held = [false; NSHARDS];
         held[3] = true;
-        let event = ShardKvEvent::Shards {
+        let event = ServerEvent::Shards {
             gid: GroupId(100),
             num: ConfigNum(4),
             status,
             held,
         };
         assert_eq!(format!("{event:?}"), "Shards g100 cfg4 [SPNa------]");
+        let long = ClerkEvent::Returned {
+            client: protocol_core::ClientId(2),
+            seq: 3,
+            op: kvraft::Op::Get { key: "k".into() },
+            value: "x".repeat(100),
+        };
+        assert!(format!("{long:?}").ends_with("...(100 bytes)"), "{long:?}");
     }
 }

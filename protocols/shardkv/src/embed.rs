@@ -1,119 +1,166 @@
-//! The controller's roles inside a sharded-KV node: inputs of the host's types handed down in
-//! the controller's types, outputs lifted back (sends wrapped in `ShardKvMsg::Ctrler`, timers
-//! in `ShardKvTimer::Ctrler`, durable writes as they are). What becomes of a role's events is
-//! the host's choice: a standalone role emits them, an embedded clerk's owner consumes them.
+//! The controller's roles in a sharded-KV run: [`Hosted`] runs a controller role as a role of
+//! `ShardKvNode` (its messages travel wrapped in `ShardKvMsg::Ctrler`), and [`lift`] carries a
+//! controller role's outputs into a host's outbox, which is also how group servers and clerks
+//! run the controller clerk they embed.
 
 use crate::msg::ShardKvMsg;
-use crate::node::{ShardKvNode, ShardKvRequest, ShardKvTimer};
-use protocol_core::{Input, NodeId, Outbox, Output};
-use shardctrler::{CtrlerEvent, CtrlerNode, CtrlerRequest};
+use protocol_core::{BootError, Disk, Input, Node, NodeId, Outbox, Output, Time};
+use shardctrler::CtrlerMsg;
 
-/// `input` in the controller's types; `None` for a message that is not the controller's
-/// (misaddressed: dropped). A timer or request of another role is a driver bug.
-pub fn ctrler_input(id: NodeId, input: Input<ShardKvNode>) -> Option<Input<CtrlerNode>> {
-    match input {
-        Input::Message {
-            from,
-            msg: ShardKvMsg::Ctrler(msg),
-        } => Some(Input::Message { from, msg }),
-        Input::Message { .. } => None,
-        Input::Timer(ShardKvTimer::Ctrler(timer)) => Some(Input::Timer(timer)),
-        Input::Timer(timer) => panic!("{id}: timer {timer:?} on a controller role"),
-        Input::Request(ShardKvRequest::Ctrler(op)) => {
-            Some(Input::Request(CtrlerRequest::Invoke(op)))
-        }
-        Input::Request(request) => panic!("{id}: request {request:?} on a controller role"),
-    }
-}
-
-/// Moves the controller role's outputs into `into`, in order; events go to `on_event`.
-pub fn lift_ctrler(
-    from: &mut Outbox<CtrlerNode>,
-    into: &mut Outbox<ShardKvNode>,
-    mut on_event: impl FnMut(CtrlerEvent, &mut Outbox<ShardKvNode>),
-) {
+/// Moves a controller role's outputs into `into`, in order: sends wrapped, timers through
+/// `timer`, events to `on_event` (a hosted role emits them, an embedding owner reads them).
+pub fn lift<R, N>(
+    from: &mut Outbox<R>,
+    into: &mut Outbox<N>,
+    timer: fn(R::Timer) -> N::Timer,
+    mut on_event: impl FnMut(R::Event, &mut Outbox<N>),
+) where
+    R: Node<Msg = CtrlerMsg>,
+    N: Node<Msg = ShardKvMsg>,
+{
     for output in from.drain() {
         match output {
             Output::Send { to, msg } => into.send(to, ShardKvMsg::Ctrler(msg)),
-            Output::SetTimer { timer, at } => into.set_timer(ShardKvTimer::Ctrler(timer), at),
-            Output::CancelTimer(timer) => into.cancel_timer(ShardKvTimer::Ctrler(timer)),
+            Output::SetTimer { timer: t, at } => into.set_timer(timer(t), at),
+            Output::CancelTimer(t) => into.cancel_timer(timer(t)),
             Output::Persist(write) => into.persist(write),
             Output::Emit(event) => on_event(event, into),
         }
     }
 }
 
+/// A controller role (server or clerk) as a role of a sharded-KV run.
+pub struct Hosted<R>(R);
+
+impl<R> Hosted<R> {
+    pub fn inner(&self) -> &R {
+        &self.0
+    }
+}
+
+fn same<T>(t: T) -> T {
+    t
+}
+
+impl<R: Node<Msg = CtrlerMsg>> Node for Hosted<R> {
+    type Msg = ShardKvMsg;
+    type Timer = R::Timer;
+    type Request = R::Request;
+    type Event = R::Event;
+    type Config = R::Config;
+
+    fn boot(
+        config: &R::Config,
+        id: NodeId,
+        disk: &Disk,
+        seed: u64,
+        now: Time,
+        out: &mut Outbox<Hosted<R>>,
+    ) -> Result<Hosted<R>, BootError> {
+        let mut inner = Outbox::new();
+        let role = R::boot(config, id, disk, seed, now, &mut inner)?;
+        lift(&mut inner, out, same, |event, out| out.emit(event));
+        Ok(Hosted(role))
+    }
+
+    fn handle(&mut self, now: Time, input: Input<Hosted<R>>, out: &mut Outbox<Hosted<R>>) {
+        let input = match input {
+            Input::Message {
+                from,
+                msg: ShardKvMsg::Ctrler(msg),
+            } => Input::Message { from, msg },
+            // Not the controller's: misaddressed, dropped.
+            Input::Message { .. } => return,
+            Input::Timer(timer) => Input::Timer(timer),
+            Input::Request(request) => Input::Request(request),
+        };
+        let mut inner = Outbox::new();
+        self.0.handle(now, input, &mut inner);
+        lift(&mut inner, out, same, |event, out| out.emit(event));
+    }
+
+    fn check_invariants(&self) {
+        self.0.check_invariants();
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use protocol_core::Time;
+    use protocol_core::ClientId;
     use raft::RaftTimer;
-    use shardctrler::{CtrlerMsg, CtrlerOp, CtrlerTimer};
+    use shardctrler::{
+        ClerkConfig, ClerkEvent, Command, CtrlerClerk, CtrlerOp, CtrlerServer, ServerConfig,
+    };
 
     #[test]
-    fn inputs_go_down_and_outputs_come_up_wrapped() {
-        let reply = ShardKvMsg::Raft(raft::RaftMsg::RequestVoteReply(
+    fn a_hosted_clerk_sends_wrapped_and_emits_its_own_events() {
+        let config = ClerkConfig::new(ClientId(4), vec![NodeId(1)]);
+        let mut out = Outbox::new();
+        let mut clerk =
+            Hosted::<CtrlerClerk>::boot(&config, NodeId(4), &Disk::new(), 0, Time::ZERO, &mut out)
+                .unwrap();
+        clerk.handle(
+            Time::ZERO,
+            Input::Request(CtrlerOp::Query { num: None }),
+            &mut out,
+        );
+        let outputs = out.outputs();
+        assert!(
+            matches!(outputs[0], Output::Emit(ClerkEvent::Invoked { seq: 1, .. })),
+            "{out:?}"
+        );
+        assert!(matches!(
+            &outputs[1],
+            Output::Send {
+                msg: ShardKvMsg::Ctrler(CtrlerMsg::Request(Command { seq: 1, .. })),
+                ..
+            }
+        ));
+        let before = out.len();
+        let stray = ShardKvMsg::Raft(raft::RaftMsg::RequestVoteReply(
             raft::msg::RequestVoteReply {
                 term: raft::Term(1),
                 vote_granted: true,
             },
         ));
-        assert!(
-            ctrler_input(
-                NodeId(1),
-                Input::Message {
-                    from: NodeId(2),
-                    msg: reply
-                }
-            )
-            .is_none(),
-            "not the controller's: dropped"
+        clerk.handle(
+            Time::ZERO,
+            Input::Message {
+                from: NodeId(1),
+                msg: stray,
+            },
+            &mut out,
         );
-        let timer = Input::Timer(ShardKvTimer::Ctrler(CtrlerTimer::Raft(RaftTimer::Election)));
-        assert!(matches!(
-            ctrler_input(NodeId(1), timer),
-            Some(Input::Timer(CtrlerTimer::Raft(RaftTimer::Election)))
-        ));
-        let mut from: Outbox<CtrlerNode> = Outbox::new();
-        let query = CtrlerOp::Query { num: None };
-        from.send(
-            NodeId(3),
-            CtrlerMsg::Request(shardctrler::Command {
-                client: protocol_core::ClientId(1),
-                seq: 1,
-                op: query,
-            }),
-        );
-        from.set_timer(CtrlerTimer::Retry, Time(5));
-        from.emit(CtrlerEvent::Raft(raft::RaftEvent::Snapshot {
-            index: raft::LogIndex(1),
-            term: raft::Term(1),
-            data: Vec::new(),
-        }));
-        let mut into: Outbox<ShardKvNode> = Outbox::new();
-        let mut events = 0;
-        lift_ctrler(&mut from, &mut into, |_, _| events += 1);
-        assert_eq!(events, 1);
-        assert!(matches!(
-            into.outputs()[0],
-            Output::Send {
-                msg: ShardKvMsg::Ctrler(_),
-                ..
-            }
-        ));
-        assert!(matches!(
-            into.outputs()[1],
-            Output::SetTimer {
-                timer: ShardKvTimer::Ctrler(CtrlerTimer::Retry),
-                ..
-            }
-        ));
-        assert!(from.is_empty());
+        assert_eq!(out.len(), before, "not the controller's message: dropped");
     }
 
     #[test]
-    #[should_panic(expected = "n1: timer Tick on a controller role")]
-    fn a_shardkv_timer_on_a_controller_role_is_a_driver_bug() {
-        ctrler_input(NodeId(1), Input::Timer(ShardKvTimer::Tick));
+    fn a_hosted_server_sends_its_raft_messages_wrapped() {
+        let config = ServerConfig::new(raft::Config::with_size(3), None);
+        let mut out = Outbox::new();
+        let mut server =
+            Hosted::<CtrlerServer>::boot(&config, NodeId(0), &Disk::new(), 0, Time::ZERO, &mut out)
+                .unwrap();
+        out.drain().for_each(drop);
+        server.handle(
+            Time::from_secs(5),
+            Input::Timer(RaftTimer::Election),
+            &mut out,
+        );
+        let votes = out
+            .outputs()
+            .iter()
+            .filter(|o| {
+                matches!(
+                    o,
+                    Output::Send {
+                        msg: ShardKvMsg::Ctrler(CtrlerMsg::Raft(_)),
+                        ..
+                    }
+                )
+            })
+            .count();
+        assert_eq!(votes, 2, "n0 asks both peers for votes: {out:?}");
     }
 }

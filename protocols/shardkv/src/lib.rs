@@ -12,7 +12,8 @@
 //! refreshes it when a group refuses a key.
 //!
 //! Every role of a run (controller servers, the tester's controller clerk, group servers,
-//! clerks) is one node type, [`ShardKvNode`], over one message type, [`ShardKvMsg`].
+//! clerks) is a `Node`; `protocol_core::roles!` composes them into one node type,
+//! [`ShardKvNode`], over one message type, [`ShardKvMsg`].
 //!
 //! Known limit, as in the course: once data is stored, a configuration with no groups
 //! strands it with its last owner (held in Sending, never deleted, never served), so
@@ -20,7 +21,7 @@
 
 pub mod clerk;
 mod debug;
-mod embed;
+pub mod embed;
 mod migrate;
 pub mod msg;
 pub mod mutant;
@@ -32,10 +33,14 @@ pub mod state;
 pub mod watch;
 
 pub use clerk::ShardKvClerk;
+pub use embed::Hosted;
 pub use msg::{Command, Outcome, Reply, ShardKvMsg};
 pub use mutant::Mutant;
-pub use node::{ShardKvEvent, ShardKvNode, ShardKvRequest, ShardKvTimer};
-pub use node_config::{ClerkConfig, ServerConfig, ShardKvConfig};
+pub use node::{
+    ClerkEvent, ClerkTimer, ServerEvent, ServerTimer, ShardKvConfig, ShardKvEvent, ShardKvNode,
+    ShardKvRequest, ShardKvTimer,
+};
+pub use node_config::{ClerkConfig, ServerConfig};
 pub use server::ShardKvServer;
 pub use shard::{key2shard, Shard, ShardData, ShardStatus};
 pub use state::{GroupOp, GroupState};

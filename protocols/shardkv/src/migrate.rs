@@ -5,26 +5,26 @@
 //! the log shows its effect, so a lost, duplicated or reordered message, or a crash anywhere,
 //! only delays a migration.
 
-use crate::embed::lift_ctrler;
+use crate::embed::lift;
 use crate::msg::{PullAnswer, PullReply, PullShards, ShardKvMsg, ShardsInstalled};
 use crate::mutant::Mutant;
-use crate::node::{ShardKvNode, ShardKvTimer};
+use crate::node::ServerTimer;
 use crate::server::ShardKvServer;
 use crate::shard::ShardStatus;
 use crate::state::GroupOp;
-use protocol_core::{Input, NodeId, Outbox, Time};
+use protocol_core::{Input, Node, NodeId, Outbox, Time};
 use shardctrler::{
-    Answer, Config, CtrlerEvent, CtrlerMsg, CtrlerNode, CtrlerOp, CtrlerRequest, CtrlerTimer,
+    Answer, ClerkEvent, ClerkTimer as CtrlerClerkTimer, Config, CtrlerClerk, CtrlerMsg, CtrlerOp,
     GroupId, ShardId,
 };
 
 impl ShardKvServer {
-    pub(crate) fn on_tick(&mut self, now: Time, out: &mut Outbox<ShardKvNode>) {
+    pub(crate) fn on_tick(&mut self, now: Time, out: &mut Outbox<ShardKvServer>) {
         if now < self.tick_at {
             return; // Stale: the deadline moved.
         }
         self.tick_at = now.plus_ms(self.config.poll_ms);
-        out.set_timer(ShardKvTimer::Tick, self.tick_at);
+        out.set_timer(ServerTimer::Tick, self.tick_at);
         if self.rsm.is_leader() {
             self.migrate(now, out);
         }
@@ -32,7 +32,7 @@ impl ShardKvServer {
 
     /// The leader's round: pull what is missing, tell old owners what arrived, and when every
     /// shard is settled ask the controller for the next configuration.
-    pub(crate) fn migrate(&mut self, now: Time, out: &mut Outbox<ShardKvNode>) {
+    pub(crate) fn migrate(&mut self, now: Time, out: &mut Outbox<ShardKvServer>) {
         let num = self.state.config().num;
         for (owner, shards) in self.state.pulls_needed() {
             if let Some(to) = self.next_server_of(owner) {
@@ -47,8 +47,8 @@ impl ShardKvServer {
         if self.state.is_settled() && !self.ctrler.is_busy() {
             // One configuration at a time, in order (the skip-configs mutant asks for the latest).
             let next = (!self.config.is_mutant(Mutant::SkipConfigs)).then(|| num.next());
-            let request = CtrlerRequest::Invoke(CtrlerOp::Query { num: next });
-            self.run_ctrler(now, Input::Request(request), out);
+            let query = CtrlerOp::Query { num: next };
+            self.run_ctrler(now, Input::Request(query), out);
         }
     }
 
@@ -65,7 +65,7 @@ impl ShardKvServer {
         now: Time,
         from: NodeId,
         msg: CtrlerMsg,
-        out: &mut Outbox<ShardKvNode>,
+        out: &mut Outbox<ShardKvServer>,
     ) {
         self.run_ctrler(now, Input::Message { from, msg }, out);
     }
@@ -73,21 +73,26 @@ impl ShardKvServer {
     pub(crate) fn on_ctrler_timer(
         &mut self,
         now: Time,
-        timer: CtrlerTimer,
-        out: &mut Outbox<ShardKvNode>,
+        timer: CtrlerClerkTimer,
+        out: &mut Outbox<ShardKvServer>,
     ) {
         self.run_ctrler(now, Input::Timer(timer), out);
     }
 
     /// Runs the embedded controller clerk; a configuration it returns may be the next step.
-    fn run_ctrler(&mut self, now: Time, input: Input<CtrlerNode>, out: &mut Outbox<ShardKvNode>) {
+    fn run_ctrler(
+        &mut self,
+        now: Time,
+        input: Input<CtrlerClerk>,
+        out: &mut Outbox<ShardKvServer>,
+    ) {
         let mut inner = Outbox::new();
         self.ctrler.handle(now, input, &mut inner);
         let mut answered = None;
         // Its Invoked and Returned stay inside: a restarted server's clerk starts its
         // sequence numbers again, which a history of controller calls would reject.
-        lift_ctrler(&mut inner, out, |event, _| {
-            if let CtrlerEvent::Returned {
+        lift(&mut inner, out, ServerTimer::Ctrler, |event, _| {
+            if let ClerkEvent::Returned {
                 answer: Answer::Config(config),
                 ..
             } = event
@@ -116,7 +121,7 @@ impl ShardKvServer {
         now: Time,
         from: NodeId,
         pull: PullShards,
-        out: &mut Outbox<ShardKvNode>,
+        out: &mut Outbox<ShardKvServer>,
     ) {
         let Some(answer) = self.state.answer_pull(pull.num, &pull.shards) else {
             return; // Past `num`: the puller installed them already and will see it in its log.
@@ -172,7 +177,7 @@ impl ShardKvServer {
         now: Time,
         from: NodeId,
         installed: ShardsInstalled,
-        out: &mut Outbox<ShardKvNode>,
+        out: &mut Outbox<ShardKvServer>,
     ) {
         if self.state.has_deleted(installed.num, &installed.shards) {
             return out.send(from, ShardKvMsg::Deleted(installed));
@@ -194,7 +199,7 @@ impl ShardKvServer {
 
     /// Answers the new owners whose shards are now deleted; forgets them all on losing the
     /// lead (they ask again).
-    pub(crate) fn answer_deletion_waiters(&mut self, out: &mut Outbox<ShardKvNode>) {
+    pub(crate) fn answer_deletion_waiters(&mut self, out: &mut Outbox<ShardKvServer>) {
         if !self.rsm.is_leader() {
             self.deletion_waiters.clear();
         }

@@ -1,59 +1,44 @@
-//! Every role of a sharded-KV run as one node type, so that controller servers, the tester's
-//! controller clerk, group servers and clerks share one message type in one run. (When
-//! `protocol_core::roles!` lands, this file becomes its invocation.)
+//! Each role's own timer and event types, and [`ShardKvNode`]: every role of a sharded-KV run
+//! composed into one node type with `protocol_core::roles!`, so that controller servers, the
+//! tester's controller clerk, group servers and clerks share one message type in one run. The
+//! controller's roles run [`Hosted`], their messages wrapped in `ShardKvMsg::Ctrler`.
 
 use crate::clerk::ShardKvClerk;
-use crate::embed::{ctrler_input, lift_ctrler};
+use crate::embed::Hosted;
 use crate::msg::ShardKvMsg;
-use crate::node_config::ShardKvConfig;
 use crate::server::ShardKvServer;
 use crate::shard::ShardStatus;
 use kvraft::Op;
-use protocol_core::{BootError, ClientId, Disk, Input, Node, NodeId, Outbox, Time};
-use raft::{RaftEvent, RaftMsg, RaftTimer};
-use shardctrler::rsm::RaftHost;
-use shardctrler::{
-    ConfigNum, CtrlerClerk, CtrlerEvent, CtrlerOp, CtrlerServer, CtrlerTimer, GroupId, NSHARDS,
-};
+use protocol_core::ClientId;
+use raft::{RaftEvent, RaftTimer};
+use shardctrler::{ConfigNum, CtrlerClerk, CtrlerServer, GroupId, NSHARDS};
 
+/// A group server's timers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum ShardKvTimer {
-    /// The controller role's timer: a controller server's Raft timers, a controller clerk's
-    /// retry, or the retry of the controller clerk a group server or clerk embeds.
-    Ctrler(CtrlerTimer),
-    /// A group server's Raft timer.
+pub enum ServerTimer {
     Raft(RaftTimer),
-    /// A group server's poll of the controller and retry of migrations.
+    /// The retry of the controller clerk it polls with.
+    Ctrler(shardctrler::ClerkTimer),
+    /// Poll the controller and repeat migration prompts.
     Tick,
-    /// A clerk's: resend, or refresh the configuration.
+}
+
+/// A clerk's timers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum ClerkTimer {
+    /// Resend to the next server, or refresh the configuration after a pause.
     Retry,
+    /// The retry of the controller clerk it refreshes with.
+    Ctrler(shardctrler::ClerkTimer),
 }
 
-/// What a tester asks of a clerk (`Kv`) or of a controller clerk (`Ctrler`).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum ShardKvRequest {
-    Kv(Op),
-    Ctrler(CtrlerOp),
-}
-
-/// What the roles report. (`Debug` is in `debug.rs`.)
+/// What a group server reports. (`Debug` is in `debug.rs`.)
 #[derive(Clone, PartialEq, Eq)]
-pub enum ShardKvEvent {
-    /// A controller server's or the controller clerk's event.
-    Ctrler(CtrlerEvent),
-    /// A clerk began an operation (for the history).
-    Invoked { client: ClientId, seq: u64, op: Op },
-    /// A clerk's operation returned; `value` is what a Get read, empty for Put and Append.
-    Returned {
-        client: ClientId,
-        seq: u64,
-        op: Op,
-        value: String,
-    },
-    /// A group server's state machine ran this Raft `Applied` or `Snapshot` event.
+pub enum ServerEvent {
+    /// The state machine ran this Raft `Applied` or `Snapshot` event.
     Raft(RaftEvent),
-    /// A group server's shards after an entry changed them: in configuration `num`, each
-    /// shard's status and whether any of its data is held.
+    /// The shards after an entry changed them: in configuration `num`, each shard's status
+    /// and whether any of its data is held.
     Shards {
         gid: GroupId,
         num: ConfigNum,
@@ -62,134 +47,56 @@ pub enum ShardKvEvent {
     },
 }
 
-#[allow(clippy::large_enum_variant)] // one per node; boxing buys nothing here
-pub enum ShardKvNode {
-    CtrlerServer(CtrlerServer),
-    CtrlerClerk(CtrlerClerk),
-    Server(ShardKvServer),
-    Clerk(ShardKvClerk),
+/// What a clerk reports: the two ends of each operation, for the history. (`Debug` is in
+/// `debug.rs`.)
+#[derive(Clone, PartialEq, Eq)]
+pub enum ClerkEvent {
+    Invoked {
+        client: ClientId,
+        seq: u64,
+        op: Op,
+    },
+    /// `value` is what a Get read; empty for Put and Append.
+    Returned {
+        client: ClientId,
+        seq: u64,
+        op: Op,
+        value: String,
+    },
+}
+
+protocol_core::roles! {
+    /// A controller server, a controller clerk (the tester's `mck`), a group server or a clerk.
+    pub enum ShardKvNode {
+        msg: ShardKvMsg,
+        #[derive(Clone, Debug, PartialEq, Eq)] config: ShardKvConfig,
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)] timer: ShardKvTimer,
+        #[derive(Clone, Debug, PartialEq, Eq)] request: ShardKvRequest,
+        #[derive(Clone, Debug, PartialEq, Eq)] event: ShardKvEvent,
+        roles {
+            CtrlerServer(Hosted<CtrlerServer>) hosted_ctrler_server,
+            CtrlerClerk(Hosted<CtrlerClerk>) hosted_ctrler_clerk,
+            Server(ShardKvServer) as_server,
+            Clerk(ShardKvClerk) as_clerk,
+        }
+    }
 }
 
 impl ShardKvNode {
     pub fn as_ctrler_server(&self) -> Option<&CtrlerServer> {
-        match self {
-            ShardKvNode::CtrlerServer(server) => Some(server),
-            ShardKvNode::CtrlerClerk(_) | ShardKvNode::Server(_) | ShardKvNode::Clerk(_) => None,
-        }
+        self.hosted_ctrler_server().map(Hosted::inner)
     }
 
     pub fn as_ctrler_clerk(&self) -> Option<&CtrlerClerk> {
-        match self {
-            ShardKvNode::CtrlerClerk(clerk) => Some(clerk),
-            ShardKvNode::CtrlerServer(_) | ShardKvNode::Server(_) | ShardKvNode::Clerk(_) => None,
-        }
+        self.hosted_ctrler_clerk().map(Hosted::inner)
     }
 
-    pub fn as_server(&self) -> Option<&ShardKvServer> {
-        match self {
-            ShardKvNode::Server(server) => Some(server),
-            ShardKvNode::CtrlerServer(_) | ShardKvNode::CtrlerClerk(_) | ShardKvNode::Clerk(_) => {
-                None
-            }
-        }
-    }
-
-    pub fn as_clerk(&self) -> Option<&ShardKvClerk> {
-        match self {
-            ShardKvNode::Clerk(clerk) => Some(clerk),
-            ShardKvNode::CtrlerServer(_) | ShardKvNode::CtrlerClerk(_) | ShardKvNode::Server(_) => {
-                None
-            }
-        }
-    }
-
-    /// The Raft node of a controller server or group server.
+    /// The Raft node of a controller server or a group server.
     pub fn raft(&self) -> Option<&raft::RaftNode> {
         match self {
-            ShardKvNode::CtrlerServer(server) => Some(server.raft()),
+            ShardKvNode::CtrlerServer(server) => Some(server.inner().raft()),
             ShardKvNode::Server(server) => Some(server.raft()),
             ShardKvNode::CtrlerClerk(_) | ShardKvNode::Clerk(_) => None,
-        }
-    }
-}
-
-impl RaftHost for ShardKvNode {
-    fn wrap_raft(msg: RaftMsg) -> ShardKvMsg {
-        ShardKvMsg::Raft(msg)
-    }
-
-    fn wrap_raft_timer(timer: RaftTimer) -> ShardKvTimer {
-        ShardKvTimer::Raft(timer)
-    }
-}
-
-/// A standalone controller role emits its events wrapped.
-fn emit_ctrler(event: CtrlerEvent, out: &mut Outbox<ShardKvNode>) {
-    out.emit(ShardKvEvent::Ctrler(event));
-}
-
-impl Node for ShardKvNode {
-    type Msg = ShardKvMsg;
-    type Timer = ShardKvTimer;
-    type Request = ShardKvRequest;
-    type Event = ShardKvEvent;
-    type Config = ShardKvConfig;
-
-    fn boot(
-        config: &ShardKvConfig,
-        id: NodeId,
-        disk: &Disk,
-        seed: u64,
-        now: Time,
-        out: &mut Outbox<ShardKvNode>,
-    ) -> Result<ShardKvNode, BootError> {
-        let invalid = |reason| BootError::InvalidConfig { node: id, reason };
-        match config {
-            ShardKvConfig::CtrlerServer(config) => {
-                let mut inner = Outbox::new();
-                let server = CtrlerServer::boot(config, id, disk, seed, now, &mut inner)?;
-                lift_ctrler(&mut inner, out, emit_ctrler);
-                Ok(ShardKvNode::CtrlerServer(server))
-            }
-            ShardKvConfig::CtrlerClerk(config) => CtrlerClerk::boot(config, id)
-                .map(ShardKvNode::CtrlerClerk)
-                .map_err(invalid),
-            ShardKvConfig::Server(config) => {
-                ShardKvServer::boot(config, id, disk, seed, now, out).map(ShardKvNode::Server)
-            }
-            ShardKvConfig::Clerk(config) => ShardKvClerk::boot(config, id)
-                .map(ShardKvNode::Clerk)
-                .map_err(invalid),
-        }
-    }
-
-    fn handle(&mut self, now: Time, input: Input<ShardKvNode>, out: &mut Outbox<ShardKvNode>) {
-        match self {
-            ShardKvNode::CtrlerServer(server) => {
-                let mut inner = Outbox::new();
-                if let Some(input) = ctrler_input(server.raft().id(), input) {
-                    server.handle(now, input, &mut inner);
-                }
-                lift_ctrler(&mut inner, out, emit_ctrler);
-            }
-            ShardKvNode::CtrlerClerk(clerk) => {
-                let mut inner = Outbox::new();
-                if let Some(input) = ctrler_input(clerk.id(), input) {
-                    clerk.handle(now, input, &mut inner);
-                }
-                lift_ctrler(&mut inner, out, emit_ctrler);
-            }
-            ShardKvNode::Server(server) => server.handle(now, input, out),
-            ShardKvNode::Clerk(clerk) => clerk.handle(now, input, out),
-        }
-    }
-
-    fn check_invariants(&self) {
-        match self {
-            ShardKvNode::CtrlerServer(server) => server.check_invariants(),
-            ShardKvNode::CtrlerClerk(clerk) => clerk.check_invariants(),
-            ShardKvNode::Server(server) => server.check_invariants(),
-            ShardKvNode::Clerk(clerk) => clerk.check_invariants(),
         }
     }
 }

@@ -2,7 +2,7 @@
 
 use crate::mutant::Mutant;
 use protocol_core::{ClientId, NodeId};
-use shardctrler::{GroupId, ServerConfig as CtrlerServerConfig};
+use shardctrler::GroupId;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ServerConfig {
@@ -85,14 +85,4 @@ impl ClerkConfig {
         }
         Ok(())
     }
-}
-
-/// One node of a sharded-KV run: a controller server, a controller clerk (the tester's
-/// `mck`), a group's server, or a clerk.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum ShardKvConfig {
-    CtrlerServer(CtrlerServerConfig),
-    CtrlerClerk(shardctrler::ClerkConfig),
-    Server(ServerConfig),
-    Clerk(ClerkConfig),
 }

@@ -4,15 +4,16 @@
 
 use crate::msg::{Command, Outcome, Reply, ShardKvMsg, ShardsInstalled};
 use crate::mutant::Mutant;
-use crate::node::{ShardKvEvent, ShardKvNode, ShardKvTimer};
+use crate::node::{ServerEvent, ServerTimer};
 use crate::node_config::ServerConfig;
 use crate::shard::ShardStatus;
 use crate::state::{Applied, GroupOp, GroupState, Quirks};
-use protocol_core::{BootError, ClientId, Disk, Input, NodeId, Outbox, Time};
-use raft::{LogIndex, RaftEvent, RaftNode};
-use shardctrler::rsm::{Rsm, Waiters};
+use protocol_core::{BootError, ClientId, Disk, Input, Node, NodeId, Outbox, Time};
+use raft::{LogIndex, RaftEvent, RaftMsg, RaftNode, RaftTimer};
+use shardctrler::rsm::{RaftHost, Rsm, Waiters};
 use shardctrler::{ClerkConfig as CtrlerClerkConfig, ConfigNum, CtrlerClerk, GroupId, NSHARDS};
 use std::collections::BTreeMap;
+use std::convert::Infallible;
 
 /// A client request started in the log and not yet answered.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -43,14 +44,31 @@ pub struct ShardKvServer {
     last_view: Option<(ConfigNum, [ShardStatus; NSHARDS], [bool; NSHARDS])>,
 }
 
-impl ShardKvServer {
-    pub fn boot(
+impl RaftHost for ShardKvServer {
+    fn wrap_raft(msg: RaftMsg) -> ShardKvMsg {
+        ShardKvMsg::Raft(msg)
+    }
+
+    fn wrap_raft_timer(timer: RaftTimer) -> ServerTimer {
+        ServerTimer::Raft(timer)
+    }
+}
+
+impl Node for ShardKvServer {
+    type Msg = ShardKvMsg;
+    type Timer = ServerTimer;
+    /// A server takes no requests: clerks reach it by message.
+    type Request = Infallible;
+    type Event = ServerEvent;
+    type Config = ServerConfig;
+
+    fn boot(
         config: &ServerConfig,
         id: NodeId,
         disk: &Disk,
         seed: u64,
         now: Time,
-        out: &mut Outbox<ShardKvNode>,
+        out: &mut Outbox<ShardKvServer>,
     ) -> Result<ShardKvServer, BootError> {
         config
             .validate()
@@ -58,7 +76,7 @@ impl ShardKvServer {
         let rsm = Rsm::boot(&config.raft, config.max_raft_state, id, disk, seed, now)?;
         let ctrler_config =
             CtrlerClerkConfig::new(ClientId(u64::from(id.0)), config.ctrlers.clone());
-        let ctrler = CtrlerClerk::boot(&ctrler_config, id)
+        let ctrler = CtrlerClerk::new(&ctrler_config, id)
             .map_err(|reason| BootError::InvalidConfig { node: id, reason })?;
         let mut server = ShardKvServer {
             id,
@@ -82,13 +100,13 @@ impl ShardKvServer {
             }
             server.on_raft_event(event, out);
         }
-        out.set_timer(ShardKvTimer::Tick, server.tick_at);
+        out.set_timer(ServerTimer::Tick, server.tick_at);
         server.emit_view(out);
         server.after_step(now, out);
         Ok(server)
     }
 
-    pub fn handle(&mut self, now: Time, input: Input<ShardKvNode>, out: &mut Outbox<ShardKvNode>) {
+    fn handle(&mut self, now: Time, input: Input<ShardKvServer>, out: &mut Outbox<ShardKvServer>) {
         match input {
             Input::Message { from, msg } => match msg {
                 ShardKvMsg::Raft(msg) => self.rsm.on_raft_message(now, from, msg),
@@ -101,16 +119,15 @@ impl ShardKvServer {
                 // Replies go to clerks; one reaching a server was misaddressed: drop it.
                 ShardKvMsg::Reply(_) => {}
             },
-            Input::Timer(ShardKvTimer::Raft(timer)) => self.rsm.on_raft_timer(now, timer),
-            Input::Timer(ShardKvTimer::Ctrler(timer)) => self.on_ctrler_timer(now, timer, out),
-            Input::Timer(ShardKvTimer::Tick) => self.on_tick(now, out),
-            Input::Timer(ShardKvTimer::Retry) => panic!("{}: a clerk's timer on a server", self.id),
-            Input::Request(request) => panic!("{}: clerk request {request:?} on a server", self.id),
+            Input::Timer(ServerTimer::Raft(timer)) => self.rsm.on_raft_timer(now, timer),
+            Input::Timer(ServerTimer::Ctrler(timer)) => self.on_ctrler_timer(now, timer, out),
+            Input::Timer(ServerTimer::Tick) => self.on_tick(now, out),
+            Input::Request(never) => match never {},
         }
         self.after_step(now, out);
     }
 
-    pub fn check_invariants(&self) {
+    fn check_invariants(&self) {
         let (id, gid, num) = (self.id, self.state.gid(), self.state.config().num);
         self.rsm.check_invariants();
         self.state.check_invariants(id, self.quirks);
@@ -127,7 +144,9 @@ impl ShardKvServer {
             );
         }
     }
+}
 
+impl ShardKvServer {
     pub fn gid(&self) -> GroupId {
         self.state.gid()
     }
@@ -154,7 +173,7 @@ impl ShardKvServer {
         now: Time,
         from: NodeId,
         command: Command,
-        out: &mut Outbox<ShardKvNode>,
+        out: &mut Outbox<ShardKvServer>,
     ) {
         if !self.rsm.is_leader() {
             let leader_hint = self.rsm.raft().leader_hint();
@@ -199,7 +218,7 @@ impl ShardKvServer {
     /// Carries out Raft's outputs, applies what it applied, snapshots if Raft's state grew
     /// too big, answers the requests left without an outcome, and (as leader) acts on
     /// changed shards.
-    fn after_step(&mut self, now: Time, out: &mut Outbox<ShardKvNode>) {
+    fn after_step(&mut self, now: Time, out: &mut Outbox<ShardKvServer>) {
         loop {
             for event in self.rsm.pump(out) {
                 self.on_raft_event(event, out);
@@ -227,7 +246,7 @@ impl ShardKvServer {
         }
     }
 
-    fn on_raft_event(&mut self, event: RaftEvent, out: &mut Outbox<ShardKvNode>) {
+    fn on_raft_event(&mut self, event: RaftEvent, out: &mut Outbox<ShardKvServer>) {
         match &event {
             RaftEvent::Applied { index, command, .. } => self.on_applied(*index, command, out),
             RaftEvent::Snapshot { index, data, .. } => {
@@ -247,10 +266,10 @@ impl ShardKvServer {
             }
             RaftEvent::Started(_) => unreachable!("Rsm::pump never returns Started"),
         }
-        out.emit(ShardKvEvent::Raft(event));
+        out.emit(ServerEvent::Raft(event));
     }
 
-    fn on_applied(&mut self, index: LogIndex, command: &[u8], out: &mut Outbox<ShardKvNode>) {
+    fn on_applied(&mut self, index: LogIndex, command: &[u8], out: &mut Outbox<ShardKvServer>) {
         let waiting = self.waiting.take(index);
         // Every replica holds the same bytes, so every replica skips the same entry.
         let op = GroupOp::decode(command).ok();
@@ -282,7 +301,7 @@ impl ShardKvServer {
     }
 
     /// Reports the shards' statuses and holdings when they differ from the last report.
-    fn emit_view(&mut self, out: &mut Outbox<ShardKvNode>) {
+    fn emit_view(&mut self, out: &mut Outbox<ShardKvServer>) {
         let status = self.state.statuses();
         let held = std::array::from_fn(|s| {
             !self
@@ -296,7 +315,7 @@ impl ShardKvServer {
             return;
         }
         self.last_view = Some(view);
-        out.emit(ShardKvEvent::Shards {
+        out.emit(ServerEvent::Shards {
             gid: self.state.gid(),
             num: view.0,
             status,
@@ -305,7 +324,7 @@ impl ShardKvServer {
     }
 
     /// The request's outcome is unknown here: the clerk must try again, maybe elsewhere.
-    fn answer_lost(&self, waiting: Waiting, out: &mut Outbox<ShardKvNode>) {
+    fn answer_lost(&self, waiting: Waiting, out: &mut Outbox<ShardKvServer>) {
         let leader_hint = self.rsm.raft().leader_hint().filter(|&l| l != self.id);
         let reply = Reply {
             client: waiting.client,
@@ -316,7 +335,7 @@ impl ShardKvServer {
     }
 }
 
-fn reply(out: &mut Outbox<ShardKvNode>, to: NodeId, command: &Command, outcome: Outcome) {
+fn reply(out: &mut Outbox<ShardKvServer>, to: NodeId, command: &Command, outcome: Outcome) {
     let reply = Reply {
         client: command.client,
         seq: command.seq,

@@ -3,8 +3,9 @@
 //! answers pulls, deletes on notice and says so, and restores all of it from a snapshot.
 
 use crate::msg::{Command, Outcome, PullAnswer, PullShards, Reply, ShardKvMsg, ShardsInstalled};
-use crate::node::{ShardKvEvent, ShardKvNode, ShardKvTimer};
-use crate::node_config::{ServerConfig, ShardKvConfig};
+use crate::node::{ServerEvent, ServerTimer};
+use crate::node_config::ServerConfig;
+use crate::server::ShardKvServer;
 use crate::shard::ShardStatus;
 use kvraft::Op;
 use protocol_core::{ClientId, Disk, Input, Node, NodeId, Outbox, Output, Time};
@@ -17,9 +18,9 @@ const OTHER: NodeId = NodeId(20);
 const G: GroupId = GroupId(100);
 
 struct Harness {
-    node: ShardKvNode,
+    node: ShardKvServer,
     disk: Disk,
-    config: ShardKvConfig,
+    config: ServerConfig,
     now: Time,
     election_at: Option<Time>,
     /// The controller query last sent, not yet answered.
@@ -28,13 +29,13 @@ struct Harness {
 
 impl Harness {
     fn new(max_raft_state: Option<usize>) -> Harness {
-        let config = ShardKvConfig::Server(ServerConfig::new(
+        let config = ServerConfig::new(
             G,
             raft::Config::new(vec![NodeId(0)]),
             max_raft_state,
             vec![CTRLER],
-        ));
-        let node = ShardKvNode::boot(
+        );
+        let node = ShardKvServer::boot(
             &config,
             NodeId(0),
             &Disk::new(),
@@ -56,20 +57,20 @@ impl Harness {
         h
     }
 
-    fn reboot(&mut self) -> Vec<Output<ShardKvNode>> {
+    fn reboot(&mut self) -> Vec<Output<ShardKvServer>> {
         let mut out = Outbox::new();
-        self.node = ShardKvNode::boot(&self.config, NodeId(0), &self.disk, 2, self.now, &mut out)
+        self.node = ShardKvServer::boot(&self.config, NodeId(0), &self.disk, 2, self.now, &mut out)
             .expect("test disks are valid");
         self.absorb(out)
     }
 
-    fn absorb(&mut self, mut out: Outbox<ShardKvNode>) -> Vec<Output<ShardKvNode>> {
-        let outs: Vec<Output<ShardKvNode>> = out.drain().collect();
+    fn absorb(&mut self, mut out: Outbox<ShardKvServer>) -> Vec<Output<ShardKvServer>> {
+        let outs: Vec<Output<ShardKvServer>> = out.drain().collect();
         for output in &outs {
             match output {
                 Output::Persist(write) => self.disk.apply(write.clone()),
                 Output::SetTimer {
-                    timer: ShardKvTimer::Raft(RaftTimer::Election),
+                    timer: ServerTimer::Raft(RaftTimer::Election),
                     at,
                 } => self.election_at = Some(*at),
                 Output::Send {
@@ -83,7 +84,7 @@ impl Harness {
         outs
     }
 
-    fn step(&mut self, input: Input<ShardKvNode>) -> Vec<Output<ShardKvNode>> {
+    fn step(&mut self, input: Input<ShardKvServer>) -> Vec<Output<ShardKvServer>> {
         self.now = self.now.plus_ms(1);
         let mut out = Outbox::new();
         self.node.handle(self.now, input, &mut out);
@@ -95,23 +96,23 @@ impl Harness {
         let mut out = Outbox::new();
         self.node.handle(
             self.now,
-            Input::Timer(ShardKvTimer::Raft(RaftTimer::Election)),
+            Input::Timer(ServerTimer::Raft(RaftTimer::Election)),
             &mut out,
         );
         self.absorb(out);
     }
 
-    fn tick(&mut self) -> Vec<Output<ShardKvNode>> {
+    fn tick(&mut self) -> Vec<Output<ShardKvServer>> {
         self.now = self.now.plus_ms(100);
         let mut out = Outbox::new();
         self.node
-            .handle(self.now, Input::Timer(ShardKvTimer::Tick), &mut out);
+            .handle(self.now, Input::Timer(ServerTimer::Tick), &mut out);
         self.absorb(out)
     }
 
     /// Lets the server's poll find `config`: its query (sent at once when it settled, or on
     /// the tick), answered by the controller.
-    fn step_into(&mut self, config: Config) -> Vec<Output<ShardKvNode>> {
+    fn step_into(&mut self, config: Config) -> Vec<Output<ShardKvServer>> {
         self.tick();
         let query = self
             .query
@@ -159,12 +160,7 @@ impl Harness {
     }
 
     fn status(&self, s: u32) -> ShardStatus {
-        self.node
-            .as_server()
-            .expect("a server")
-            .state()
-            .shard(ShardId(s))
-            .status
+        self.node.state().shard(ShardId(s)).status
     }
 }
 
@@ -180,10 +176,10 @@ fn config(num: u64, shards: [u64; NSHARDS]) -> Config {
     }
 }
 
-fn views(outs: &[Output<ShardKvNode>]) -> Vec<(ConfigNum, [ShardStatus; NSHARDS])> {
+fn views(outs: &[Output<ShardKvServer>]) -> Vec<(ConfigNum, [ShardStatus; NSHARDS])> {
     outs.iter()
         .filter_map(|o| match o {
-            Output::Emit(ShardKvEvent::Shards { num, status, .. }) => Some((*num, *status)),
+            Output::Emit(ServerEvent::Shards { num, status, .. }) => Some((*num, *status)),
             _ => None,
         })
         .collect()
@@ -277,13 +273,7 @@ fn an_old_owner_answers_pulls_deletes_on_notice_and_says_so() {
     );
     assert_eq!(h.status(7), ShardStatus::Absent, "n0 g100 cfg2 s7");
     assert!(
-        h.node
-            .as_server()
-            .unwrap()
-            .state()
-            .shard(ShardId(7))
-            .data
-            .is_empty(),
+        h.node.state().shard(ShardId(7)).data.is_empty(),
         "n0 g100 cfg2 s7: nothing kept"
     );
 }
@@ -344,7 +334,7 @@ fn a_new_owner_pulls_from_the_old_one_and_restores_everything_from_a_snapshot() 
             },
         );
     }
-    let before = h.node.as_server().unwrap().state().clone();
+    let before = h.node.state().clone();
     assert!(
         h.disk.size_of(raft::SNAPSHOT_FILE) > 0,
         "n0 g100 cfg2: snapshotted"
@@ -353,7 +343,7 @@ fn a_new_owner_pulls_from_the_old_one_and_restores_everything_from_a_snapshot() 
     // No client asks anything: the new leader's own first entry commits the log past the
     // snapshot (a group with no clients and a stale view would otherwise stay stale).
     h.elect();
-    let state = h.node.as_server().unwrap().state();
+    let state = h.node.state();
     assert!(
         state == &before,
         "n0 g100 cfg2: snapshot and log rebuild the same state, {:?}",

@@ -6,8 +6,9 @@
 use protocol_core::{ClientId, NodeId, Time, Violation};
 use shardctrler::rig::Rig;
 use shardctrler::{
-    Answer, ClerkConfig, Config, ConfigNum, ConfigWatch, CtrlerConfig, CtrlerEvent, CtrlerHistory,
-    CtrlerNode, CtrlerOp, CtrlerRequest, GroupId, Groups, Mutant, ServerConfig,
+    Answer, ClerkConfig, ClerkEvent, Config, ConfigNum, ConfigWatch, CtrlerConfig, CtrlerEvent,
+    CtrlerHistory, CtrlerNode, CtrlerOp, CtrlerRequest, GroupId, Groups, Mutant, ServerConfig,
+    ServerEvent,
 };
 
 pub struct Tester {
@@ -55,26 +56,26 @@ impl Tester {
             let (_, node, event) = &self.rig.events[self.seen];
             self.seen += 1;
             match event {
-                CtrlerEvent::Configured {
+                CtrlerEvent::Server(ServerEvent::Configured {
                     client,
                     seq,
                     op,
                     config,
-                } => self
+                }) => self
                     .watch
                     .on_configured(*node, (*client, *seq), op, config)?,
-                CtrlerEvent::Invoked { client, seq, op } => {
+                CtrlerEvent::Clerk(ClerkEvent::Invoked { client, seq, op }) => {
                     self.history.on_invoked(*client, *seq, op)?
                 }
-                CtrlerEvent::Returned {
+                CtrlerEvent::Clerk(ClerkEvent::Returned {
                     client,
                     seq,
                     answer,
                     ..
-                } => self
+                }) => self
                     .history
                     .on_returned(*client, *seq, answer, &self.watch)?,
-                CtrlerEvent::Raft(_) => {}
+                CtrlerEvent::Server(ServerEvent::Raft(_)) => {}
             }
         }
         Ok(())
@@ -82,7 +83,7 @@ impl Tester {
 
     pub fn invoke(&mut self, clerk: usize, op: CtrlerOp) {
         self.rig
-            .request(self.clerks[clerk], CtrlerRequest::Invoke(op));
+            .request(self.clerks[clerk], CtrlerRequest::Clerk(op));
     }
 
     pub fn busy(&self, clerk: usize) -> bool {
@@ -113,7 +114,9 @@ impl Tester {
         let answer = self.rig.events[from..]
             .iter()
             .find_map(|(_, node, event)| match event {
-                CtrlerEvent::Returned { answer, .. } if *node == id => Some(answer.clone()),
+                CtrlerEvent::Clerk(ClerkEvent::Returned { answer, .. }) if *node == id => {
+                    Some(answer.clone())
+                }
                 _ => None,
             });
         Ok(answer.expect("a returned clerk emitted Returned"))

@@ -14,11 +14,13 @@ use kvraft::Op;
 use protocol_core::{CheckId, ClientId, NodeId, Time, Violation};
 use shardctrler::rig::Rig;
 use shardctrler::{
-    Answer, ConfigWatch, CtrlerEvent, CtrlerOp, GroupId, Groups, ServerConfig as CtrlerServerConfig,
+    Answer, ClerkEvent as CtrlerClerkEvent, ConfigWatch, CtrlerOp, GroupId, Groups,
+    ServerConfig as CtrlerServerConfig, ServerEvent as CtrlerServerEvent,
 };
 use shardkv::watch::{check_quiescent, ShardWatch};
 use shardkv::{
-    ClerkConfig, Mutant, ServerConfig, ShardKvConfig, ShardKvEvent, ShardKvNode, ShardKvRequest,
+    ClerkConfig, ClerkEvent, Mutant, ServerConfig, ServerEvent, ShardKvConfig, ShardKvEvent,
+    ShardKvNode, ShardKvRequest,
 };
 use std::collections::BTreeMap;
 
@@ -127,7 +129,7 @@ impl Tester {
             let (_, node, event) = &self.rig.events[self.seen];
             self.seen += 1;
             match event {
-                ShardKvEvent::Ctrler(CtrlerEvent::Configured {
+                ShardKvEvent::CtrlerServer(CtrlerServerEvent::Configured {
                     client,
                     seq,
                     op,
@@ -140,21 +142,23 @@ impl Tester {
                     };
                     watch.on_configured(*node, (*client, *seq), op, config)?
                 }
-                ShardKvEvent::Shards {
+                ShardKvEvent::Server(ServerEvent::Shards {
                     gid,
                     num,
                     status,
                     held,
-                } => self
+                }) => self
                     .shards
                     .on_shards(*node, *gid, *num, status, held, &self.configs)?,
-                ShardKvEvent::Invoked { client, seq, op } => {
+                ShardKvEvent::Clerk(ClerkEvent::Invoked { client, seq, op }) => {
                     self.history.invoked(*client, *seq, op)
                 }
-                ShardKvEvent::Returned {
+                ShardKvEvent::Clerk(ClerkEvent::Returned {
                     client, seq, value, ..
-                } => self.history.returned(*client, *seq, value)?,
-                ShardKvEvent::Ctrler(_) | ShardKvEvent::Raft(_) => {}
+                }) => self.history.returned(*client, *seq, value)?,
+                ShardKvEvent::CtrlerServer(CtrlerServerEvent::Raft(_))
+                | ShardKvEvent::CtrlerClerk(_)
+                | ShardKvEvent::Server(ServerEvent::Raft(_)) => {}
             }
         }
         Ok(())
@@ -168,7 +172,8 @@ impl Tester {
     /// Runs a controller operation on `mck` to completion.
     pub fn ctrl(&mut self, mck: NodeId, op: CtrlerOp) -> Answer {
         let from = self.rig.events.len();
-        self.rig.request(mck, ShardKvRequest::Ctrler(op.clone()));
+        self.rig
+            .request(mck, ShardKvRequest::CtrlerClerk(op.clone()));
         let done = self.rig.run_until_or(self.rig.now.plus_ms(10_000), |rig| {
             !rig.node(mck)
                 .and_then(ShardKvNode::as_ctrler_clerk)
@@ -179,7 +184,9 @@ impl Tester {
         let answer = self.rig.events[from..]
             .iter()
             .find_map(|(_, node, event)| match event {
-                ShardKvEvent::Ctrler(CtrlerEvent::Returned { answer, .. }) if *node == mck => {
+                ShardKvEvent::CtrlerClerk(CtrlerClerkEvent::Returned { answer, .. })
+                    if *node == mck =>
+                {
                     Some(answer.clone())
                 }
                 _ => None,
@@ -218,7 +225,8 @@ impl Tester {
     }
 
     pub fn invoke(&mut self, clerk: usize, op: Op) {
-        self.rig.request(self.clerks[clerk], ShardKvRequest::Kv(op));
+        self.rig
+            .request(self.clerks[clerk], ShardKvRequest::Clerk(op));
     }
 
     pub fn busy(&self, clerk: usize) -> bool {
