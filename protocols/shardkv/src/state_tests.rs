@@ -158,26 +158,22 @@ fn a_group_sends_what_it_loses_and_rejects_its_keys_but_serves_the_rest() {
     );
 }
 
-#[test]
-fn a_group_pulls_installs_serves_arrived_shards_and_confirms() {
+/// Group 2 in cfg2, pulling s5..s9 from group 1, with s5 and s6 installed.
+fn g2_with_two_arrived() -> GroupState {
     let g1 = g1_after_two_configs();
     let Some(PullAnswer::Shards(sent)) = g1.answer_pull(ConfigNum(2), &[ShardId(5), ShardId(6)])
     else {
-        panic!("sent")
+        panic!("n0 g1 cfg2: s5 and s6 are sent")
     };
     let mut g2 = GroupState::new(G2);
     apply(&mut g2, GroupOp::Reconfigure(config(1, [1; NSHARDS])));
-    apply(
-        &mut g2,
-        GroupOp::Reconfigure(config(2, [1, 1, 1, 1, 1, 2, 2, 2, 2, 2])),
-    );
+    let c2 = config(2, [1, 1, 1, 1, 1, 2, 2, 2, 2, 2]);
+    apply(&mut g2, GroupOp::Reconfigure(c2));
+    let pulls = BTreeMap::from([(G1, (5..10).map(ShardId).collect())]);
+    assert_eq!(g2.pulls_needed(), pulls, "n0 g2 cfg2");
+    let not_yet = apply(&mut g2, client(8, 1, get(5)));
     assert_eq!(
-        g2.pulls_needed(),
-        BTreeMap::from([(G1, (5..10).map(ShardId).collect())]),
-        "n0 g2 cfg2"
-    );
-    assert_eq!(
-        apply(&mut g2, client(8, 1, get(5))),
+        not_yet,
         Applied::Client(Outcome::WrongGroup),
         "n0 g2 cfg2 s5: not arrived"
     );
@@ -186,53 +182,66 @@ fn a_group_pulls_installs_serves_arrived_shards_and_confirms() {
         from: G1,
         shards: sent,
     };
-    assert_eq!(apply(&mut g2, install.clone()), Applied::Changed(true));
     assert_eq!(
-        apply(&mut g2, install),
+        apply(&mut g2, install.clone()),
+        Applied::Changed(true),
+        "n0 g2 cfg2"
+    );
+    let again = apply(&mut g2, install);
+    assert_eq!(
+        again,
         Applied::Changed(false),
         "n0 g2 cfg2: a second install is ignored"
     );
+    g2
+}
+
+#[test]
+fn a_group_serves_arrived_shards_with_their_duplicate_tables() {
+    let mut g2 = g2_with_two_arrived();
+    let arrived = apply(&mut g2, client(8, 2, get(5)));
     assert_eq!(
-        apply(&mut g2, client(8, 2, get(5))),
+        arrived,
         ok("v"),
         "n0 g2 cfg2 s5: served on arrival (challenge 2)"
     );
+    let retry = apply(&mut g2, client(7, 6, put(5, "again")));
+    assert_eq!(retry, ok(""), "n0 g2 cfg2 s5: c7#6 was applied at g1");
+    let read = apply(&mut g2, client(9, 3, get(5)));
     assert_eq!(
-        apply(&mut g2, client(7, 6, put(5, "again"))),
-        ok(""),
-        "n0 g2 cfg2 s5: c7#6 applied at g1"
-    );
-    assert_eq!(
-        apply(&mut g2, client(9, 3, get(5))),
+        read,
         ok("v"),
         "n0 g2 cfg2 s5: the retry did not apply twice"
     );
+    let pulling = apply(&mut g2, client(8, 4, get(7)));
     assert_eq!(
-        apply(&mut g2, client(8, 4, get(7))),
+        pulling,
         Applied::Client(Outcome::WrongGroup),
         "n0 g2 cfg2 s7: still pulling"
     );
-    assert_eq!(
-        g2.confirms_needed(),
-        BTreeMap::from([(G1, vec![ShardId(5), ShardId(6)])])
-    );
+}
+
+#[test]
+fn a_group_installs_only_from_the_old_owner_and_confirms_deletions() {
+    let mut g2 = g2_with_two_arrived();
+    let confirms = BTreeMap::from([(G1, vec![ShardId(5), ShardId(6)])]);
+    assert_eq!(g2.confirms_needed(), confirms, "n0 g2 cfg2");
+    let shards = vec![(ShardId(7), ShardData::default())];
     let wrong = GroupOp::Install {
         num: ConfigNum(2),
         from: GroupId(3),
-        shards: vec![(ShardId(7), ShardData::default())],
+        shards,
     };
     assert_eq!(
         apply(&mut g2, wrong),
         Applied::Changed(false),
-        "n0 g2 cfg2 s7: only from the old owner"
+        "n0 g2 cfg2 s7: only from g1"
     );
-    apply(
-        &mut g2,
-        GroupOp::Confirmed {
-            num: ConfigNum(2),
-            shards: vec![ShardId(5), ShardId(6)],
-        },
-    );
+    let confirmed = GroupOp::Confirmed {
+        num: ConfigNum(2),
+        shards: vec![ShardId(5), ShardId(6)],
+    };
+    apply(&mut g2, confirmed);
     assert_eq!(
         g2.shard(ShardId(5)).status,
         ShardStatus::Serving,

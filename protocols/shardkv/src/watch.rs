@@ -5,7 +5,7 @@
 use crate::shard::ShardStatus;
 use crate::state::GroupState;
 use protocol_core::{CheckId, NodeId, Violation};
-use shardctrler::{ConfigNum, ConfigWatch, GroupId, ShardId, NSHARDS};
+use shardctrler::{Config, ConfigNum, ConfigWatch, GroupId, ShardId, NSHARDS};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// A group's shard statuses agree with the controller's configuration n (and n-1): it owns
@@ -66,47 +66,41 @@ impl ShardWatch {
                 "a configuration the controller never created".into(),
             );
         };
+        let checked = ownership(gid, status, held, prev, config)
+            .and_then(|()| self.deletion_order(node, num, status, config));
+        if let Err((check, what)) = checked {
+            return fail(check, what);
+        }
+        self.last.insert(node, (num, *status));
+        Ok(())
+    }
+
+    /// Records installed shards, and fails a deletion (Sending, then Absent in the same
+    /// configuration on one server) of a shard its new owner has not installed.
+    fn deletion_order(
+        &mut self,
+        node: NodeId,
+        num: ConfigNum,
+        status: &[ShardStatus; NSHARDS],
+        config: &Config,
+    ) -> Result<(), (CheckId, String)> {
+        let before = self
+            .last
+            .get(&node)
+            .filter(|(n, _)| *n == num)
+            .map(|(_, old)| old);
         for s in ShardId::all() {
-            let (st, was, now) = (status[s.index()], prev.owner(s), config.owner(s));
-            let agrees = match st {
-                ShardStatus::Absent => now != gid,
-                ShardStatus::Serving => now == gid,
-                ShardStatus::Pulling | ShardStatus::Confirming => {
-                    now == gid && was != gid && !was.is_none()
-                }
-                ShardStatus::Sending => now != gid && was == gid,
-            };
-            if !agrees {
-                return fail(
-                    SHARD_OWNERSHIP,
-                    format!(
-                        "{s} {st:?}, but {} gives it to {was} and {} to {now}",
-                        prev.num, config.num
-                    ),
-                );
-            }
-            if st == ShardStatus::Absent && held[s.index()] {
-                return fail(
-                    SHARD_DELETED,
-                    format!("{s} handed over but its data is still held"),
-                );
-            }
+            let st = status[s.index()];
             if st == ShardStatus::Confirming {
                 self.installed.insert((num, s));
             }
-            let deleted_now = self
-                .last
-                .get(&node)
-                .is_some_and(|(n, old)| *n == num && old[s.index()] == ShardStatus::Sending)
-                && st == ShardStatus::Absent;
+            let deleted_now = st == ShardStatus::Absent
+                && before.is_some_and(|old| old[s.index()] == ShardStatus::Sending);
             if deleted_now && !self.installed.contains(&(num, s)) {
-                return fail(
-                    DELETED_BEFORE_INSTALLED,
-                    format!("{s} deleted before {now} installed it"),
-                );
+                let what = format!("{s} deleted before {} installed it", config.owner(s));
+                return Err((DELETED_BEFORE_INSTALLED, what));
             }
         }
-        self.last.insert(node, (num, *status));
         Ok(())
     }
 
@@ -124,6 +118,42 @@ impl ShardWatch {
     pub fn restarted(&mut self, node: NodeId) {
         self.last.remove(&node);
     }
+}
+
+/// Each shard's status agrees with who owned it in `prev` and owns it in `config`, and a
+/// shard handed over is not held.
+fn ownership(
+    gid: GroupId,
+    status: &[ShardStatus; NSHARDS],
+    held: &[bool; NSHARDS],
+    prev: &Config,
+    config: &Config,
+) -> Result<(), (CheckId, String)> {
+    for s in ShardId::all() {
+        let (st, was, now) = (status[s.index()], prev.owner(s), config.owner(s));
+        let agrees = match st {
+            ShardStatus::Absent => now != gid,
+            ShardStatus::Serving => now == gid,
+            ShardStatus::Pulling | ShardStatus::Confirming => {
+                now == gid && was != gid && !was.is_none()
+            }
+            ShardStatus::Sending => now != gid && was == gid,
+        };
+        if !agrees {
+            let what = format!(
+                "{s} {st:?}, but {} gives it to {was} and {} to {now}",
+                prev.num, config.num
+            );
+            return Err((SHARD_OWNERSHIP, what));
+        }
+        if st == ShardStatus::Absent && held[s.index()] {
+            return Err((
+                SHARD_DELETED,
+                format!("{s} handed over but its data is still held"),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// After healing and quiet: the group is settled and holds data only of shards it serves.

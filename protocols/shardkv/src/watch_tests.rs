@@ -46,52 +46,67 @@ fn configs() -> (ConfigWatch, Config, Config) {
 
 const NOTHING: [bool; NSHARDS] = [false; NSHARDS];
 
+/// A shard watch and the configurations it checks against.
+struct Feed {
+    watch: ShardWatch,
+    configs: ConfigWatch,
+}
+
+impl Feed {
+    fn new() -> Feed {
+        Feed {
+            watch: ShardWatch::new(),
+            configs: configs().0,
+        }
+    }
+
+    /// Server `node` of `gid` reports `status` in configuration `num`, holding nothing.
+    fn report(
+        &mut self,
+        node: u32,
+        gid: GroupId,
+        num: u64,
+        status: [ShardStatus; NSHARDS],
+    ) -> Result<(), Violation> {
+        let (node, num) = (NodeId(node), ConfigNum(num));
+        self.watch
+            .on_shards(node, gid, num, &status, &NOTHING, &self.configs)
+    }
+
+    /// `node` of g1 reports cfg0, cfg1 and cfg2 (sending s5..s9).
+    fn g1_steps_to_cfg2(&mut self, node: u32) {
+        self.report(node, G1, 0, [A; NSHARDS]).unwrap();
+        self.report(node, G1, 1, [S; NSHARDS]).unwrap();
+        self.report(node, G1, 2, [S, S, S, S, S, N, N, N, N, N])
+            .unwrap();
+    }
+}
+
 #[test]
-fn reports_must_agree_with_the_configurations_and_come_in_order() {
-    let (configs, _, _) = configs();
-    let mut w = ShardWatch::new();
-    w.on_shards(
-        NodeId(5),
-        G1,
-        ConfigNum(0),
-        &[A; NSHARDS],
-        &NOTHING,
-        &configs,
-    )
-    .unwrap();
-    let v = w
-        .on_shards(
-            NodeId(5),
-            G1,
-            ConfigNum(2),
-            &[S; NSHARDS],
-            &NOTHING,
-            &configs,
-        )
-        .unwrap_err();
+fn a_group_steps_through_configurations_in_order() {
+    let mut f = Feed::new();
+    f.report(5, G1, 0, [A; NSHARDS]).unwrap();
+    let v = f.report(5, G1, 2, [S; NSHARDS]).unwrap_err();
     assert_eq!(v.check, GROUP_CONFIG_ORDER, "{v}");
-    w.on_shards(
-        NodeId(5),
-        G1,
-        ConfigNum(1),
-        &[S; NSHARDS],
-        &NOTHING,
-        &configs,
-    )
-    .unwrap();
-    let sending = [S, S, S, S, S, N, N, N, N, N];
-    w.on_shards(NodeId(5), G1, ConfigNum(2), &sending, &NOTHING, &configs)
-        .unwrap();
-    let v = w
-        .on_shards(
-            NodeId(6),
-            G1,
-            ConfigNum(2),
-            &[S; NSHARDS],
-            &NOTHING,
-            &configs,
-        )
-        .unwrap_err();
+    assert!(
+        v.message.starts_with("n5 g1 cfg2: after cfg0"),
+        "{}",
+        v.message
+    );
+    f.report(5, G1, 1, [S; NSHARDS]).unwrap();
+    f.report(6, G1, 0, [A; NSHARDS])
+        .expect("a lagging replica may report an older one");
+    assert_eq!(
+        f.report(7, G2, 9, [A; NSHARDS]).unwrap_err().check,
+        GROUP_CONFIG_ORDER
+    );
+}
+
+#[test]
+fn reports_must_agree_with_the_configurations() {
+    let mut f = Feed::new();
+    f.g1_steps_to_cfg2(5);
+    let v = f.report(6, G1, 2, [S; NSHARDS]).unwrap_err();
     assert_eq!(v.check, SHARD_OWNERSHIP);
     assert!(
         v.message.starts_with("n6 g1 cfg2: s5 Serving"),
@@ -99,112 +114,50 @@ fn reports_must_agree_with_the_configurations_and_come_in_order() {
         v.message
     );
     let pulling_from_nobody = [A, A, A, A, A, P, P, P, P, P];
-    let v = w
-        .on_shards(
-            NodeId(7),
-            G2,
-            ConfigNum(1),
-            &pulling_from_nobody,
-            &NOTHING,
-            &configs,
-        )
-        .unwrap_err();
+    let v = f.report(7, G2, 1, pulling_from_nobody).unwrap_err();
     assert_eq!(v.check, SHARD_OWNERSHIP, "{v}");
-    assert_eq!(
-        w.on_shards(
-            NodeId(7),
-            G2,
-            ConfigNum(9),
-            &[A; NSHARDS],
-            &NOTHING,
-            &configs
-        )
-        .unwrap_err()
-        .check,
-        GROUP_CONFIG_ORDER
-    );
 }
 
 #[test]
-fn deletion_must_follow_installation_and_leave_nothing_behind() {
-    let (configs, _, _) = configs();
-    let mut w = ShardWatch::new();
-    let sending = [S, S, S, S, S, N, N, N, N, N];
-    w.on_shards(
-        NodeId(5),
-        G1,
-        ConfigNum(0),
-        &[A; NSHARDS],
-        &NOTHING,
-        &configs,
-    )
-    .unwrap();
-    w.on_shards(
-        NodeId(5),
-        G1,
-        ConfigNum(1),
-        &[S; NSHARDS],
-        &NOTHING,
-        &configs,
-    )
-    .unwrap();
-    w.on_shards(NodeId(5), G1, ConfigNum(2), &sending, &NOTHING, &configs)
-        .unwrap();
-    let early = [S, S, S, S, S, A, N, N, N, N];
-    let v = w
-        .on_shards(NodeId(5), G1, ConfigNum(2), &early, &NOTHING, &configs)
+fn deletion_must_follow_installation() {
+    let mut f = Feed::new();
+    f.g1_steps_to_cfg2(5);
+    let early = f
+        .report(5, G1, 2, [S, S, S, S, S, A, N, N, N, N])
         .unwrap_err();
-    assert_eq!(v.check, DELETED_BEFORE_INSTALLED, "{v}");
-    w.on_shards(
-        NodeId(8),
-        G2,
-        ConfigNum(0),
-        &[A; NSHARDS],
-        &NOTHING,
-        &configs,
-    )
-    .unwrap();
-    w.on_shards(
-        NodeId(8),
-        G2,
-        ConfigNum(1),
-        &[A; NSHARDS],
-        &NOTHING,
-        &configs,
-    )
-    .unwrap();
-    w.on_shards(
-        NodeId(8),
-        G2,
-        ConfigNum(2),
-        &[A, A, A, A, A, C, C, C, C, C],
-        &NOTHING,
-        &configs,
-    )
-    .unwrap();
-    w.on_shards(
-        NodeId(5),
-        G1,
-        ConfigNum(2),
-        &[S, S, S, S, S, A, A, A, A, A],
-        &NOTHING,
-        &configs,
-    )
-    .unwrap();
+    assert_eq!(early.check, DELETED_BEFORE_INSTALLED, "{early}");
+    assert!(
+        early.message.contains("s5 deleted before g2 installed it"),
+        "{}",
+        early.message
+    );
+    let mut f = Feed::new();
+    f.g1_steps_to_cfg2(5);
+    f.report(8, G2, 0, [A; NSHARDS]).unwrap();
+    f.report(8, G2, 1, [A; NSHARDS]).unwrap();
+    f.report(8, G2, 2, [A, A, A, A, A, C, C, C, C, C]).unwrap();
+    f.report(5, G1, 2, [S, S, S, S, S, A, A, A, A, A])
+        .expect("deleted after g2 installed");
+    assert!(f.watch.reports() >= 7);
+}
+
+#[test]
+fn a_handed_over_shard_must_not_be_held() {
+    let mut f = Feed::new();
+    f.g1_steps_to_cfg2(5);
     let mut kept = NOTHING;
     kept[5] = true;
-    let v = w
-        .on_shards(
-            NodeId(6),
-            G1,
-            ConfigNum(2),
-            &[S, S, S, S, S, A, A, A, A, A],
-            &kept,
-            &configs,
-        )
+    let status = [S, S, S, S, S, A, A, A, A, A];
+    let v = f
+        .watch
+        .on_shards(NodeId(6), G1, ConfigNum(2), &status, &kept, &f.configs)
         .unwrap_err();
     assert_eq!(v.check, SHARD_DELETED, "{v}");
-    assert!(w.reports() >= 8);
+    assert!(
+        v.message.contains("n6 g1 cfg2: s5 handed over"),
+        "{}",
+        v.message
+    );
 }
 
 #[test]
