@@ -6,7 +6,6 @@
 //! leader and exchanging heartbeats through the full simulator (framing, checksums, trace
 //! hash, invariant checks after every step).
 
-use crate::measure::{peak_rss_kib, Stopwatch};
 use crate::raft::watch::RaftWatch;
 use protocol_core::rng::{range_inclusive, rng_from_seed};
 use protocol_core::{NodeId, Time};
@@ -14,7 +13,8 @@ use raft::msg::{AppendEntries, RaftMsg};
 use raft::{Config, Entry, LogIndex, Term};
 use sim::network::LatencyModel;
 use sim::queue::EventQueue;
-use sim::{NetworkConfig, Sim};
+use sim::{NetworkConfig, Sim, TraceMode};
+use sim_kit::measure::{peak_rss_kib, Stopwatch};
 use std::fmt::Write;
 use std::hint::black_box;
 
@@ -116,7 +116,8 @@ fn raft_heartbeats(options: &BenchOptions) -> (u64, f64, Option<f64>, Time) {
         ..NetworkConfig::reliable()
     };
     let servers = options.nodes as usize;
-    let mut sim = Sim::new(1, network, RaftWatch::new(servers, None), false);
+    let mut sim = Sim::new(1, network, RaftWatch::new(servers, None), TraceMode::Hash);
+    sim.set_budget(sim::Budget::UNLIMITED);
     let config = Config::with_size(options.nodes);
     for _ in 0..servers {
         sim.add_node(config.clone());
@@ -139,15 +140,12 @@ fn raft_heartbeats(options: &BenchOptions) -> (u64, f64, Option<f64>, Time) {
 /// Every Raft scenario (the ported course suite and the random ones) for one seed, one after
 /// another on this thread: the figure to set beside MadRaft's 0.159 s per seed.
 pub fn raft_suite(seed: u64) -> String {
-    let scenarios = crate::registry::select("raft-*").expect("raft scenarios exist");
-    let options = crate::outcome::RunOptions {
-        seed,
-        ..Default::default()
-    };
+    let registry = crate::registry();
+    let scenarios = registry.select("raft-*").expect("raft scenarios exist");
     let stopwatch = Stopwatch::start();
     let (mut virtual_micros, mut delivered, mut failed) = (0u64, 0u64, 0usize);
-    for scenario in &scenarios {
-        let report = crate::runner::run_one(scenario, &options);
+    for &scenario in &scenarios {
+        let report = sim_kit::runner::run_one(scenario, &scenario.options(seed));
         virtual_micros += report.virtual_time.as_micros();
         delivered += report.stats.delivered;
         failed += usize::from(!report.passed());

@@ -1,17 +1,25 @@
-//! Scenarios: protocol cores wired into the simulator with workloads, fault plans and checks.
+//! Scenarios: the protocol cores of this repository wired into the simulator with workloads,
+//! fault plans and checks, on the protocol kit (`sim-kit`).
 //!
-//! Every scenario is a function of its seed. The `sim` binary runs one, sweeps many across
-//! cores, replays the regression corpus in `seeds/`, and benchmarks the simulator.
+//! Every scenario is a function of its seed. [`registry`] lists them by family; the `sim`
+//! binary is the kit's command line over it, plus `bench`.
 
 pub mod bench;
-pub mod corpus;
 pub mod kv;
 pub mod mapreduce;
-pub mod measure;
-pub mod outcome;
 pub mod raft;
-pub mod registry;
-pub mod report;
-pub mod runner;
-pub mod seeds;
 pub mod soak;
+
+use sim_kit::Registry;
+
+/// What `sim --seed N` runs without `--scenario`: the richest scenario there is.
+pub const DEFAULT_SCENARIO: &str = "raft-random";
+
+/// Every scenario of this repository, by family.
+pub fn registry() -> Registry {
+    Registry::new()
+        .family(raft::family())
+        .family(kv::family())
+        .family(mapreduce::family())
+        .default_scenario(DEFAULT_SCENARIO)
+}

@@ -1,55 +1,58 @@
 //! A run is a pure function of its seed: same seed, same trace; the job count of a sweep
 //! changes nothing; and scheduling changes show up as snapshot diffs.
 
-use scenarios::outcome::RunOptions;
-use scenarios::registry;
-use scenarios::runner::{check_determinism, run_one, sweep, sweep_digest};
-
-fn options(seed: u64) -> RunOptions {
-    RunOptions {
-        seed,
-        ..RunOptions::default()
-    }
-}
+use sim::TraceMode;
+use sim_kit::runner::{check_determinism, run_one, sweep, sweep_digest, SweepOptions};
+use sim_kit::RunOptions;
 
 #[test]
 fn every_scenario_gives_one_trace_hash_per_seed() {
-    for scenario in registry::all() {
-        let report = check_determinism(scenario, &options(3))
-            .unwrap_or_else(|(a, b)| panic!("{}: trace {a:016x} then {b:016x}", scenario.name));
-        assert_ne!(report.trace_hash, 0, "{}", scenario.name);
+    let registry = scenarios::registry();
+    for scenario in registry.scenarios() {
+        let report = check_determinism(scenario, &scenario.options(3))
+            .unwrap_or_else(|e| panic!("{}: {e}", scenario.name()));
+        assert_ne!(report.trace_hash, 0, "{}", scenario.name());
     }
 }
 
 #[test]
 fn different_seeds_give_different_traces() {
-    let scenario = registry::find("raft-election-random").unwrap();
+    let registry = scenarios::registry();
+    let scenario = registry.find("raft-election-random").unwrap();
     let hashes: std::collections::BTreeSet<u64> = (0..8)
-        .map(|seed| run_one(scenario, &options(seed)).trace_hash)
+        .map(|seed| run_one(scenario, &scenario.options(seed)).trace_hash)
         .collect();
     assert_eq!(hashes.len(), 8);
 }
 
 #[test]
 fn sweep_results_do_not_depend_on_jobs() {
-    // The short 2D tests: cheap, and with crashes, restarts and snapshots in every run.
-    let scenarios = registry::select("raft-2d-*").unwrap();
-    let one = sweep(&scenarios, 0..8, None, 1, &|_| {});
-    let two = sweep(&scenarios, 0..8, None, 2, &|_| {});
+    // The short 2D tests and two MapReduce tests: cheap, and with crashes, restarts,
+    // snapshots and simulated file operations in every run.
+    let registry = scenarios::registry();
+    let mut scenarios = registry.select("raft-2d-*").unwrap();
+    scenarios.extend(registry.select("mr-crash").unwrap());
+    scenarios.extend(registry.select("kv-3a-basic").unwrap());
+    let options = |jobs| SweepOptions {
+        jobs,
+        ..SweepOptions::new(0..6)
+    };
+    let one = sweep(&scenarios, &options(1), &|_| {});
+    let two = sweep(&scenarios, &options(2), &|_| {});
     assert_eq!(one, two);
     assert_eq!(sweep_digest(&one), sweep_digest(&two));
-    assert_eq!(one.len(), 8 * scenarios.len());
+    assert_eq!(one.len(), 6 * scenarios.len());
 }
 
 #[test]
 fn trace_of_a_short_run_is_pinned() {
-    let scenario = registry::find("raft-2a-initial-election").unwrap();
+    let registry = scenarios::registry();
+    let scenario = registry.find("raft-2a-initial-election").unwrap();
     let report = run_one(
         scenario,
         &RunOptions {
-            seed: 1,
-            full_trace: true,
-            ..RunOptions::default()
+            trace: TraceMode::Full,
+            ..scenario.options(1)
         },
     );
     assert!(report.passed());
@@ -70,15 +73,27 @@ fn trace_of_a_short_run_is_pinned() {
 
 #[test]
 fn trace_of_a_faulty_run_is_pinned() {
-    let scenario = registry::find("raft-election-random").unwrap();
-    let report = run_one(scenario, &options(7));
+    let registry = scenarios::registry();
+    let scenario = registry.find("raft-election-random").unwrap();
+    let report = run_one(scenario, &scenario.options(7));
+    let facts: Vec<String> = report
+        .facts
+        .iter()
+        .map(|(n, v)| format!("{n}: {v}"))
+        .collect();
+    let metrics: Vec<String> = report
+        .metrics
+        .iter()
+        .map(|(n, v)| format!("{n} {v}"))
+        .collect();
     insta::assert_snapshot!(
         "election_random_seed_7",
         format!(
-            "{}\ntrace {:016x}\nsteps {}\nsent {}",
-            report.notes.join("\n"),
+            "{}\n{}\ntrace {:016x}\nsteps {}\nsent {}",
+            facts.join("\n"),
+            metrics.join(", "),
             report.trace_hash,
-            report.steps,
+            report.events,
             report.stats.sent
         )
     );

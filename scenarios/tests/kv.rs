@@ -1,189 +1,187 @@
 //! The KV service's scenarios: every course test and kv-random pass on fixed seeds with every
-//! history checked; each of the service's four mutants, and the Raft mutants that corrupt
-//! logs or lose a snapshot, is caught within a bounded number of seeds; and a failing run
-//! leaves its history and HTML view where its message says.
+//! history checked; each of the service's mutants, and each Raft mutant beneath it, is caught
+//! within a bounded number of seeds by the check named for it; and a failing run leaves its
+//! history and HTML view where its report says.
 
-use scenarios::outcome::RunOptions;
-use scenarios::registry;
-use scenarios::runner::{first_catch, run_one, sweep, Catch};
+use scenarios::kv::checks;
+use scenarios::raft::checks as raft_checks;
+use sim_kit::catches::{uncovered, verify, ExpectedCatch};
+use sim_kit::checks::LINEARIZABLE;
+use sim_kit::runner::{diagnose, honest_failures, run_one, DEFAULT_TAIL};
+use sim_kit::RunOptions;
 
 #[test]
 fn every_kv_scenario_passes_fixed_seeds() {
-    let scenarios = registry::select("kv-*").unwrap();
-    assert_eq!(scenarios.len(), 24, "23 course tests and kv-random");
-    let failures: Vec<String> = sweep(&scenarios, 1..3, None, 2, &|_| {})
-        .into_iter()
-        .filter_map(|r| {
-            r.failure
-                .map(|f| format!("{} seed {}: {f}", r.scenario, r.seed))
-        })
-        .collect();
+    let registry = scenarios::registry();
+    assert_eq!(
+        registry.select("kv-*").unwrap().len(),
+        24,
+        "23 course tests and kv-random"
+    );
+    let failures = honest_failures(&registry, "kv-*", 1..3);
     assert!(failures.is_empty(), "{failures:#?}");
 }
 
 #[test]
 fn every_run_records_and_checks_a_history() {
-    let scenario = registry::find("kv-3a-concurrent").unwrap();
-    let report = run_one(
-        scenario,
-        &RunOptions {
-            seed: 5,
-            ..RunOptions::default()
-        },
-    );
+    let registry = scenarios::registry();
+    let scenario = registry.find("kv-3a-concurrent").unwrap();
+    let report = run_one(scenario, &scenario.options(5));
     assert!(report.passed(), "{:?}", report.failure);
-    let note = report
-        .notes
-        .iter()
-        .find(|n| n.contains("operations"))
-        .unwrap();
-    let completed: usize = note
-        .split(" operations (")
-        .nth(1)
-        .and_then(|rest| rest.split(' ').next())
-        .and_then(|n| n.parse().ok())
-        .unwrap();
-    assert!(completed > 100, "a real workload ran: {note}");
+    let completed = report.metric("completed").unwrap();
+    assert!(
+        completed > 100,
+        "a real workload ran: {completed} operations"
+    );
+    assert!(report.metric("operations").unwrap() >= completed);
 }
 
 #[test]
 fn kv_random_ends_with_a_fresh_clerks_read_of_every_key() {
-    let scenario = registry::find("kv-random").unwrap();
+    let registry = scenarios::registry();
+    let scenario = registry.find("kv-random").unwrap();
     for seed in 1..4 {
-        let options = RunOptions {
-            seed,
-            ..RunOptions::default()
-        };
-        let report = run_one(scenario, &options);
+        let report = run_one(scenario, &scenario.options(seed));
         assert!(report.passed(), "seed {seed}: {:?}", report.failure);
-        let spread: usize = report
-            .notes
-            .iter()
-            .find_map(|n| n.split("key_spread: ").nth(1))
-            .and_then(|rest| rest.split(',').next())
-            .and_then(|n| n.parse().ok())
-            .unwrap();
-        let wanted = format!("final reads: {spread} keys by a fresh clerk");
-        assert!(report.notes.contains(&wanted), "{:#?}", report.notes);
+        let reads = report.metric("final-reads").unwrap();
+        let shape = report.fact("shape").unwrap();
+        assert!(
+            shape.contains(&format!("key_spread: {reads},")),
+            "every key is read: {reads} reads, {shape}"
+        );
     }
 }
 
-#[test]
-fn duplicate_detection_off_is_caught() {
-    let caught = first_catch(
+/// Each mutant, the scenarios that must catch it, their seeds, and the check that must fire.
+const CATCHES: &[ExpectedCatch] = &[
+    // A retried append applied twice shows in the client's own next read.
+    ExpectedCatch::new(
         "kv-3a-persist-concurrent-unreliable",
         "no-duplicate-detection",
         1..6,
-    );
-    assert!(
-        caught.is_some(),
-        "retried appends applied twice went unnoticed"
-    );
-    assert!(first_catch("kv-random", "no-duplicate-detection", 1..10).is_some());
-}
-
-#[test]
-fn dup_table_missing_from_snapshots_is_caught() {
-    let caught = first_catch(
+        checks::GET_WRONG_VALUE,
+    ),
+    ExpectedCatch::new("kv-random", "no-duplicate-detection", 1..10, LINEARIZABLE),
+    ExpectedCatch::new(
         "kv-3b-snapshot-unreliable-recover",
         "dup-table-not-in-snapshot",
         1..6,
-    );
-    assert!(
-        caught.is_some(),
-        "a restarted server re-applying a retry went unnoticed"
-    );
-    assert!(first_catch("kv-random", "dup-table-not-in-snapshot", 1..40).is_some());
-}
-
-#[test]
-fn stale_local_reads_are_caught() {
-    let caught = first_catch("kv-3a-one-partition", "stale-local-read", 1..6)
-        .expect("a minority leader's local read went unnoticed");
-    assert_eq!(caught.check, "minority-progress");
-    let caught = first_catch("kv-3a-persist-concurrent", "stale-local-read", 1..6);
+        checks::GET_WRONG_VALUE,
+    ),
+    ExpectedCatch::new(
+        "kv-random",
+        "dup-table-not-in-snapshot",
+        1..40,
+        LINEARIZABLE,
+    ),
+    // A minority leader answers a Get from its own store.
+    ExpectedCatch::new(
+        "kv-3a-one-partition",
+        "stale-local-read",
+        1..6,
+        checks::MINORITY_PROGRESS,
+    ),
     // A restarted leader reads its store before replaying its log: the read is stale.
-    let value_checks = ["linearizable", "get-wrong-value", "client-appends"];
-    assert!(caught.is_some_and(|c| value_checks.contains(&c.check.as_str())));
-    assert!(first_catch("kv-random", "stale-local-read", 1..40).is_some());
-}
-
-#[test]
-fn replying_before_apply_is_caught() {
-    assert!(first_catch(
+    ExpectedCatch::new(
+        "kv-3a-persist-concurrent",
+        "stale-local-read",
+        1..6,
+        checks::CLIENT_APPENDS,
+    ),
+    ExpectedCatch::new("kv-random", "stale-local-read", 1..40, LINEARIZABLE),
+    ExpectedCatch::new(
         "kv-3a-many-partitions-one-client",
         "reply-before-apply",
-        1..6
-    )
-    .is_some());
-    assert!(first_catch("kv-random", "reply-before-apply", 1..10).is_some());
-}
+        1..6,
+        checks::GET_WRONG_VALUE,
+    ),
+    ExpectedCatch::new("kv-random", "reply-before-apply", 1..10, LINEARIZABLE),
+    // Raft mutants that corrupt logs: the cluster checks on the servers' Raft nodes.
+    ExpectedCatch::new(
+        "kv-3a-many-partitions-one-client",
+        "skip-consistency-check",
+        1..3,
+        raft_checks::STATE_MACHINE_SAFETY,
+    ),
+    ExpectedCatch::new(
+        "kv-3a-one-partition",
+        "skip-truncation",
+        1..3,
+        raft_checks::STATE_MACHINE_SAFETY,
+    ),
+    ExpectedCatch::new(
+        "kv-random",
+        "skip-consistency-check",
+        1..20,
+        raft_checks::STATE_MACHINE_SAFETY,
+    ),
+    ExpectedCatch::new(
+        "kv-random",
+        "skip-truncation",
+        1..20,
+        raft_checks::STATE_MACHINE_SAFETY,
+    ),
+    // A Raft that forgets its snapshot on restart yet claims it applied up to it leaves the
+    // store empty: the store is behind Raft from the reboot on.
+    ExpectedCatch::new(
+        "kv-3b-snapshot-recover",
+        "drop-snapshot-on-restart",
+        1..2,
+        checks::SERVICE_APPLIED,
+    ),
+    ExpectedCatch::new(
+        "kv-random",
+        "drop-snapshot-on-restart",
+        1..10,
+        checks::SERVICE_APPLIED,
+    ),
+    ExpectedCatch::new(
+        "kv-random",
+        "vote-twice-in-term",
+        1..20,
+        raft_checks::ELECTION_SAFETY,
+    ),
+    ExpectedCatch::new(
+        "kv-random",
+        "forget-vote-on-restart",
+        1..3,
+        raft_checks::DURABLE_ACROSS_RESTART,
+    ),
+];
 
-/// Raft mutants that corrupt logs: the cluster checks on the servers' Raft nodes name the
-/// broken property (the honest runs of these scenarios and seeds pass in
-/// `every_kv_scenario_passes_fixed_seeds` and the sweeps).
 #[test]
-fn raft_log_corruption_is_caught_as_state_machine_safety() {
-    let catches = [
-        ("kv-3a-many-partitions-one-client", "skip-consistency-check"),
-        ("kv-3a-one-partition", "skip-truncation"),
-    ];
-    for (scenario, mutant) in catches {
-        let caught = first_catch(scenario, mutant, 1..3);
-        let caught = caught.unwrap_or_else(|| panic!("{scenario} missed {mutant}"));
-        assert_eq!(
-            caught.check, "state-machine-safety",
-            "{scenario} with {mutant}"
-        );
-    }
-    for mutant in ["skip-consistency-check", "skip-truncation"] {
-        let caught = first_catch("kv-random", mutant, 1..20);
-        assert!(caught.is_some(), "kv-random missed {mutant}");
-    }
-}
-
-/// A Raft that forgets its snapshot on restart yet claims it applied up to it leaves the
-/// store empty; the server's own invariant (store applied = Raft applied) stops the run at
-/// the boot, before any client could read the lost state.
-#[test]
-fn a_dropped_snapshot_is_caught_at_the_reboot() {
-    for pattern in ["kv-3b-snapshot-recover", "kv-random"] {
-        let seeds = if pattern == "kv-random" { 1..10 } else { 1..2 };
-        let caught = first_catch(pattern, "drop-snapshot-on-restart", seeds);
-        let Catch {
-            seed,
-            check,
-            message,
-            ..
-        } = caught.unwrap_or_else(|| panic!("{pattern} missed drop-snapshot-on-restart"));
-        assert_eq!(check, "assertion", "{pattern} seed {seed}: {message}");
-        assert!(
-            message.contains("store applied 0 but raft applied"),
-            "{pattern} seed {seed}: {message}"
-        );
-    }
+fn every_mutant_is_caught_by_its_check_and_the_honest_service_passes_those_runs() {
+    let registry = scenarios::registry();
+    let problems = verify(&registry, CATCHES);
+    assert!(problems.is_empty(), "{problems:#?}");
+    // Figure 8's old-term commit needs its long-reordering scenario (the Raft family's).
+    let missing = uncovered(&registry, "kv", CATCHES);
+    assert_eq!(missing, ["commit-old-term-by-counting"]);
 }
 
 #[test]
 fn a_failing_run_writes_its_history_and_view() {
-    let scenario = registry::find("kv-random").unwrap();
-    let options = RunOptions {
-        seed: 1,
-        mutant: Some("reply-before-apply".into()),
-        ..RunOptions::default()
+    let registry = scenarios::registry();
+    let scenario = registry.find("kv-random").unwrap();
+    let dir = std::env::temp_dir().join(format!("kv-failure-{}", std::process::id()));
+    let options = scenario.options(1).with_mutant("reply-before-apply");
+    let first = run_one(scenario, &options);
+    assert!(
+        first.artifacts.is_empty(),
+        "a run asked for no files writes none"
+    );
+    let with_files = RunOptions {
+        artifacts: Some(dir.clone()),
+        ..options
     };
-    let report = run_one(scenario, &options);
-    let failure = report.failure.expect("the mutant fails seed 1");
-    let path_after = |label: &str| {
-        let line = failure
-            .message
-            .lines()
-            .find(|l| l.trim_start().starts_with(label))
-            .unwrap();
-        std::path::PathBuf::from(line.trim_start().trim_start_matches(label).trim())
+    let report = diagnose(scenario, &with_files, first, DEFAULT_TAIL).unwrap();
+    assert_eq!(report.failure.as_ref().unwrap().check, LINEARIZABLE);
+    let file = |what: &str| {
+        let (_, path) = report.artifacts.iter().find(|(w, _)| *w == what).unwrap();
+        std::fs::read_to_string(path).unwrap()
     };
-    let jsonl = std::fs::read_to_string(path_after("history:")).unwrap();
+    let jsonl = file("history");
     assert!(jsonl.lines().count() > 10 && jsonl.contains("\"type\":\"invoke\""));
-    let html = std::fs::read_to_string(path_after("view:")).unwrap();
-    assert!(html.starts_with("<!DOCTYPE html>"));
+    assert!(file("history view").starts_with("<!DOCTYPE html>"));
+    std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -1,15 +1,20 @@
-//! The MapReduce family: every scenario passes on fixed seeds, every mutant is caught
-//! within a bounded number of seeds, and a run is a function of its seed.
+//! The MapReduce family: every scenario passes on fixed seeds, every mutant is caught within
+//! a bounded number of seeds by the check named for it, and a run is a function of its seed.
 
-use scenarios::outcome::RunOptions;
-use scenarios::registry;
-use scenarios::runner::{check_determinism, first_catch, sweep};
+use scenarios::mapreduce::checks;
+use sim_kit::catches::{uncovered, verify, ExpectedCatch};
+use sim_kit::runner::{check_determinism, honest_failures, sweep, SweepOptions};
 
 #[test]
 fn every_mr_scenario_passes_fixed_seeds() {
-    let scenarios = registry::select("mr-*").unwrap();
+    let registry = scenarios::registry();
+    let scenarios = registry.select("mr-*").unwrap();
     assert_eq!(scenarios.len(), 8, "the course's seven tests and mr-random");
-    let reports = sweep(&scenarios, 1..4, None, 2, &|_| {});
+    let options = SweepOptions {
+        jobs: 2,
+        ..SweepOptions::new(1..4)
+    };
+    let reports = sweep(&scenarios, &options, &|_| {});
     let failures: Vec<String> = reports
         .iter()
         .filter_map(|r| {
@@ -25,52 +30,60 @@ fn every_mr_scenario_passes_fixed_seeds() {
         .all(|r| r.virtual_time.as_ms() > 1_000 && r.delivered > 0));
 }
 
-/// (mutant, scenarios that must catch it, seeds within which they must)
-const CATCHES: &[(&str, &str, u64)] = &[
-    ("no-reassign", "mr-crash", 10),
-    ("reduce-before-maps-done", "mr-early-exit", 3),
-    ("count-duplicate-completions", "mr-crash", 5),
-    ("write-in-place", "mr-crash", 10),
-    ("serial-tasks", "mr-map-parallelism", 3),
-    ("serial-tasks", "mr-reduce-parallelism", 3),
-    ("exit-on-wait", "mr-early-exit", 3),
+/// Each mutant, the scenarios that must catch it, the seeds within which they must, and the
+/// check that must fire.
+const CATCHES: &[ExpectedCatch] = &[
+    // A task given to a worker that then crashed is never handed out again.
+    ExpectedCatch::new("mr-crash", "no-reassign", 1..11, checks::JOB_DONE),
+    ExpectedCatch::new(
+        "mr-early-exit",
+        "reduce-before-maps-done",
+        1..4,
+        checks::REDUCE_AFTER_MAPS,
+    ),
+    // Counting a duplicate completion ends the map phase with maps still missing.
+    ExpectedCatch::new(
+        "mr-crash",
+        "count-duplicate-completions",
+        1..6,
+        checks::REDUCE_AFTER_MAPS,
+    ),
+    // Outputs written in place are never renamed, so a crash takes them with it.
+    ExpectedCatch::new("mr-crash", "write-in-place", 1..11, checks::LOST_OUTPUT),
+    ExpectedCatch::new("mr-random", "write-in-place", 1..21, checks::LOST_OUTPUT),
+    ExpectedCatch::new(
+        "mr-map-parallelism",
+        "serial-tasks",
+        1..4,
+        checks::MAP_PARALLELISM,
+    ),
+    ExpectedCatch::new(
+        "mr-reduce-parallelism",
+        "serial-tasks",
+        1..4,
+        checks::REDUCE_PARALLELISM,
+    ),
+    ExpectedCatch::new("mr-early-exit", "exit-on-wait", 1..4, checks::EARLY_EXIT),
 ];
 
 #[test]
-fn every_mutant_is_caught() {
-    let named: Vec<&str> = CATCHES.iter().map(|(m, _, _)| *m).collect();
-    for mutant in scenarios::mapreduce::MUTANTS {
-        assert!(named.contains(mutant), "no test catches {mutant}");
-    }
-    for (mutant, pattern, seeds) in CATCHES {
-        let caught = first_catch(pattern, mutant, 1..1 + seeds);
-        assert!(
-            caught.is_some(),
-            "{pattern} missed mutant {mutant} in {seeds} seeds"
-        );
-    }
-}
-
-#[test]
-fn the_random_scenario_catches_in_place_writes() {
-    let caught = first_catch("mr-random", "write-in-place", 1..21);
-    assert!(
-        caught.is_some(),
-        "mr-random missed write-in-place in 20 seeds"
-    );
+fn every_mutant_is_caught_by_its_check_and_the_honest_job_passes_those_runs() {
+    let registry = scenarios::registry();
+    let problems = verify(&registry, CATCHES);
+    assert!(problems.is_empty(), "{problems:#?}");
+    let missing = uncovered(&registry, "mapreduce", CATCHES);
+    assert!(missing.is_empty(), "no catch pinned for {missing:?}");
 }
 
 #[test]
 fn a_seed_replays_to_the_same_trace() {
+    let registry = scenarios::registry();
     for name in ["mr-crash", "mr-random"] {
-        let scenario = registry::find(name).unwrap();
-        let options = RunOptions {
-            seed: 5,
-            ..RunOptions::default()
-        };
-        let report = check_determinism(scenario, &options)
-            .unwrap_or_else(|(a, b)| panic!("{name}: trace {a:016x} then {b:016x}"));
+        let scenario = registry.find(name).unwrap();
+        let report = check_determinism(scenario, &scenario.options(5))
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
         assert!(report.passed(), "{name} seed 5 failed");
         assert_ne!(report.trace_hash, 0);
     }
+    assert!(honest_failures(&registry, "mr-random", 5..6).is_empty());
 }

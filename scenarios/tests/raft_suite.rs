@@ -1,35 +1,25 @@
 //! The ported course Raft suite (2A–2D) and `raft-random` on a fixed handful of seeds, and the
 //! summaries of a few short runs pinned, so a behaviour change shows up as a snapshot diff.
 
-use scenarios::outcome::RunOptions;
-use scenarios::registry;
-use scenarios::runner::{run_one, sweep};
-
-const SEEDS: std::ops::Range<u64> = 1..4;
+use sim_kit::runner::{honest_failures, run_one};
 
 #[test]
 fn every_raft_scenario_passes_a_handful_of_seeds() {
-    let scenarios = registry::select("raft-*").unwrap();
+    let registry = scenarios::registry();
+    let scenarios = registry.select("raft-*").unwrap();
     assert!(
         scenarios.len() >= 30,
         "only {} raft scenarios",
         scenarios.len()
     );
-    let results = sweep(&scenarios, SEEDS, None, 2, &|_| {});
-    assert_eq!(results.len(), scenarios.len() * 3);
-    let failures: Vec<String> = results
-        .iter()
-        .filter_map(|r| {
-            let f = r.failure.as_ref()?;
-            Some(format!("{} seed {}: {f}", r.scenario, r.seed))
-        })
-        .collect();
+    let failures = honest_failures(&registry, "raft-*", 1..4);
     assert!(failures.is_empty(), "{failures:#?}");
 }
 
 #[test]
 fn course_test_names_are_all_there() {
-    let names: Vec<&str> = registry::all().iter().map(|s| s.name).collect();
+    let registry = scenarios::registry();
+    let names: Vec<&str> = registry.scenarios().map(|s| s.name()).collect();
     for part in [
         "2b-basic-agree",
         "2b-rpc-bytes",
@@ -60,23 +50,21 @@ fn course_test_names_are_all_there() {
         let name = format!("raft-{part}");
         assert!(names.contains(&name.as_str()), "{name} missing");
     }
-    assert_eq!(registry::DEFAULT_SCENARIO, "raft-random");
+    assert_eq!(registry.default_run().unwrap().name(), "raft-random");
 }
 
 /// The summary of a run: what it did and its trace hash.
 fn summary(name: &str, seed: u64) -> String {
-    let scenario = registry::find(name).unwrap();
-    let options = RunOptions {
-        seed,
-        ..RunOptions::default()
-    };
-    let r = run_one(scenario, &options);
+    let registry = scenarios::registry();
+    let scenario = registry.find(name).unwrap();
+    let r = run_one(scenario, &scenario.options(seed));
     assert!(r.passed(), "{name} seed {seed}: {:?}", r.failure);
+    let metrics: Vec<String> = r.metrics.iter().map(|(n, v)| format!("{n} {v}")).collect();
     format!(
         "{name} seed {seed}\n{}\nvirtual {}\nsteps {}\nsent {} delivered {} bytes {}\ntrace {:016x}",
-        r.notes.join("\n"),
+        metrics.join(", "),
         r.virtual_time,
-        r.steps,
+        r.events,
         r.stats.sent,
         r.stats.delivered,
         r.stats.bytes_sent,
@@ -98,19 +86,12 @@ fn a_soak_in_digest_mode_remembers_a_bounded_window() {
         virtual_minutes: 2,
         course_tester: false,
     };
-    let text = scenarios::soak::run(&options).unwrap();
+    let report = scenarios::soak::run(&options).unwrap();
     // Minute 1 and minute 2: thousands of commands, a handful remembered.
-    let remembered: Vec<u64> = text
-        .lines()
-        .filter_map(|l| {
-            l.split("remembers ")
-                .nth(1)?
-                .split(' ')
-                .next()?
-                .parse()
-                .ok()
-        })
-        .collect();
-    assert_eq!(remembered.len(), 2, "{text}");
-    assert!(remembered.iter().all(|&n| n < 100), "{text}");
+    assert_eq!(report.minutes.len(), 2, "{report:#?}");
+    assert!(report.commands > 1_000, "{report:#?}");
+    assert!(
+        report.minutes.iter().all(|m| m.remembered < 100),
+        "{report:#?}"
+    );
 }

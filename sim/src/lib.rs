@@ -20,9 +20,9 @@ pub mod stats;
 pub mod trace;
 pub mod world;
 
+pub use budget::Budget;
 pub use fault::{FaultAction, FaultPlan, SwarmMix};
 pub use network::{LatencyModel, NetworkConfig};
-pub use budget::Budget;
 pub use observer::{NoObserver, Observer};
 pub use protocol_core::{CheckId, Violation};
 pub use stats::Stats;

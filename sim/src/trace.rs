@@ -304,7 +304,12 @@ impl<T: fmt::Debug> Trace<T> {
         };
         let take = lines.tail.min(lines.all.len());
         TailView {
-            lines: lines.all.iter().skip(lines.all.len() - take).cloned().collect(),
+            lines: lines
+                .all
+                .iter()
+                .skip(lines.all.len() - take)
+                .cloned()
+                .collect(),
             focus: lines.involving.iter().cloned().collect(),
             activity: activity_lines(lines),
         }
@@ -485,8 +490,14 @@ mod tests {
         }
         trace.line(Time(10), &[], "fault heal all");
         let view = trace.tail_view();
-        assert_eq!(view.lines, ["t=0.009ms n0 emit 9", "t=0.010ms fault heal all"]);
-        assert_eq!(view.focus, ["t=0.007ms n1 emit 7", "t=0.010ms fault heal all"]);
+        assert_eq!(
+            view.lines,
+            ["t=0.009ms n0 emit 9", "t=0.010ms fault heal all"]
+        );
+        assert_eq!(
+            view.focus,
+            ["t=0.007ms n1 emit 7", "t=0.010ms fault heal all"]
+        );
         assert_eq!(
             view.activity,
             [

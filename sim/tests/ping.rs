@@ -8,8 +8,8 @@ use protocol_core::{NodeId, Time};
 use sim::network::LatencyModel;
 use sim::observer::NodesView;
 use sim::stats::DropReason;
-use sim::{checks, CheckId, FaultAction, NetworkConfig, NoObserver, Observer, Sim, TraceMode};
 use sim::Violation;
+use sim::{checks, CheckId, FaultAction, NetworkConfig, NoObserver, Observer, Sim, TraceMode};
 use support::{lossy, world, Echo, PingNode};
 
 fn run_hash(seed: u64) -> u64 {
@@ -179,7 +179,12 @@ impl Observer<PingNode> for RoundLimit {
 
 #[test]
 fn an_observer_violation_stops_the_run_with_time_and_tail() {
-    let mut sim = Sim::new(9, NetworkConfig::reliable(), RoundLimit(20), TraceMode::Hash);
+    let mut sim = Sim::new(
+        9,
+        NetworkConfig::reliable(),
+        RoundLimit(20),
+        TraceMode::Hash,
+    );
     sim.add_node(2);
     sim.add_node(2);
     let failure = sim.run_until(Time::from_secs(10)).unwrap_err();

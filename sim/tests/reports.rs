@@ -6,8 +6,8 @@ mod support;
 use protocol_core::rng::Ratio;
 use protocol_core::{BootError, Disk, Input, Node, NodeId, Outbox, Time};
 use sim::network::LatencyModel;
-use sim::{checks, Budget, CheckId, NetworkConfig, NoObserver, Observer, Sim, TraceMode};
 use sim::Violation;
+use sim::{checks, Budget, CheckId, NetworkConfig, NoObserver, Observer, Sim, TraceMode};
 use std::time::Duration;
 use support::{lossy, Echo, PingMsg, PingNode, PingTimer};
 
@@ -38,9 +38,15 @@ fn a_run_that_never_settles_fails_stuck_at_its_event_budget() {
     let failure = sim.run_until(Time::from_secs(60)).unwrap_err();
     assert_eq!(failure.check, checks::STUCK);
     assert_eq!(failure.events, 10_000);
-    assert!(failure.message.contains("--max-events"), "{}", failure.message);
+    assert!(
+        failure.message.contains("--max-events"),
+        "{}",
+        failure.message
+    );
     // The same seed stops at the same event: the budget is part of the run's function.
-    let again = echo_world(budget).run_until(Time::from_secs(60)).unwrap_err();
+    let again = echo_world(budget)
+        .run_until(Time::from_secs(60))
+        .unwrap_err();
     assert_eq!((again.time, again.events), (failure.time, failure.events));
 }
 
@@ -55,7 +61,11 @@ fn a_run_past_its_virtual_time_budget_fails_stuck() {
         .unwrap_err();
     assert_eq!(failure.check, checks::STUCK);
     assert!(failure.time <= Time::from_ms(5), "{}", failure.time);
-    assert!(failure.message.contains("virtual-time budget"), "{}", failure.message);
+    assert!(
+        failure.message.contains("virtual-time budget"),
+        "{}",
+        failure.message
+    );
 }
 
 #[test]
@@ -107,7 +117,11 @@ fn a_diagnosing_replay_fails_alike_and_shows_contents_focus_and_activity() {
     let first = plain.run_until(Time::from_secs(10)).unwrap_err();
     assert_eq!(first.nodes, vec![NodeId(1)]);
     assert!(
-        first.tail.lines.iter().any(|l| l.contains("recv Ping from")),
+        first
+            .tail
+            .lines
+            .iter()
+            .any(|l| l.contains("recv Ping from")),
         "an ordinary run's tail has kinds: {:#?}",
         first.tail.lines
     );
@@ -128,14 +142,28 @@ fn a_diagnosing_replay_fails_alike_and_shows_contents_focus_and_activity() {
         "contents: {:#?}",
         tail.lines
     );
-    assert!(tail.lines.last().unwrap().contains("FAILED too-many-rounds"));
+    assert!(tail
+        .lines
+        .last()
+        .unwrap()
+        .contains("FAILED too-many-rounds"));
     assert!(
-        tail.focus.iter().all(|l| l.contains("n1") || l.contains("fault")),
+        tail.focus
+            .iter()
+            .all(|l| l.contains("n1") || l.contains("fault")),
         "the focus is n1's: {:#?}",
         tail.focus
     );
-    assert!(tail.activity[0].contains("events since"), "{:#?}", tail.activity);
-    assert!(tail.activity[2].starts_with("busiest nodes: "), "{:#?}", tail.activity);
+    assert!(
+        tail.activity[0].contains("events since"),
+        "{:#?}",
+        tail.activity
+    );
+    assert!(
+        tail.activity[2].starts_with("busiest nodes: "),
+        "{:#?}",
+        tail.activity
+    );
 }
 
 #[test]
@@ -151,7 +179,10 @@ fn duplicates_and_requests_to_down_nodes_show_as_what_they_were() {
     sim.crash(NodeId(0));
     assert!(!sim.request(NodeId(0), ()), "a down node takes no request");
     let lines = sim.trace().lines().unwrap();
-    assert!(lines.iter().any(|l| l.contains("duplicate Ping")), "{lines:#?}");
+    assert!(
+        lines.iter().any(|l| l.contains("duplicate Ping")),
+        "{lines:#?}"
+    );
     let last = lines.last().unwrap();
     assert!(last.contains("n0 is down: request not delivered"), "{last}");
 }
@@ -208,8 +239,15 @@ fn nothing_is_carried_out_after_a_check_fails() {
     assert_eq!(failure.check, NO_ECHOES);
     let lines = sim.trace().lines().unwrap();
     let last = lines.last().unwrap();
-    assert!(last.contains("FAILED no-echoes"), "the FAILED line is the last: {lines:#?}");
-    assert_eq!(sim.stats().sent, 1, "the echo after the failing emit never left");
+    assert!(
+        last.contains("FAILED no-echoes"),
+        "the FAILED line is the last: {lines:#?}"
+    );
+    assert_eq!(
+        sim.stats().sent,
+        1,
+        "the echo after the failing emit never left"
+    );
     assert!(sim.run_for_ms(100).is_err());
     assert_eq!(sim.stats().sent, 1, "a failed run sends nothing more");
 }

@@ -1,39 +1,22 @@
 //! `sim bench --kv`: the KV suite's speed, linearizability checks included. Measured, never
 //! asserted.
 
-use crate::measure::Stopwatch;
-use crate::outcome::{RunOptions, RunReport};
-use crate::registry;
-use crate::runner::{run_one, sweep};
+use sim_kit::measure::Stopwatch;
+use sim_kit::runner::{run_one, sweep, SweepOptions};
 use std::fmt::Write;
-
-/// Completed client operations of a KV run, from its summary note.
-fn completed_ops(report: &RunReport) -> u64 {
-    report
-        .notes
-        .iter()
-        .find_map(|note| {
-            let rest = note.split(" operations (").nth(1)?;
-            rest.split(' ').next()?.parse().ok()
-        })
-        .unwrap_or(0)
-}
 
 /// Three figures: the whole suite on one seed (one thread), kv-random's completed operations
 /// per wall second, and a sweep of the suite over `sweep_seeds` seeds on `jobs` threads.
 pub fn run(sweep_seeds: u64, jobs: usize) -> String {
     let mut out = String::new();
-    let suite = registry::select("kv-*").expect("the kv family is registered");
+    let registry = crate::registry();
+    let suite = registry
+        .select("kv-*")
+        .expect("the kv family is registered");
     let stopwatch = Stopwatch::start();
     let mut failed = 0;
-    for scenario in &suite {
-        let report = run_one(
-            scenario,
-            &RunOptions {
-                seed: 1,
-                ..RunOptions::default()
-            },
-        );
+    for &scenario in &suite {
+        let report = run_one(scenario, &scenario.options(1));
         failed += usize::from(!report.passed());
     }
     let _ = writeln!(
@@ -42,17 +25,12 @@ pub fn run(sweep_seeds: u64, jobs: usize) -> String {
         suite.len(),
         stopwatch.elapsed().describe()
     );
-    let random = registry::find("kv-random").expect("registered");
+    let random = registry.find("kv-random").expect("registered");
     let stopwatch = Stopwatch::start();
     let mut ops = 0;
     for seed in 1..=50 {
-        ops += completed_ops(&run_one(
-            random,
-            &RunOptions {
-                seed,
-                ..RunOptions::default()
-            },
-        ));
+        let report = run_one(random, &random.options(seed));
+        ops += report.metric("completed").unwrap_or(0);
     }
     let elapsed = stopwatch.elapsed();
     let _ = writeln!(
@@ -62,7 +40,11 @@ pub fn run(sweep_seeds: u64, jobs: usize) -> String {
         ops as f64 / elapsed.wall.as_secs_f64()
     );
     let stopwatch = Stopwatch::start();
-    let results = sweep(&suite, 1..1 + sweep_seeds, None, jobs, &|_| {});
+    let options = SweepOptions {
+        jobs,
+        ..SweepOptions::new(1..1 + sweep_seeds)
+    };
+    let results = sweep(&suite, &options, &|_| {});
     let failed = results.iter().filter(|r| r.failure.is_some()).count();
     let _ = writeln!(
         out,

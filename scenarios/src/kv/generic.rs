@@ -1,11 +1,12 @@
 //! `GenericTest` and `GenericTestSpeed`: the course's rounds of client loops under faults.
 
-use super::checks::check_clnt_appends;
+use super::checks;
 use super::harness::{KvHarness, Step, ELECTION_TIMEOUT_MS};
-use crate::outcome::{RunOptions, RunReport};
+use super::values::check_clnt_appends;
 use protocol_core::rng::{range_inclusive, Ratio};
 use protocol_core::{NodeId, Time};
 use sim::FaultAction;
+use sim_kit::{RunOptions, RunReport};
 
 /// A client's pause between operations, in µs. The course's clients loop with none. Here an
 /// operation takes only a few ms of virtual time (0.1-3 ms per hop), so back-to-back loops do
@@ -44,8 +45,8 @@ const BASE: Generic = Generic {
 
 const SNAP: Option<usize> = Some(MAX_RAFT_STATE);
 
-pub fn generic(options: &RunOptions, name: &'static str, g: Generic) -> RunReport {
-    let mut h = KvHarness::new(name, options, g.servers, g.unreliable, g.max_raft_state);
+pub fn generic(options: &RunOptions, g: Generic) -> RunReport {
+    let mut h = KvHarness::new(options, g.servers, g.unreliable, g.max_raft_state);
     let ck = h.add_clerk();
     let clerks: Vec<NodeId> = (0..g.clients).map(|_| h.add_clerk()).collect();
     let verdict = (|| -> Step {
@@ -54,18 +55,18 @@ pub fn generic(options: &RunOptions, name: &'static str, g: Generic) -> RunRepor
         }
         Ok(())
     })();
-    h.finish(verdict, Vec::new())
+    h.report(verdict)
 }
 
 fn generic_round(h: &mut KvHarness, ck: NodeId, clerks: &[NodeId], g: &Generic) -> Step {
-    let start = h.sim.now();
-    h.clients
+    let start = h.now();
+    h.clients()
         .start_round(clerks, g.random_keys, g.clients, THINK_US, start);
     if g.partitions {
         schedule_partitioner(h, start.plus_ms(1_000), start.plus_ms(5_000));
     }
     h.sleep_ms(5_000)?;
-    h.clients.stop();
+    h.clients().stop();
     if g.partitions {
         // A minority request may be stuck until a new term starts.
         h.connect_all();
@@ -76,11 +77,13 @@ fn generic_round(h: &mut KvHarness, ck: NodeId, clerks: &[NodeId], g: &Generic) 
         h.sleep_ms(ELECTION_TIMEOUT_MS)?;
         h.restart_all();
     }
-    let idle = h.run_while(h.sim.now().plus_ms(30_000), |h| h.clients.all_idle())?;
+    let deadline = h.now().plus_ms(30_000);
+    let idle = h.run_until_done(deadline, |h| h.hooks.clients.all_idle())?;
     if !idle {
-        return Err(h.fail("liveness", "client operations did not complete within 30 s"));
+        let message = "client operations did not complete within 30 s";
+        return Err(h.fail(checks::LIVENESS, message));
     }
-    for (cli, (_, count)) in h.clients.counts().into_iter().enumerate() {
+    for (cli, (_, count)) in h.clients().counts().into_iter().enumerate() {
         let value = h.get(ck, &cli.to_string())?;
         if !g.random_keys {
             check_clnt_appends(h, cli, &value, count)?;
@@ -95,82 +98,78 @@ fn schedule_partitioner(h: &mut KvHarness, from: Time, until: Time) {
     while at < until {
         let mut sides = [Vec::new(), Vec::new()];
         for id in h.server_ids() {
-            let side = usize::from(Ratio::new(1, 2).chance(&mut h.rng));
+            let side = usize::from(Ratio::new(1, 2).chance(h.rng()));
             sides[side].push(id);
         }
         h.sim.schedule(at, FaultAction::Partition(sides.to_vec()));
-        at = at.plus_ms(ELECTION_TIMEOUT_MS + range_inclusive(&mut h.rng, 0, 199));
+        at = at.plus_ms(ELECTION_TIMEOUT_MS + range_inclusive(h.rng(), 0, 199));
     }
 }
 
 /// `GenericTestSpeed`: 1000 sequential appends by one clerk, each within a third of a
 /// heartbeat interval on average (the leader must not wait for a heartbeat to replicate).
-pub fn speed(options: &RunOptions, name: &'static str, max_raft_state: Option<usize>) -> RunReport {
+pub fn speed(options: &RunOptions, max_raft_state: Option<usize>) -> RunReport {
     const OPS: u64 = 1_000;
-    let mut h = KvHarness::new(name, options, 3, false, max_raft_state);
+    let mut h = KvHarness::new(options, 3, false, max_raft_state);
     let ck = h.add_clerk();
-    let mut notes = Vec::new();
     let verdict = (|| -> Step {
         h.get(ck, "x")?; // wait until there is a leader
-        let start = h.sim.now();
+        let start = h.now();
         for i in 0..OPS {
             h.append(ck, "x", &format!("x 0 {i} y"))?;
         }
-        let elapsed_us = h.sim.now().micros_since(start);
+        let elapsed_us = h.now().micros_since(start);
         let value = h.get(ck, "x")?;
         check_clnt_appends(&mut h, 0, &value, OPS)?;
         let heartbeat_us = raft::Config::with_size(3).heartbeat_interval_ms * 1_000;
         let bound_us = OPS * heartbeat_us / 3;
-        notes.push(format!(
-            "{OPS} appends in {} ms virtual (bound {} ms)",
-            elapsed_us / 1_000,
-            bound_us / 1_000
-        ));
+        h.metric("appends-virtual-ms", elapsed_us / 1_000);
+        h.metric("appends-bound-ms", bound_us / 1_000);
         if elapsed_us > bound_us {
             let message = format!(
                 "operations completed too slowly {} ms/op > {} ms/op",
                 elapsed_us / OPS / 1_000,
                 bound_us / OPS / 1_000
             );
-            return Err(h.fail("speed", message));
+            return Err(h.fail(checks::SPEED, message));
         }
         h.check_sizes()
     })();
-    h.finish(verdict, notes)
+    h.report(verdict)
 }
 
 macro_rules! generic_tests {
-    ($($fn_name:ident, $name:literal, $g:expr;)*) => {
+    ($($fn_name:ident, $g:expr;)*) => {
         $(pub fn $fn_name(options: &RunOptions) -> RunReport {
-            generic(options, $name, $g)
+            generic(options, $g)
         })*
     };
 }
 
 generic_tests! {
-    basic_3a, "kv-3a-basic", BASE;
-    concurrent_3a, "kv-3a-concurrent", Generic { clients: 5, ..BASE };
-    unreliable_3a, "kv-3a-unreliable", Generic { clients: 5, unreliable: true, ..BASE };
-    many_partitions_one_client_3a, "kv-3a-many-partitions-one-client", Generic { partitions: true, ..BASE };
-    many_partitions_many_clients_3a, "kv-3a-many-partitions-many-clients", Generic { clients: 5, partitions: true, ..BASE };
-    persist_one_client_3a, "kv-3a-persist-one-client", Generic { crash: true, ..BASE };
-    persist_concurrent_3a, "kv-3a-persist-concurrent", Generic { clients: 5, crash: true, ..BASE };
-    persist_concurrent_unreliable_3a, "kv-3a-persist-concurrent-unreliable", Generic { clients: 5, unreliable: true, crash: true, ..BASE };
-    persist_partition_3a, "kv-3a-persist-partition", Generic { clients: 5, crash: true, partitions: true, ..BASE };
-    persist_partition_unreliable_3a, "kv-3a-persist-partition-unreliable", Generic { clients: 5, unreliable: true, crash: true, partitions: true, ..BASE };
-    persist_partition_unreliable_linearizable_3a, "kv-3a-persist-partition-unreliable-linearizable", Generic { clients: 15, servers: 7, unreliable: true, crash: true, partitions: true, random_keys: true, ..BASE };
-    snapshot_recover_3b, "kv-3b-snapshot-recover", Generic { crash: true, max_raft_state: SNAP, ..BASE };
-    snapshot_recover_many_clients_3b, "kv-3b-snapshot-recover-many-clients", Generic { clients: 20, crash: true, max_raft_state: SNAP, ..BASE };
-    snapshot_unreliable_3b, "kv-3b-snapshot-unreliable", Generic { clients: 5, unreliable: true, max_raft_state: SNAP, ..BASE };
-    snapshot_unreliable_recover_3b, "kv-3b-snapshot-unreliable-recover", Generic { clients: 5, unreliable: true, crash: true, max_raft_state: SNAP, ..BASE };
-    snapshot_unreliable_recover_concurrent_partition_3b, "kv-3b-snapshot-unreliable-recover-concurrent-partition", Generic { clients: 5, unreliable: true, crash: true, partitions: true, max_raft_state: SNAP, ..BASE };
-    snapshot_unreliable_recover_concurrent_partition_linearizable_3b, "kv-3b-snapshot-unreliable-recover-concurrent-partition-linearizable", Generic { clients: 15, servers: 7, unreliable: true, crash: true, partitions: true, max_raft_state: SNAP, random_keys: true };
+    basic_3a, BASE;
+    concurrent_3a, Generic { clients: 5, ..BASE };
+    unreliable_3a, Generic { clients: 5, unreliable: true, ..BASE };
+    many_partitions_one_client_3a, Generic { partitions: true, ..BASE };
+    many_partitions_many_clients_3a, Generic { clients: 5, partitions: true, ..BASE };
+    persist_one_client_3a, Generic { crash: true, ..BASE };
+    persist_concurrent_3a, Generic { clients: 5, crash: true, ..BASE };
+    persist_concurrent_unreliable_3a, Generic { clients: 5, unreliable: true, crash: true, ..BASE };
+    persist_partition_3a, Generic { clients: 5, crash: true, partitions: true, ..BASE };
+    persist_partition_unreliable_3a, Generic { clients: 5, unreliable: true, crash: true, partitions: true, ..BASE };
+    persist_partition_unreliable_linearizable_3a, Generic { clients: 15, servers: 7, unreliable: true, crash: true, partitions: true, random_keys: true, ..BASE };
+    snapshot_recover_3b, Generic { crash: true, max_raft_state: SNAP, ..BASE };
+    snapshot_recover_many_clients_3b, Generic { clients: 20, crash: true, max_raft_state: SNAP, ..BASE };
+    snapshot_unreliable_3b, Generic { clients: 5, unreliable: true, max_raft_state: SNAP, ..BASE };
+    snapshot_unreliable_recover_3b, Generic { clients: 5, unreliable: true, crash: true, max_raft_state: SNAP, ..BASE };
+    snapshot_unreliable_recover_concurrent_partition_3b, Generic { clients: 5, unreliable: true, crash: true, partitions: true, max_raft_state: SNAP, ..BASE };
+    snapshot_unreliable_recover_concurrent_partition_linearizable_3b, Generic { clients: 15, servers: 7, unreliable: true, crash: true, partitions: true, max_raft_state: SNAP, random_keys: true };
 }
 
 pub fn speed_3a(options: &RunOptions) -> RunReport {
-    speed(options, "kv-3a-speed", None)
+    speed(options, None)
 }
 
 pub fn speed_3b(options: &RunOptions) -> RunReport {
-    speed(options, "kv-3b-speed", SNAP)
+    speed(options, SNAP)
 }

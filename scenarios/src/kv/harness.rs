@@ -1,89 +1,134 @@
-//! The course's kvraft tester (`config.go`) on the simulator: servers and clerks as nodes of
-//! one run, `ShutdownServer`/`StartServer`, partitions, `LogSize`/`SnapshotSize`, and a run loop
-//! that drives the clients' operation loops, all in virtual time.
+//! The course's kvraft tester (`config.go`) on the kit's harness: servers and clerks as nodes
+//! of one run, `ShutdownServer`/`StartServer`, partitions, `LogSize`/`SnapshotSize`, and the
+//! clients' operation loops as the harness's hooks, all in virtual time.
 
+use super::checks;
 use super::watch::KvWatch;
 use super::workload::Clients;
-use crate::outcome::{RunOptions, RunReport};
 use crate::raft::harness::{reliable_network, unreliable_network};
-use kvraft::{ClerkConfig, KvConfig, KvNode, KvRequest, Op, ServerConfig};
+use kvraft::{ClerkConfig, KvConfig, KvEvent, KvNode, KvRequest, Op, ServerConfig};
+use linearizability::models::kv::KvModel;
 use protocol_core::rng::{shuffle, Rng};
-use protocol_core::{ClientId, NodeId, Time};
-use sim::{Failure, FaultAction, Sim, Violation};
+use protocol_core::{ClientId, NodeId};
+use sim::{FaultAction, Sim};
+use sim_kit::history::{write_history, write_history_files, HistoryCheck};
+use sim_kit::{Harness, Hooks, RunOptions, RunReport};
+use std::ops::{Deref, DerefMut};
+
+pub use sim_kit::Step;
 
 /// The course's election timeout, used by tests as a sleep length.
 pub const ELECTION_TIMEOUT_MS: u64 = 1_000;
-/// A course test fails if it runs longer than this.
-pub const TIME_LIMIT: Time = Time::from_secs(120);
 
-pub type Step<T = ()> = Result<T, Failure>;
+/// The clients' loops, driven by what their clerks report and by their think times. The
+/// stream `rng` is the tester's own: loops, partitions and clerk orders all draw from it.
+pub struct ClientLoops {
+    pub clients: Clients,
+    pub rng: Rng,
+}
 
+impl Hooks<KvNode, KvWatch> for ClientLoops {
+    fn on_emit(&mut self, sim: &mut Sim<KvNode, KvWatch>, node: NodeId, event: KvEvent) -> Step {
+        let now = sim.now();
+        match self.clients.on_event(&mut self.rng, now, node, &event) {
+            Ok(()) => Ok(()),
+            Err(violation) => Err(sim.fail(violation)),
+        }
+    }
+
+    fn next_wake(&self) -> Option<protocol_core::Time> {
+        self.clients.next_wake()
+    }
+
+    fn on_wake(&mut self, sim: &mut Sim<KvNode, KvWatch>) -> Step {
+        for (clerk, op) in self.clients.take_due(&mut self.rng, sim.now()) {
+            sim.request(clerk, KvRequest::Invoke(op));
+        }
+        Ok(())
+    }
+}
+
+/// The kit's harness of a KV run.
+pub type KvKit = Harness<KvNode, KvWatch, ClientLoops>;
+
+/// The kit's harness with the course tester's state; it derefs to the harness beneath.
 pub struct KvHarness {
-    pub sim: Sim<KvNode, KvWatch>,
-    pub scenario: &'static str,
+    kit: KvKit,
     pub servers: usize,
     pub max_raft_state: Option<usize>,
-    pub rng: Rng,
-    pub clients: Clients,
-    /// Why an Unknown linearizability verdict is acceptable here, if it is.
-    pub unknown_ok: Option<&'static str>,
+    /// How the final history is checked (and why an Unknown is acceptable, if it is).
+    pub history_check: HistoryCheck,
     clerks: Vec<NodeId>,
-    options: RunOptions,
+}
+
+impl Deref for KvHarness {
+    type Target = KvKit;
+
+    fn deref(&self) -> &Self::Target {
+        &self.kit
+    }
+}
+
+impl DerefMut for KvHarness {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.kit
+    }
 }
 
 impl KvHarness {
     /// `make_config(n, unreliable, maxraftstate)`: n servers, all connected.
     pub fn new(
-        scenario: &'static str,
         options: &RunOptions,
         servers: usize,
         unreliable: bool,
         max_raft_state: Option<usize>,
     ) -> KvHarness {
-        let (raft_mutant, kv_mutant) = super::parse_mutant(options.mutant.as_deref());
-        let mut sim = Sim::new(
-            options.seed,
-            reliable_network(),
-            KvWatch::new(servers),
-            options.full_trace,
-        );
-        let mut rng = sim.derive_rng("workload");
-        if unreliable {
-            let network = unreliable_network(&mut rng);
-            sim.set_network(network);
+        let mut rng = options.rng("workload");
+        let lossy = unreliable.then(|| unreliable_network(&mut rng));
+        let loops = ClientLoops {
+            clients: Clients::default(),
+            rng,
+        };
+        let watch = KvWatch::new(servers);
+        let mut kit = Harness::new(options, reliable_network(), watch, loops);
+        if let Some(network) = lossy {
+            kit.sim.set_network(network);
         }
-        sim.capture_emits(true);
-        let raft = raft::Config::with_size(servers as u32).with_mutant(raft_mutant);
+        let raft = raft::Config::with_size(servers as u32).with_mutant(options.mutant());
         let mut config = ServerConfig::new(raft, max_raft_state);
-        config.mutant = kv_mutant;
+        config.mutant = options.mutant();
         for _ in 0..servers {
-            sim.add_node(KvConfig::Server(config.clone()));
+            kit.sim.add_node(KvConfig::Server(config.clone()));
         }
         KvHarness {
-            sim,
-            scenario,
+            kit,
             servers,
             max_raft_state,
-            rng,
-            clients: Clients::default(),
-            unknown_ok: None,
+            history_check: HistoryCheck::default(),
             clerks: Vec::new(),
-            options: options.clone(),
         }
     }
+}
 
+impl KvHarness {
     pub fn server_ids(&self) -> Vec<NodeId> {
         (0..self.servers as u32).map(NodeId).collect()
     }
 
-    pub fn fail(&mut self, check: &str, message: impl Into<String>) -> Failure {
-        self.sim.fail(Violation::new(check, message))
+    /// The tester's random stream.
+    pub fn rng(&mut self) -> &mut Rng {
+        &mut self.kit.hooks.rng
+    }
+
+    /// The clients' loops.
+    pub fn clients(&mut self) -> &mut Clients {
+        &mut self.kit.hooks.clients
     }
 
     /// `makeClient`: a clerk that tries the servers in its own shuffled order.
     pub fn add_clerk(&mut self) -> NodeId {
         let mut servers = self.server_ids();
-        shuffle(&mut self.rng, &mut servers);
+        shuffle(self.rng(), &mut servers);
         let client = ClientId(u64::from(self.sim.node_count() as u32));
         let id = self
             .sim
@@ -113,57 +158,6 @@ impl KvHarness {
         }
     }
 
-    // ---- time ------------------------------------------------------------------------
-
-    /// Runs to `deadline`, driving the clients' loops.
-    pub fn run_until(&mut self, deadline: Time) -> Step {
-        self.run_while(deadline, |_| false).map(|_| ())
-    }
-
-    pub fn sleep_ms(&mut self, ms: u64) -> Step {
-        self.run_until(self.sim.now().plus_ms(ms))
-    }
-
-    /// Runs until `done` holds (true) or `deadline` passes (false).
-    pub fn run_while(
-        &mut self,
-        deadline: Time,
-        mut done: impl FnMut(&KvHarness) -> bool,
-    ) -> Step<bool> {
-        if deadline > TIME_LIMIT {
-            return Err(self.fail("time-limit", format!("test ran longer than {TIME_LIMIT}")));
-        }
-        loop {
-            if done(self) {
-                return Ok(true);
-            }
-            let wake = self
-                .clients
-                .next_wake()
-                .filter(|&t| t < deadline)
-                .unwrap_or(deadline);
-            match self.sim.run_until_emit(wake)? {
-                Some((_, node, event)) => {
-                    if let Err(violation) =
-                        self.clients
-                            .on_event(&mut self.rng, self.sim.now(), node, &event)
-                    {
-                        return Err(self.sim.fail(violation));
-                    }
-                }
-                None => {
-                    let due = self.clients.take_due(&mut self.rng, self.sim.now());
-                    for (clerk, op) in due {
-                        self.sim.request(clerk, KvRequest::Invoke(op));
-                    }
-                    if self.sim.now() >= deadline {
-                        return Ok(done(self));
-                    }
-                }
-            }
-        }
-    }
-
     // ---- one clerk's operations ------------------------------------------------------
 
     /// Starts `op` on `clerk`; returns the operation's index in the history. A run that
@@ -179,8 +173,8 @@ impl KvHarness {
 
     /// Waits up to `within_ms` for operation `index` to return; its value if it did.
     pub fn wait_op(&mut self, index: usize, within_ms: u64) -> Step<Option<String>> {
-        let deadline = self.sim.now().plus_ms(within_ms);
-        let done = self.run_while(deadline, |h| {
+        let deadline = self.now().plus_ms(within_ms);
+        let done = self.run_until_done(deadline, |h| {
             h.sim.observer().operation(index).ret.is_some()
         })?;
         let value = done.then(|| {
@@ -202,7 +196,7 @@ impl KvHarness {
         match self.wait_op(index, 30_000)? {
             Some(value) => Ok(value),
             None => Err(self.fail(
-                "liveness",
+                checks::LIVENESS,
                 format!("{clerk}: {what} did not complete in 30 s"),
             )),
         }
@@ -213,25 +207,13 @@ impl KvHarness {
     }
 
     pub fn put(&mut self, clerk: NodeId, key: &str, value: &str) -> Step {
-        self.op(
-            clerk,
-            Op::Put {
-                key: key.into(),
-                value: value.into(),
-            },
-        )
-        .map(|_| ())
+        let (key, value) = (key.into(), value.into());
+        self.op(clerk, Op::Put { key, value }).map(drop)
     }
 
     pub fn append(&mut self, clerk: NodeId, key: &str, value: &str) -> Step {
-        self.op(
-            clerk,
-            Op::Append {
-                key: key.into(),
-                value: value.into(),
-            },
-        )
-        .map(|_| ())
+        let (key, value) = (key.into(), value.into());
+        self.op(clerk, Op::Append { key, value }).map(drop)
     }
 
     /// The course's `check(cfg, ck, key, value)`.
@@ -239,7 +221,7 @@ impl KvHarness {
         let value = self.get(clerk, key)?;
         if value != expected {
             let message = format!("Get({key:?}): expected:\n{expected:?}\nreceived:\n{value:?}");
-            return Err(self.fail("get-value", message));
+            return Err(self.fail(checks::GET_VALUE, message));
         }
         Ok(())
     }
@@ -302,20 +284,18 @@ impl KvHarness {
 
     /// `LogSize`: the largest Raft state on any server's disk.
     pub fn log_size(&self) -> usize {
-        self.server_ids()
-            .iter()
-            .map(|&id| self.sim.disk(id).size_of(raft::RAFT_STATE_FILE))
-            .max()
-            .unwrap_or(0)
+        self.largest_file(raft::RAFT_STATE_FILE)
     }
 
     /// `SnapshotSize`: the largest snapshot on any server's disk.
     pub fn snapshot_size(&self) -> usize {
-        self.server_ids()
-            .iter()
-            .map(|&id| self.sim.disk(id).size_of(raft::SNAPSHOT_FILE))
-            .max()
-            .unwrap_or(0)
+        self.largest_file(raft::SNAPSHOT_FILE)
+    }
+
+    fn largest_file(&self, name: &str) -> usize {
+        let ids = self.server_ids();
+        let sizes = ids.iter().map(|&id| self.sim.disk(id).size_of(name));
+        sizes.max().unwrap_or(0)
     }
 
     /// The course's size rules after a round: logs trimmed to 8 × maxraftstate, or no
@@ -324,11 +304,11 @@ impl KvHarness {
         let (log, snapshot) = (self.log_size(), self.snapshot_size());
         match self.max_raft_state {
             Some(max) if log > 8 * max => Err(self.fail(
-                "log-size",
+                checks::LOG_SIZE,
                 format!("logs were not trimmed ({log} > 8*{max})"),
             )),
             None if snapshot > 0 => Err(self.fail(
-                "snapshot-size",
+                checks::SNAPSHOT_SIZE,
                 format!(
                     "snapshot too large ({snapshot}), should not be used when maxraftstate = -1"
                 ),
@@ -347,44 +327,70 @@ impl KvHarness {
 
     // ---- the end ---------------------------------------------------------------------
 
-    /// The verdict plus the final linearizability check of the whole history, and the report.
-    pub fn finish(&mut self, verdict: Step, mut notes: Vec<String>) -> RunReport {
-        let unknown_ok = self.unknown_ok;
-        let checked = verdict
+    /// The verdict, then log matching over whole logs and the linearizability check of the
+    /// whole history; a failing run writes its history and view where the caller asked.
+    pub fn report(&mut self, verdict: Step) -> RunReport {
+        let verdict = verdict
             .and_then(|()| self.check_log_matching_full())
-            .and_then(|()| super::checks::linearizable(self, unknown_ok))
-            .map_err(|failure| super::checks::with_history_files(self, failure));
-        let watch = self.sim.observer();
-        notes.push(format!(
-            "{} servers, {} clerks, {} operations ({} completed), {} leaders seen",
-            self.servers,
-            self.clerks.len(),
-            watch.operations().len(),
-            watch.completed(),
-            watch.leaders_seen()
-        ));
-        if let Some(path) = &self.options.history_out {
-            if let Err(e) = super::checks::write_history(self.sim.observer(), path) {
-                notes.push(format!(
-                    "could not write the history to {}: {e}",
-                    path.display()
-                ));
+            .and_then(|()| self.check_history());
+        if verdict.is_err() {
+            self.write_failure_files();
+        }
+        if let Some(path) = self.options().history_out.clone() {
+            let written = write_history(&self.sim.observer().history(), &path);
+            if let Err(e) = written {
+                let what = format!("could not write the history to {}: {e}", path.display());
+                self.fact("history", what);
             }
         }
-        RunReport::from_sim(self.scenario, &self.options, &self.sim, checked, notes)
+        let watch = self.sim.observer();
+        let figures = [
+            ("servers", self.servers as u64),
+            ("clerks", self.clerks.len() as u64),
+            ("operations", watch.operations().len() as u64),
+            ("completed", watch.completed() as u64),
+            ("leaders-seen", watch.leaders_seen() as u64),
+        ];
+        for (name, value) in figures {
+            self.metric(name, value);
+        }
+        self.kit.report(verdict)
+    }
+
+    /// The whole history against the key/value model, partitioned by key.
+    fn check_history(&mut self) -> Step {
+        let history = self.sim.observer().history();
+        match self.history_check.run(&KvModel, &history).1 {
+            None => Ok(()),
+            Some(violation) => Err(self.sim.fail(violation)),
+        }
+    }
+
+    fn write_failure_files(&mut self) {
+        let Some(dir) = self.artifact_dir() else {
+            return;
+        };
+        let history = self.sim.observer().history();
+        let (result, _) = self.history_check.run(&KvModel, &history);
+        let title = format!("{} seed {}", self.options().scenario, self.options().seed);
+        match write_history_files(&KvModel, &history, &result, &dir, &title) {
+            Ok(files) => files
+                .into_iter()
+                .for_each(|(what, path)| self.artifact(what, path)),
+            Err(e) => {
+                let what = format!("could not write the history under {}: {e}", dir.display());
+                self.fact("files", what);
+            }
+        }
     }
 
     /// Log matching over the whole logs of the servers up at the end.
     fn check_log_matching_full(&mut self) -> Step {
-        let sim = &self.sim;
+        let sim = &self.kit.sim;
         let rafts = super::watch::rafts(self.servers, |id| sim.node(id));
         match sim.observer().check_log_matching_full(&rafts) {
             Ok(()) => Ok(()),
             Err(violation) => Err(self.sim.fail(violation)),
         }
-    }
-
-    pub fn options(&self) -> &RunOptions {
-        &self.options
     }
 }

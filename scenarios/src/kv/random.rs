@@ -2,12 +2,13 @@
 //! phase in which every pending operation, then a fresh clerk's Get of every key, must
 //! complete; the whole history, final reads included, must be linearizable.
 
+use super::checks;
 use super::harness::{KvHarness, Step};
-use crate::outcome::{RunOptions, RunReport};
 use kvraft::Op;
 use protocol_core::rng::{range_inclusive, Ratio};
 use protocol_core::{NodeId, Time};
 use sim::fault::{SwarmLimits, SwarmMix};
+use sim_kit::{RunOptions, RunReport};
 
 /// How long faults last, from the start of the workload.
 const FAULT_PHASE_MS: u64 = 20_000;
@@ -49,12 +50,12 @@ fn read_every_key(h: &mut KvHarness, keys: usize, deadline: Time) -> Step {
                 key: key.to_string(),
             },
         )?;
-        let left_ms = deadline.micros_since(h.sim.now()) / 1_000;
+        let left_ms = deadline.micros_since(h.now()) / 1_000;
         if h.wait_op(index, left_ms)?.is_none() {
             let message = format!(
                 "the final Get({key:?}) did not complete {COMPLETION_BOUND_MS} ms after healing"
             );
-            return Err(h.fail("liveness", message));
+            return Err(h.fail(checks::LIVENESS, message));
         }
     }
     Ok(())
@@ -62,13 +63,7 @@ fn read_every_key(h: &mut KvHarness, keys: usize, deadline: Time) -> Step {
 
 pub fn kv_random(options: &RunOptions) -> RunReport {
     let shape = draw_shape(options.seed);
-    let mut h = KvHarness::new(
-        "kv-random",
-        options,
-        shape.servers,
-        false,
-        shape.max_raft_state,
-    );
+    let mut h = KvHarness::new(options, shape.servers, false, shape.max_raft_state);
     let clerks: Vec<NodeId> = (0..shape.clients).map(|_| h.add_clerk()).collect();
     let mut plan_rng = h.sim.derive_rng("faults");
     let limits = SwarmLimits::everything(shape.servers);
@@ -77,24 +72,19 @@ pub fn kv_random(options: &RunOptions) -> RunReport {
     let heal_at = Time::from_ms(FAULT_PHASE_MS);
     let plan = mix.plan(&mut plan_rng, &h.server_ids(), start, heal_at);
     h.sim.schedule_plan(&plan);
-    let mut notes = vec![
-        format!("shape: {shape:?}"),
-        format!("mix: {}", mix.describe()),
-        format!("plan: {} fault actions", plan.actions.len()),
-    ];
+    h.fact("shape", format!("{shape:?}"));
+    h.fact("mix", mix.describe());
+    h.metric("fault-actions", plan.actions.len() as u64);
     let verdict = (|| -> Step {
-        h.clients.start_round(
-            &clerks,
-            true,
-            shape.key_spread,
-            (0, shape.think_max_us),
-            h.sim.now(),
-        );
+        let now = h.now();
+        let think = (0, shape.think_max_us);
+        h.clients()
+            .start_round(&clerks, true, shape.key_spread, think, now);
         h.run_until(heal_at)?;
         // Heal phase (the plan's last action): links up, network reliable, servers restarted.
-        h.clients.stop();
-        let deadline = h.sim.now().plus_ms(COMPLETION_BOUND_MS);
-        if !h.run_while(deadline, |h| h.clients.all_idle())? {
+        h.clients().stop();
+        let deadline = h.now().plus_ms(COMPLETION_BOUND_MS);
+        if !h.run_until_done(deadline, |h| h.hooks.clients.all_idle())? {
             let pending = h
                 .sim
                 .observer()
@@ -105,14 +95,11 @@ pub fn kv_random(options: &RunOptions) -> RunReport {
             let message = format!(
                 "{pending} operations still pending {COMPLETION_BOUND_MS} ms after healing"
             );
-            return Err(h.fail("liveness", message));
+            return Err(h.fail(checks::LIVENESS, message));
         }
         read_every_key(&mut h, shape.key_spread, deadline)?;
-        notes.push(format!(
-            "final reads: {} keys by a fresh clerk",
-            shape.key_spread
-        ));
+        h.metric("final-reads", shape.key_spread as u64);
         h.check_sizes_after_heal()
     })();
-    h.finish(verdict, notes)
+    h.report(verdict)
 }

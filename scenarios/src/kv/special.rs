@@ -1,12 +1,14 @@
 //! The course's kvraft tests that are not `GenericTest`: one key, one partition, the
 //! InstallSnapshot path, and snapshot sizes.
 
-use super::checks::check_concurrent_appends;
+use super::checks;
 use super::generic::MAX_RAFT_STATE;
+use super::harness::KvKit;
 use super::harness::{KvHarness, Step, ELECTION_TIMEOUT_MS};
-use crate::outcome::{RunOptions, RunReport};
+use super::values::check_concurrent_appends;
 use kvraft::Op;
 use protocol_core::NodeId;
+use sim_kit::{RunOptions, RunReport};
 
 /// Our snapshot of the size test's store (one key, one client's sequence number) is about 15
 /// bytes in postcard, framed by Raft with its index and term; gob spends some 150 bytes on the
@@ -16,7 +18,7 @@ pub const SNAPSHOT_SIZE_BOUND: usize = 100;
 
 /// Drives each clerk through its own list of operations, one at a time, all clerks at once.
 fn run_concurrently(h: &mut KvHarness, plans: Vec<(NodeId, Vec<Op>)>, within_ms: u64) -> Step {
-    let deadline = h.sim.now().plus_ms(within_ms);
+    let deadline = h.now().plus_ms(within_ms);
     let mut next: Vec<usize> = vec![0; plans.len()];
     let mut current: Vec<Option<usize>> = vec![None; plans.len()];
     loop {
@@ -41,14 +43,14 @@ fn run_concurrently(h: &mut KvHarness, plans: Vec<(NodeId, Vec<Op>)>, within_ms:
             .copied()
             .filter(|&op| h.sim.observer().operation(op).ret.is_none())
             .collect();
-        let any_done = |h: &KvHarness| {
+        let any_done = |h: &KvKit| {
             pending
                 .iter()
                 .any(|&op| h.sim.observer().operation(op).ret.is_some())
         };
-        if !h.run_while(deadline, any_done)? {
+        if !h.run_until_done(deadline, any_done)? {
             return Err(h.fail(
-                "liveness",
+                checks::LIVENESS,
                 format!("clients did not finish within {within_ms} ms"),
             ));
         }
@@ -59,7 +61,7 @@ fn run_concurrently(h: &mut KvHarness, plans: Vec<(NodeId, Vec<Op>)>, within_ms:
 pub fn unreliable_one_key_3a(options: &RunOptions) -> RunReport {
     const CLIENTS: usize = 5;
     const UPTO: u64 = 10;
-    let mut h = KvHarness::new("kv-3a-unreliable-one-key", options, 3, true, None);
+    let mut h = KvHarness::new(options, 3, true, None);
     // 50 concurrent appends to one key would swamp the generic search, but every appended
     // value is unique, so the checker's polynomial procedure decides it: no Unknown allowed.
     let ck = h.add_clerk();
@@ -83,13 +85,13 @@ pub fn unreliable_one_key_3a(options: &RunOptions) -> RunReport {
         let value = h.get(ck, "k")?;
         check_concurrent_appends(&mut h, &value, &[UPTO; CLIENTS])
     })();
-    h.finish(verdict, Vec::new())
+    h.report(verdict)
 }
 
 /// TestOnePartition3A: the leader in a minority; the majority progresses, the minority's Put
 /// and Get do not complete, and after healing the minority Put applies exactly once.
 pub fn one_partition_3a(options: &RunOptions) -> RunReport {
-    let mut h = KvHarness::new("kv-3a-one-partition", options, 5, false, None);
+    let mut h = KvHarness::new(options, 5, false, None);
     let ck = h.add_clerk();
     let verdict = (|| -> Step {
         h.put(ck, "1", "13")?;
@@ -118,32 +120,29 @@ pub fn one_partition_3a(options: &RunOptions) -> RunReport {
         h.sleep_ms(1_000)?;
         for (op, what) in [(put15, "Put"), (get, "Get")] {
             if h.sim.observer().operation(op).ret.is_some() {
-                return Err(h.fail("minority-progress", format!("{what} in minority completed")));
+                return Err(h.fail(
+                    checks::MINORITY_PROGRESS,
+                    format!("{what} in minority completed"),
+                ));
             }
         }
         // Completion after heal.
         h.connect_all();
         h.sleep_ms(ELECTION_TIMEOUT_MS)?;
         if h.wait_op(put15, 3_000)?.is_none() {
-            return Err(h.fail("liveness", "Put did not complete"));
+            return Err(h.fail(checks::LIVENESS, "Put did not complete"));
         }
         // The course does not insist on the Get; an open Get is checked as open.
         h.wait_op(get, 3_000)?;
         h.check_get(ck, "1", "15")
     })();
-    h.finish(verdict, Vec::new())
+    h.report(verdict)
 }
 
 /// TestSnapshotRPC3B: the majority compacts while a server is cut off, then a partition that
 /// needs that server makes it catch up by InstallSnapshot.
 pub fn snapshot_rpc_3b(options: &RunOptions) -> RunReport {
-    let mut h = KvHarness::new(
-        "kv-3b-snapshot-rpc",
-        options,
-        3,
-        false,
-        Some(MAX_RAFT_STATE),
-    );
+    let mut h = KvHarness::new(options, 3, false, Some(MAX_RAFT_STATE));
     let ck = h.add_clerk();
     let verdict = (|| -> Step {
         h.put(ck, "a", "A")?;
@@ -161,7 +160,7 @@ pub fn snapshot_rpc_3b(options: &RunOptions) -> RunReport {
         let size = h.log_size();
         if size > 8 * MAX_RAFT_STATE {
             return Err(h.fail(
-                "log-size",
+                checks::LOG_SIZE,
                 format!("logs were not trimmed ({size} > 8*{MAX_RAFT_STATE})"),
             ));
         }
@@ -182,20 +181,13 @@ pub fn snapshot_rpc_3b(options: &RunOptions) -> RunReport {
         }
         h.check_sizes()
     })();
-    h.finish(verdict, Vec::new())
+    h.report(verdict)
 }
 
 /// TestSnapshotSize3B: 800 operations; Raft state within 8 × maxraftstate and small snapshots.
 pub fn snapshot_size_3b(options: &RunOptions) -> RunReport {
-    let mut h = KvHarness::new(
-        "kv-3b-snapshot-size",
-        options,
-        3,
-        false,
-        Some(MAX_RAFT_STATE),
-    );
+    let mut h = KvHarness::new(options, 3, false, Some(MAX_RAFT_STATE));
     let ck = h.add_clerk();
-    let mut notes = Vec::new();
     let verdict = (|| -> Step {
         for _ in 0..200 {
             h.put(ck, "x", "0")?;
@@ -205,17 +197,18 @@ pub fn snapshot_size_3b(options: &RunOptions) -> RunReport {
         }
         h.check_sizes()?;
         let (log, snapshot) = (h.log_size(), h.snapshot_size());
-        notes.push(format!("raft state {log} B, snapshot {snapshot} B"));
+        h.metric("raft-state-bytes", log as u64);
+        h.metric("snapshot-bytes", snapshot as u64);
         if snapshot == 0 {
-            return Err(h.fail("snapshot-size", "no snapshot was taken"));
+            return Err(h.fail(checks::SNAPSHOT_SIZE, "no snapshot was taken"));
         }
         if snapshot > SNAPSHOT_SIZE_BOUND {
             return Err(h.fail(
-                "snapshot-size",
+                checks::SNAPSHOT_SIZE,
                 format!("snapshot too large ({snapshot} > {SNAPSHOT_SIZE_BOUND})"),
             ));
         }
         Ok(())
     })();
-    h.finish(verdict, notes)
+    h.report(verdict)
 }

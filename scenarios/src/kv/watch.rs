@@ -4,6 +4,7 @@
 //! command at an index on every server), election safety, leader completeness, log matching
 //! and durability across restarts, after every step.
 
+use super::checks;
 use crate::raft::durable::DurableAcrossRestarts;
 use kvraft::{KvEvent, KvNode, Op};
 use linearizability::models::kv::{KvInput, KvOp, KvOutput};
@@ -13,7 +14,7 @@ use raft::cluster_check::ClusterCheck;
 use raft::RaftNode;
 use sim::observer::NodesView;
 use sim::{Observer, Violation};
-use std::collections::BTreeMap;
+use sim_kit::history::HistoryRecorder;
 
 pub type KvOperation = Operation<KvInput, KvOutput>;
 
@@ -22,19 +23,8 @@ pub struct KvWatch {
     check: ClusterCheck,
     durable: DurableAcrossRestarts,
     servers: usize,
-    /// Every operation any clerk invoked, in invocation order.
-    operations: Vec<KvOperation>,
-    /// (client, seq) -> index into `operations`.
-    by_request: BTreeMap<(ClientId, u64), usize>,
-    /// Per client, its latest operation.
-    latest: BTreeMap<ClientId, usize>,
-    /// The last timestamp handed out (see [`KvWatch::stamp`]).
-    last_stamp: u64,
+    history: HistoryRecorder<KvInput, KvOutput>,
 }
-
-/// History timestamps are virtual nanoseconds: microseconds × 1000, plus one per event that
-/// happens at the same microsecond.
-pub const STAMPS_PER_MICRO: u64 = 1_000;
 
 impl KvWatch {
     pub fn new(servers: usize) -> KvWatch {
@@ -42,39 +32,26 @@ impl KvWatch {
             check: ClusterCheck::new(servers),
             durable: DurableAcrossRestarts::new(servers),
             servers,
-            operations: Vec::new(),
-            by_request: BTreeMap::new(),
-            latest: BTreeMap::new(),
-            last_stamp: 0,
+            history: HistoryRecorder::new(),
         }
     }
 
-    /// A history timestamp for an event at `now`. The simulator is one thread, so the order
-    /// in which it emits events at one instant is their real-time order: a clerk that calls
-    /// right after another's return (the scenario saw the return, then issued the call) must
-    /// not look concurrent with it, or the checker would allow orders that never happened and
-    /// lose the fast path for the course's leading `Put(k, "")`.
-    fn stamp(&mut self, now: Time) -> u64 {
-        let stamp = (self.last_stamp + 1).max(now.as_micros() * STAMPS_PER_MICRO);
-        self.last_stamp = stamp;
-        stamp
-    }
-
+    /// Every operation any clerk invoked, in invocation order.
     pub fn operations(&self) -> &[KvOperation] {
-        &self.operations
+        self.history.operations()
     }
 
     pub fn operation(&self, index: usize) -> &KvOperation {
-        &self.operations[index]
+        self.history.operation(index)
     }
 
     /// The latest operation `client` invoked.
     pub fn latest(&self, client: ClientId) -> Option<usize> {
-        self.latest.get(&client).copied()
+        self.history.latest(client)
     }
 
     pub fn completed(&self) -> usize {
-        self.operations.iter().filter(|op| op.ret.is_some()).count()
+        self.history.completed()
     }
 
     pub fn leaders_seen(&self) -> usize {
@@ -83,61 +60,7 @@ impl KvWatch {
 
     /// The whole history; operations still pending stay open.
     pub fn history(&self) -> History<KvInput, KvOutput> {
-        History::new(self.operations.clone())
-    }
-
-    fn on_invoked(
-        &mut self,
-        now: Time,
-        client: ClientId,
-        seq: u64,
-        op: &Op,
-    ) -> Result<(), Violation> {
-        let index = self.operations.len();
-        if self.by_request.insert((client, seq), index).is_some() {
-            return Err(Violation::new(
-                "history",
-                format!("{client} invoked seq {seq} twice"),
-            ));
-        }
-        self.latest.insert(client, index);
-        let call = self.stamp(now);
-        self.operations.push(Operation {
-            client: client.0,
-            call,
-            ret: None,
-            input: kv_input(op),
-            output: None,
-        });
-        Ok(())
-    }
-
-    fn on_returned(
-        &mut self,
-        now: Time,
-        client: ClientId,
-        seq: u64,
-        value: &str,
-    ) -> Result<(), Violation> {
-        let Some(&index) = self.by_request.get(&(client, seq)) else {
-            return Err(Violation::new(
-                "history",
-                format!("{client} returned seq {seq} never invoked"),
-            ));
-        };
-        let stamp = self.stamp(now);
-        let op = &mut self.operations[index];
-        if op.ret.is_some() {
-            return Err(Violation::new(
-                "history",
-                format!("{client} seq {seq} returned twice"),
-            ));
-        }
-        op.ret = Some(stamp);
-        op.output = Some(KvOutput {
-            value: value.to_string(),
-        });
-        Ok(())
+        self.history.history()
     }
 }
 
@@ -168,34 +91,31 @@ pub fn rafts<'a>(
         .collect()
 }
 
-/// A cluster checker's message as a violation named by its leading words
-/// ("election safety: ..." is check `election-safety`).
-fn raft_violation(message: String) -> Violation {
-    let check = match message.split_once(':') {
-        Some((name, _)) if name.len() < 40 => name.replace(' ', "-"),
-        _ => "raft-invariant".to_string(),
-    };
-    Violation::new(check, message)
-}
-
 impl KvWatch {
     /// Log matching over the whole logs of the servers up now (for the end of a run; the
     /// per-step check looks at one index per pair).
     pub fn check_log_matching_full(&self, rafts: &[Option<&RaftNode>]) -> Result<(), Violation> {
-        self.check
-            .check_log_matching_full(rafts)
-            .map_err(raft_violation)
+        self.check.check_log_matching_full(rafts)
     }
 }
 
 impl Observer<KvNode> for KvWatch {
     fn on_emit(&mut self, now: Time, node: NodeId, event: &KvEvent) -> Result<(), Violation> {
         match event {
-            KvEvent::Invoked { client, seq, op } => self.on_invoked(now, *client, *seq, op),
+            KvEvent::Invoked { client, seq, op } => {
+                let index = self.history.invoked(now, *client, *seq, kv_input(op));
+                index.map(drop)
+            }
             KvEvent::Returned {
                 client, seq, value, ..
-            } => self.on_returned(now, *client, *seq, value),
-            KvEvent::Raft(event) => self.check.applied(node, event).map_err(raft_violation),
+            } => {
+                let output = KvOutput {
+                    value: value.clone(),
+                };
+                let index = self.history.returned(now, *client, *seq, output);
+                index.map(drop)
+            }
+            KvEvent::Raft(event) => self.check.applied(node, event),
         }
     }
 
@@ -212,10 +132,32 @@ impl Observer<KvNode> for KvWatch {
         if stepped.is_some_and(|id| id.index() >= self.servers) {
             return Ok(());
         }
+        check_service_applied(nodes, self.servers, stepped)?;
         let rafts = rafts(self.servers, |id| nodes.get(id));
         self.durable.after_step_of(&rafts, stepped)?;
-        self.check
-            .after_step_of(&rafts, stepped)
-            .map_err(raft_violation)
+        self.check.after_step_of(&rafts, stepped)
     }
+}
+
+/// Each server's store has applied exactly what its Raft has: a snapshot Raft kept but did
+/// not hand the service (on a reboot, say) would leave the store behind its log.
+fn check_service_applied(
+    nodes: &NodesView<'_, KvNode>,
+    servers: usize,
+    stepped: Option<NodeId>,
+) -> Result<(), Violation> {
+    for (id, node) in nodes.iter().take(servers) {
+        if stepped.is_some_and(|s| s != id) {
+            continue;
+        }
+        let Some(server) = node.and_then(KvNode::as_server) else {
+            continue;
+        };
+        let (store, raft) = (server.applied(), server.raft().last_applied());
+        if store != raft {
+            let message = format!("{id}: the store applied up to {store} but Raft up to {raft}");
+            return Err(Violation::new(checks::SERVICE_APPLIED, message).involving([id]));
+        }
+    }
+    Ok(())
 }

@@ -128,7 +128,7 @@ impl Clients {
         match op {
             Op::Get { key } if !random_keys && *value != client.last => {
                 return Err(Violation::new(
-                    "get-wrong-value",
+                    super::checks::GET_WRONG_VALUE,
                     format!(
                         "get wrong value, key {key:?}, wanted:\n{:?}\n, got\n{value:?}",
                         client.last

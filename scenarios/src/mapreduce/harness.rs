@@ -1,19 +1,25 @@
-//! The course's `test-mr.sh` on the simulator: a coordinator, workers started when the
+//! The course's `test-mr.sh` on the kit's harness: a coordinator, workers started when the
 //! script starts them, the shared file system, and the checks, all in virtual time.
+//!
+//! The script and the file system are the harness's hooks ([`Shell`]): they carry out each
+//! file operation a worker asks for after a seeded delay, start looped workers again, and
+//! inject the crash app's deaths and stalls.
 
 use super::chaos::Chaos;
+use super::checks;
 use super::fs::SharedFs;
 use super::watch::MrWatch;
-use crate::outcome::{RunOptions, RunReport};
 use mapreduce::WorkerEvent;
-use mapreduce::{AppKind, ExitReason, FsOp, FsReply, MrConfig, MrEvent, MrNode, Mutant, OpId};
+use mapreduce::{AppKind, ExitReason, FsError, FsOp, FsReply, MrConfig, MrEvent, MrNode, OpId};
 use protocol_core::rng::{range_inclusive, Rng};
 use protocol_core::{NodeId, Time};
-use sim::{Failure, FaultAction, NetworkConfig, Sim, Violation};
+use sim::{FaultAction, NetworkConfig, Sim};
+use sim_kit::{Harness, Hooks, RunOptions, RunReport};
 use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
+use std::ops::{Deref, DerefMut};
 
-pub type Step<T = ()> = Result<T, Failure>;
+pub use sim_kit::Step;
 
 pub const COORDINATOR: NodeId = NodeId(0);
 
@@ -25,15 +31,9 @@ struct PendingOp {
     request: FsOp,
 }
 
-pub struct MrHarness {
-    pub sim: Sim<MrNode, MrWatch>,
-    pub config: MrConfig,
-    pub rng: Rng,
-    /// The sequential output, sorted non-empty lines.
-    pub expected: Cow<'static, [String]>,
+/// The shell script and the shared file system: the harness's part of a MapReduce run.
+pub struct Shell {
     pub workers: Vec<NodeId>,
-    /// Like the course's timeout(1): past it the test fails.
-    pub time_limit: Time,
     /// Workers that are started again whenever they die or leave before the job is done.
     pub restart_on_exit: BTreeSet<NodeId>,
     pub chaos: Option<Chaos>,
@@ -45,140 +45,14 @@ pub struct MrHarness {
     fs_version_checked: u64,
 }
 
-impl MrHarness {
-    /// A coordinator for `inputs` running `app`; no workers yet.
-    pub fn new(
-        options: &RunOptions,
-        app: AppKind,
-        inputs: &[(String, Vec<u8>)],
-        expected: Cow<'static, [String]>,
-        time_limit: Time,
-    ) -> MrHarness {
-        let mutant = options.mutant.as_deref().map(|name| {
-            // The registry validated the name against mapreduce's list before the run.
-            name.parse::<Mutant>().expect("validated mutant name")
-        });
-        let names = inputs.iter().map(|(name, _)| name.clone()).collect();
-        let mut config = MrConfig::course(COORDINATOR, names, app);
-        config.mutant = mutant;
-        let watch = MrWatch::new(SharedFs::new(inputs), COORDINATOR, config.n_map());
-        let mut sim = Sim::new(
-            options.seed,
-            NetworkConfig::reliable(),
-            watch,
-            options.full_trace,
-        );
-        sim.capture_emits(true);
-        let rng = sim.derive_rng("workload");
-        let fs_rng = sim.derive_rng("fs");
-        let id = sim.add_node(config.clone());
-        assert_eq!(id, COORDINATOR, "the coordinator is the first node");
-        MrHarness {
-            sim,
-            config,
-            rng,
-            expected,
-            workers: Vec::new(),
-            time_limit,
-            restart_on_exit: BTreeSet::new(),
-            chaos: None,
-            fs_rng,
-            pending: BTreeMap::new(),
-            next_pending: 0,
-            output_at_done: None,
-            fs_version_checked: 0,
-        }
-    }
+type MrSim = Sim<MrNode, MrWatch>;
 
-    pub fn fail(&mut self, check: &str, message: impl Into<String>) -> Failure {
-        self.sim.fail(Violation::new(check, message))
-    }
-
-    pub fn watch(&self) -> &MrWatch {
-        self.sim.observer()
-    }
-
-    /// Starts a worker process now.
-    pub fn add_worker(&mut self) -> NodeId {
-        let id = self.sim.add_node(self.config.clone());
-        self.sim.note(format!("start worker {id}"));
-        self.workers.push(id);
-        id
-    }
-
-    pub fn job_done(&self) -> bool {
-        self.watch().job_done_at.is_some()
-    }
-
-    pub fn has_exited(&self, worker: NodeId) -> bool {
-        matches!(self.sim.node(worker), Some(MrNode::Worker(w)) if w.has_exited())
-    }
-
-    /// Every worker process is gone: exited, or dead and not coming back.
-    pub fn all_workers_gone(&self) -> bool {
-        self.workers.iter().all(|&w| match self.sim.node(w) {
-            Some(MrNode::Worker(worker)) => worker.has_exited(),
-            Some(MrNode::Coordinator(_)) => unreachable!("{w} is a worker"),
-            None => !self.restart_on_exit.contains(&w) || self.job_done(),
-        })
-    }
-
-    // ---- time ------------------------------------------------------------------------
-
-    pub fn run_until(&mut self, deadline: Time) -> Step {
-        self.run_while(deadline, |_| true).map(drop)
-    }
-
-    pub fn sleep_ms(&mut self, ms: u64) -> Step {
-        self.run_until(self.sim.now().plus_ms(ms))
-    }
-
-    /// Runs until `keep_going` turns false (true) or `deadline` passes (false), carrying
-    /// out the workers' file operations as they come due.
-    pub fn run_while(
-        &mut self,
-        deadline: Time,
-        keep_going: impl Fn(&MrHarness) -> bool,
-    ) -> Step<bool> {
-        let limit = self.time_limit;
-        let stopped = self.run_loop(deadline.min(limit), &keep_going)?;
-        if !stopped && deadline > limit {
-            return Err(self.fail("time-limit", format!("the test ran past {limit}")));
-        }
-        Ok(stopped)
-    }
-
-    fn run_loop(&mut self, deadline: Time, keep_going: &impl Fn(&MrHarness) -> bool) -> Step<bool> {
-        loop {
-            if !keep_going(self) {
-                return Ok(true);
-            }
-            let due = self.pending.keys().next().map(|(at, _)| *at);
-            let stop = due.map_or(deadline, |at| at.min(deadline));
-            if let Some((_, node, event)) = self.sim.run_until_emit(stop)? {
-                self.on_event(node, event)?;
-                continue;
-            }
-            if due.is_some_and(|at| at <= deadline) {
-                self.deliver_due()?;
-                continue;
-            }
-            return Ok(!keep_going(self));
-        }
-    }
-
-    /// Runs until the coordinator reports the job done, failing past `limit`.
-    pub fn run_until_job_done(&mut self) -> Step {
-        let limit = self.time_limit;
-        if !self.run_while(limit, |h| !h.job_done())? {
-            return Err(self.fail("job-done", format!("the job was not done by {limit}")));
-        }
-        Ok(())
-    }
-
-    fn on_event(&mut self, node: NodeId, event: MrEvent) -> Step {
+impl Hooks<MrNode, MrWatch> for Shell {
+    fn on_emit(&mut self, sim: &mut MrSim, node: NodeId, event: MrEvent) -> Step {
         match event {
-            MrEvent::Worker(WorkerEvent::Fs { op, request }) => self.on_fs_op(node, op, request),
+            MrEvent::Worker(WorkerEvent::Fs { op, request }) => {
+                self.on_fs_op(sim, node, op, request)
+            }
             MrEvent::Worker(WorkerEvent::Started { .. }) => {
                 if let Some(chaos) = self.chaos.as_mut() {
                     chaos.on_started(node);
@@ -186,13 +60,13 @@ impl MrHarness {
                 Ok(())
             }
             MrEvent::Worker(WorkerEvent::Exited(reason)) => {
-                self.on_exited(node, reason);
+                self.on_exited(sim, node, reason);
                 Ok(())
             }
             MrEvent::Coordinator(mapreduce::CoordEvent::JobDone) => {
                 if self.output_at_done.is_none() {
-                    self.output_at_done = Some(self.watch().fs.sorted_output());
-                    self.fs_version_checked = self.watch().fs.version();
+                    self.output_at_done = Some(sim.observer().fs.sorted_output());
+                    self.fs_version_checked = sim.observer().fs.version();
                 }
                 Ok(())
             }
@@ -200,89 +74,92 @@ impl MrHarness {
         }
     }
 
-    fn on_fs_op(&mut self, node: NodeId, op: OpId, request: FsOp) -> Step {
-        let fate = self.chaos.as_mut().and_then(|chaos| chaos.on_op(node));
-        match fate {
-            Some(FaultAction::Crash(_)) => {
-                self.crash_worker(node);
-                return Ok(());
-            }
-            Some(action) => self.sim.apply(action),
-            None => {}
-        }
-        self.sim.observer_mut().fs.begin(node, &request);
-        self.check_output_stable()?;
-        let delay_us = range_inclusive(&mut self.fs_rng, 20, 500);
-        let at = self.sim.now().plus_micros(delay_us);
-        let incarnation = self.sim.incarnation(node);
-        self.pending.insert(
-            (at, self.next_pending),
-            PendingOp {
-                node,
-                incarnation,
-                op,
-                request,
-            },
-        );
-        self.next_pending += 1;
-        Ok(())
+    fn next_wake(&self) -> Option<Time> {
+        self.pending.keys().next().map(|(at, _)| *at)
     }
 
     /// Carries out every operation now due, and answers it.
-    fn deliver_due(&mut self) -> Step {
-        let now = self.sim.now();
+    fn on_wake(&mut self, sim: &mut MrSim) -> Step {
+        let now = sim.now();
         while let Some(entry) = self.pending.first_entry() {
             if entry.key().0 > now {
                 break;
             }
             let pending = entry.remove();
             let node = pending.node;
-            if !self.sim.is_up(node) || self.sim.incarnation(node) != pending.incarnation {
+            if !sim.is_up(node) || sim.incarnation(node) != pending.incarnation {
                 continue; // the worker died with the operation in flight: it never happened
             }
-            let paused_until = self.sim.paused_until(node);
+            let paused_until = sim.paused_until(node);
             if paused_until > now {
                 self.pending
                     .insert((paused_until, self.next_pending), pending);
                 self.next_pending += 1;
                 continue;
             }
-            let result = self.sim.observer_mut().fs.execute(node, pending.request);
-            self.check_output_stable()?;
-            self.sim.request(
-                node,
-                FsReply {
-                    op: pending.op,
-                    result,
-                },
-            );
+            let result = sim.observer_mut().fs.execute(node, pending.request);
+            self.check_output_stable(sim)?;
+            if let Err(FsError::NotFound { name }) = &result {
+                check_not_lost(sim, node, name)?;
+            }
+            let reply = FsReply {
+                op: pending.op,
+                result,
+            };
+            sim.request(node, reply);
         }
         Ok(())
     }
+}
 
-    fn on_exited(&mut self, node: NodeId, reason: ExitReason) {
-        self.sim.note(format!("{node} exited: {reason:?}"));
-        if self.restart_on_exit.contains(&node) && !self.job_done() {
+impl Shell {
+    fn on_fs_op(&mut self, sim: &mut MrSim, node: NodeId, op: OpId, request: FsOp) -> Step {
+        let fate = self.chaos.as_mut().and_then(|chaos| chaos.on_op(node));
+        match fate {
+            Some(FaultAction::Crash(_)) => {
+                self.crash_worker(sim, node);
+                return Ok(());
+            }
+            Some(action) => sim.apply(action),
+            None => {}
+        }
+        sim.observer_mut().fs.begin(node, &request);
+        self.check_output_stable(sim)?;
+        let delay_us = range_inclusive(&mut self.fs_rng, 20, 500);
+        let at = sim.now().plus_micros(delay_us);
+        let incarnation = sim.incarnation(node);
+        let pending = PendingOp {
+            node,
+            incarnation,
+            op,
+            request,
+        };
+        self.pending.insert((at, self.next_pending), pending);
+        self.next_pending += 1;
+        Ok(())
+    }
+
+    fn on_exited(&mut self, sim: &mut MrSim, node: NodeId, reason: ExitReason) {
+        sim.note(format!("{node} exited: {reason:?}"));
+        if self.restart_on_exit.contains(&node) && !job_done(sim) {
             // The process is gone; the course's loop starts another one a second later.
-            self.crash_worker(node);
+            self.crash_worker(sim, node);
         }
     }
 
     /// Kills a worker process; a looped one is started again a second later.
-    pub fn crash_worker(&mut self, node: NodeId) {
-        self.sim.crash(node);
-        if self.restart_on_exit.contains(&node) && !self.job_done() {
-            let at = self.sim.now().plus_ms(1_000);
-            self.sim.schedule(at, FaultAction::Restart(node));
+    pub fn crash_worker(&mut self, sim: &mut MrSim, node: NodeId) {
+        sim.crash(node);
+        if self.restart_on_exit.contains(&node) && !job_done(sim) {
+            let at = sim.now().plus_ms(1_000);
+            sim.schedule(at, FaultAction::Restart(node));
         }
     }
 
-    // ---- checks ----------------------------------------------------------------------
-
     /// After the job is done, no output may change: not by a late duplicate, not by a
     /// write in progress.
-    fn check_output_stable(&mut self) -> Step {
-        let version = self.watch().fs.version();
+    fn check_output_stable(&mut self, sim: &mut MrSim) -> Step {
+        let version = sim.observer().fs.version();
         let Some(at_done) = &self.output_at_done else {
             return Ok(());
         };
@@ -290,13 +167,130 @@ impl MrHarness {
             return Ok(());
         }
         self.fs_version_checked = version;
-        let now = self.watch().fs.sorted_output();
+        let now = sim.observer().fs.sorted_output();
         if &now != at_done {
             let message = format!(
                 "output changed after the job was done: {}",
                 diff(at_done, &now)
             );
-            return Err(self.fail("output-stable", message));
+            return Err(sim.fail_with(checks::OUTPUT_STABLE, message));
+        }
+        Ok(())
+    }
+
+    /// Every worker process is gone: exited, or dead and not coming back.
+    pub fn all_workers_gone(&self, sim: &MrSim) -> bool {
+        self.workers.iter().all(|&w| match sim.node(w) {
+            Some(MrNode::Worker(worker)) => worker.has_exited(),
+            Some(MrNode::Coordinator(_)) => unreachable!("{w} is a worker"),
+            None => !self.restart_on_exit.contains(&w) || job_done(sim),
+        })
+    }
+}
+
+/// A read that found nothing must not be of an intermediate file of a map the coordinator
+/// counts complete: that output is gone for good, and its reduce can never run.
+fn check_not_lost(sim: &mut MrSim, reader: NodeId, name: &str) -> Step {
+    let map = name
+        .strip_prefix("mr-")
+        .and_then(|rest| rest.split_once('-'))
+        .and_then(|(map, reduce)| Some((map.parse::<u32>().ok()?, reduce.parse::<u32>().ok()?)))
+        .filter(|&(map, reduce)| mapreduce::intermediate_name(map, reduce) == name)
+        .map(|(map, _)| map);
+    match map {
+        Some(map) if sim.observer().map_completed(map) => {
+            let message = format!("{reader} found {name} missing, but map {map} completed");
+            Err(sim.fail_with(checks::LOST_OUTPUT, message))
+        }
+        _ => Ok(()),
+    }
+}
+
+fn job_done(sim: &MrSim) -> bool {
+    sim.observer().job_done_at.is_some()
+}
+
+/// The kit's harness of a MapReduce run.
+pub type MrKit = Harness<MrNode, MrWatch, Shell>;
+
+/// The kit's harness with the course script's state; it derefs to the harness beneath.
+pub struct MrHarness {
+    kit: MrKit,
+    pub config: MrConfig,
+    pub rng: Rng,
+    /// The sequential output, sorted non-empty lines.
+    pub expected: Cow<'static, [String]>,
+}
+
+impl Deref for MrHarness {
+    type Target = MrKit;
+
+    fn deref(&self) -> &MrKit {
+        &self.kit
+    }
+}
+
+impl DerefMut for MrHarness {
+    fn deref_mut(&mut self) -> &mut MrKit {
+        &mut self.kit
+    }
+}
+
+impl MrHarness {
+    /// A coordinator for `inputs` running `app`; no workers yet. Past `time_limit` (the
+    /// course's `timeout`) the test fails.
+    pub fn new(
+        options: &RunOptions,
+        app: AppKind,
+        inputs: &[(String, Vec<u8>)],
+        expected: Cow<'static, [String]>,
+        time_limit: Time,
+    ) -> MrHarness {
+        let names = inputs.iter().map(|(name, _)| name.clone()).collect();
+        let mut config = MrConfig::course(COORDINATOR, names, app);
+        config.mutant = options.mutant();
+        let watch = MrWatch::new(SharedFs::new(inputs), COORDINATOR, config.n_map());
+        let shell = Shell {
+            workers: Vec::new(),
+            restart_on_exit: BTreeSet::new(),
+            chaos: None,
+            fs_rng: options.rng("fs"),
+            pending: BTreeMap::new(),
+            next_pending: 0,
+            output_at_done: None,
+            fs_version_checked: 0,
+        };
+        let mut kit = Harness::new(options, NetworkConfig::reliable(), watch, shell);
+        kit.time_limit = time_limit;
+        let rng = kit.rng("workload");
+        let id = kit.sim.add_node(config.clone());
+        assert_eq!(id, COORDINATOR, "the coordinator is the first node");
+        MrHarness {
+            kit,
+            config,
+            rng,
+            expected,
+        }
+    }
+
+    pub fn workers(&self) -> &[NodeId] {
+        &self.hooks.workers
+    }
+
+    /// Starts a worker process now.
+    pub fn add_worker(&mut self) -> NodeId {
+        let id = self.kit.sim.add_node(self.config.clone());
+        self.sim.note(format!("start worker {id}"));
+        self.hooks.workers.push(id);
+        id
+    }
+
+    /// Runs until the coordinator reports the job done, failing past the time limit.
+    pub fn run_until_job_done(&mut self) -> Step {
+        let limit = self.time_limit;
+        if !self.run_until_done(limit, |h| job_done(&h.sim))? {
+            let message = format!("the job was not done by {limit}");
+            return Err(self.fail(checks::JOB_DONE, message));
         }
         Ok(())
     }
@@ -309,31 +303,52 @@ impl MrHarness {
                 "output {when} differs from the sequential run: {}",
                 diff(&self.expected, &output)
             );
-            return Err(self.fail("output", message));
+            return Err(self.fail(checks::OUTPUT, message));
         }
         Ok(())
     }
 
-    pub fn report(
-        &self,
-        scenario: &'static str,
-        options: &RunOptions,
-        verdict: Step,
-        mut notes: Vec<String>,
-    ) -> RunReport {
+    pub fn report(&mut self, verdict: Step) -> RunReport {
         let watch = self.watch();
         let starts: u32 = watch.started.values().sum();
-        notes.push(format!(
-            "{} app, {} workers, {} task starts, {} crashes, job done at {}",
-            self.config.app,
-            self.workers.len(),
-            starts,
-            watch.crashes,
-            watch
-                .job_done_at
-                .map_or("never".to_string(), |t| t.to_string())
-        ));
-        RunReport::from_sim(scenario, options, &self.sim, verdict, notes)
+        let (crashes, done_at) = (watch.crashes, watch.job_done_at);
+        let app = self.config.app.to_string();
+        self.fact("app", app);
+        let workers = self.workers().len() as u64;
+        self.metric("workers", workers);
+        self.metric("task-starts", u64::from(starts));
+        self.metric("crashes", u64::from(crashes));
+        if let Some(done) = done_at {
+            self.metric("job-done-ms", done.as_ms());
+        }
+        self.kit.report(verdict)
+    }
+}
+
+/// What scenarios ask of a MapReduce run, also inside `run_until_done` conditions.
+pub trait MrQueries {
+    fn watch(&self) -> &MrWatch;
+    fn job_done(&self) -> bool;
+    fn has_exited(&self, worker: NodeId) -> bool;
+    /// Every worker process is gone: exited, or dead and not coming back.
+    fn all_workers_gone(&self) -> bool;
+}
+
+impl MrQueries for MrKit {
+    fn watch(&self) -> &MrWatch {
+        self.sim.observer()
+    }
+
+    fn job_done(&self) -> bool {
+        job_done(&self.sim)
+    }
+
+    fn has_exited(&self, worker: NodeId) -> bool {
+        matches!(self.sim.node(worker), Some(MrNode::Worker(w)) if w.has_exited())
+    }
+
+    fn all_workers_gone(&self) -> bool {
+        self.hooks.all_workers_gone(&self.sim)
     }
 }
 

@@ -2,6 +2,7 @@
 //! under random faults. The harness plays the shared file system and the shell script.
 
 pub mod chaos;
+pub mod checks;
 pub mod course;
 pub mod fs;
 pub mod harness;
@@ -9,30 +10,11 @@ pub mod inputs;
 pub mod random;
 pub mod watch;
 
-use crate::registry::Scenario;
+use sim_kit::Family;
 
-/// Names of the broken MapReduce variants a scenario can run with `--mutant`.
-pub const MUTANTS: &[&str] = &[
-    "no-reassign",
-    "reduce-before-maps-done",
-    "count-duplicate-completions",
-    "write-in-place",
-    "serial-tasks",
-    "exit-on-wait",
-];
-
-pub fn scenarios() -> Vec<&'static Scenario> {
-    course::SCENARIOS.iter().chain(random::SCENARIOS).collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_mutant_list_is_mapreduces() {
-        use protocol_core::mutant::Mutant as _;
-        let names: Vec<&str> = mapreduce::Mutant::ALL.iter().map(|m| m.name()).collect();
-        assert_eq!(names, MUTANTS);
-    }
+/// The MapReduce family: the course's Lab 1 tests and `mr-random`.
+pub fn family() -> Family {
+    Family::new("mapreduce")
+        .mutants::<mapreduce::Mutant>()
+        .scenarios(course::SCENARIOS.iter().chain(random::SCENARIOS).copied())
 }

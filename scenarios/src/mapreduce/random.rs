@@ -11,26 +11,20 @@
 //! Workers that leave (the coordinator looked gone) are started again a second later, as
 //! the course's crash-test loops do; otherwise a partition could leave no one to work.
 
+use super::checks;
 use super::course::no_inputs;
 use super::fs::sorted_lines;
-use super::harness::{MrHarness, Step, COORDINATOR};
+use super::harness::{MrHarness, MrQueries, Step, COORDINATOR};
 use super::inputs::course_inputs;
-use super::MUTANTS;
-use crate::outcome::{RunOptions, RunReport};
-use crate::registry::Scenario;
 use mapreduce::{sequential, AppKind};
 use protocol_core::rng::{index, range_inclusive, Ratio, Rng};
 use protocol_core::{NodeId, Time};
 use sim::fault::{SwarmLimits, SwarmMix};
 use sim::FaultAction;
+use sim_kit::{RunOptions, RunReport, Scenario};
 use std::borrow::Cow;
 
-pub const SCENARIOS: &[Scenario] = &[Scenario {
-    name: "mr-random",
-    about: "2-6 workers under the seed's swarm of faults, coordinator crashes included; after healing the job finishes with the sequential output",
-    mutants: MUTANTS,
-    run: mr_random,
-}];
+pub const SCENARIOS: &[Scenario] = &[Scenario::new("mr-random", "2-6 workers under the seed's swarm of faults, coordinator crashes included; after healing the job finishes with the sequential output", mr_random)];
 
 /// Faults stop (HealAll) at this time.
 const HEAL_AT: Time = Time::from_secs(30);
@@ -58,10 +52,9 @@ fn sliced_inputs(rng: &mut Rng, full: &[(String, Vec<u8>)]) -> Vec<(String, Vec<
 }
 
 fn mr_random(options: &RunOptions) -> RunReport {
-    let name = "mr-random";
     let full = match course_inputs() {
         Ok(inputs) => inputs,
-        Err(message) => return no_inputs(name, options, message),
+        Err(message) => return no_inputs(options, message),
     };
     let mut rng = protocol_core::rng::rng_from_seed(protocol_core::rng::derive_seed(
         options.seed,
@@ -84,9 +77,8 @@ fn mr_random(options: &RunOptions) -> RunReport {
     for _ in 0..workers {
         h.add_worker();
     }
-    let looped = h.workers.clone();
-    h.restart_on_exit.extend(looped);
-    let nodes: Vec<NodeId> = h.workers.clone();
+    let nodes: Vec<NodeId> = h.workers().to_vec();
+    h.hooks.restart_on_exit.extend(nodes.iter().copied());
     let mut plan_rng = h.sim.derive_rng("faults");
     let limits = SwarmLimits {
         max_loss_percent: 20,
@@ -107,37 +99,35 @@ fn mr_random(options: &RunOptions) -> RunReport {
             range_inclusive(&mut plan_rng, 100, 5_000),
         )
     });
-    let mut notes = vec![
-        format!("mix: {}", mix.describe()),
-        format!("plan: {} fault actions", plan.actions.len()),
-    ];
+    h.fact("mix", mix.describe());
+    h.metric("fault-actions", plan.actions.len() as u64);
     if let Some((at, down_ms)) = coordinator_crash {
-        notes.push(format!("coordinator crash at {at} for {down_ms} ms"));
+        h.fact("coordinator", format!("crash at {at} for {down_ms} ms"));
     }
     let verdict = (|| -> Step {
         if let Some((at, down_ms)) = coordinator_crash {
-            h.run_while(at, |h| !h.job_done())?;
+            h.run_until_done(at, |h| h.job_done())?;
             if !h.job_done() {
                 h.sim.crash(COORDINATOR);
-                let back = h.sim.now().plus_ms(down_ms);
+                let back = h.now().plus_ms(down_ms);
                 h.sim.schedule(back, FaultAction::Restart(COORDINATOR));
             }
         }
         let bound = HEAL_AT.plus_ms(JOB_BOUND_MS);
-        if !h.run_while(bound, |h| !h.job_done())? {
+        if !h.run_until_done(bound, |h| h.job_done())? {
             let message = format!("the job was not done {JOB_BOUND_MS} ms after healing");
-            return Err(h.fail("liveness", message));
+            return Err(h.fail(checks::LIVENESS, message));
         }
         h.check_output("when the coordinator finished")?;
         // Let the fault phase play out: late duplicates must not change the output.
-        let settle = h.sim.now().max(HEAL_AT).plus_ms(EXIT_BOUND_MS);
-        if !h.run_while(settle, |h| h.sim.now() < HEAL_AT || !h.all_workers_gone())? {
+        let settle = h.now().max(HEAL_AT).plus_ms(EXIT_BOUND_MS);
+        if !h.run_until_done(settle, |h| h.now() >= HEAL_AT && h.all_workers_gone())? {
             return Err(h.fail(
-                "workers-exit",
+                checks::WORKERS_EXIT,
                 "a worker still ran well after the job was done",
             ));
         }
         h.check_output("after every worker exited")
     })();
-    h.report(name, options, verdict, notes)
+    h.report(verdict)
 }

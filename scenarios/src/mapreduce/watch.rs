@@ -40,6 +40,11 @@ impl MrWatch {
         }
     }
 
+    /// Whether the current coordinator incarnation counted map `index` complete.
+    pub fn map_completed(&self, index: u32) -> bool {
+        self.maps_completed.contains(&index)
+    }
+
     pub fn map_starts(&self) -> impl Iterator<Item = (u32, u32)> + '_ {
         self.started
             .iter()
@@ -52,7 +57,7 @@ impl MrWatch {
             CoordEvent::Assigned { task, worker, .. } => {
                 if task.kind == TaskKind::Reduce && !self.map_phase_done {
                     return Err(Violation::new(
-                        "reduce-after-maps",
+                        super::checks::REDUCE_AFTER_MAPS,
                         format!(
                             "{task} assigned to {worker} with {} of {} maps done",
                             self.maps_completed.len(),
@@ -69,7 +74,7 @@ impl MrWatch {
             CoordEvent::MapPhaseDone => {
                 if self.maps_completed.len() != self.n_map as usize {
                     return Err(Violation::new(
-                        "reduce-after-maps",
+                        super::checks::REDUCE_AFTER_MAPS,
                         format!(
                             "map phase ended with {} of {} maps completed",
                             self.maps_completed.len(),

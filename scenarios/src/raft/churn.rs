@@ -1,23 +1,24 @@
 //! Lab 2C's churn tests: three clients keep submitting while servers are crashed, restarted
 //! and cut off at random; whatever a client saw committed must be in the final log.
 
-use super::clients::{Actor, ChurnClient};
+use super::checks;
+use super::clients::ChurnClient;
 use super::harness::{RaftHarness, Step, ELECTION_TIMEOUT_MS};
-use crate::outcome::{RunOptions, RunReport};
 use protocol_core::rng::{index, range_inclusive};
+use sim_kit::actors::Actor;
+use sim_kit::{RunOptions, RunReport};
 
 pub(super) fn reliable_churn_2c(options: &RunOptions) -> RunReport {
-    churn("raft-2c-reliable-churn", options, false)
+    churn(options, false)
 }
 
 pub(super) fn unreliable_churn_2c(options: &RunOptions) -> RunReport {
-    churn("raft-2c-unreliable-churn", options, true)
+    churn(options, true)
 }
 
-fn churn(name: &'static str, options: &RunOptions, unreliable: bool) -> RunReport {
+fn churn(options: &RunOptions, unreliable: bool) -> RunReport {
     let n = 5;
     let mut h = RaftHarness::new(options, n, unreliable, false);
-    let mut notes = Vec::new();
     let verdict = (|| -> Step {
         let mut clients: Vec<ChurnClient> = (0..3).map(|id| ChurnClient::new(&h, id)).collect();
         for _ in 0..20 {
@@ -37,16 +38,16 @@ fn churn(name: &'static str, options: &RunOptions, unreliable: bool) -> RunRepor
             .iter()
             .position(|c| c.wake_at().is_some() || c.attempts == 0)
         {
-            return Err(h.fail("client", format!("client {c} failed")));
+            return Err(h.fail(checks::CLIENT, format!("client {c} failed")));
         }
         let values: Vec<u64> = clients
             .iter()
             .flat_map(|c| c.values.iter().copied())
             .collect();
-        notes.push(format!("{} client-observed commits", values.len()));
+        h.metric("client-commits", values.len() as u64);
         check_final_log(&mut h, &values)
     })();
-    h.report(name, options, verdict, notes)
+    h.report(verdict)
 }
 
 /// One round of the course's main loop: 20% disconnect one, 50% restart-and-connect one,
@@ -94,7 +95,7 @@ pub(super) fn check_final_log(h: &mut RaftHarness, values: &[u64]) -> Step {
     }
     if let Some(missing) = values.iter().find(|v| !really.contains(v)) {
         return Err(h.fail(
-            "client-commits-durable",
+            checks::CLIENT_COMMITS_DURABLE,
             format!(
                 "didn't find a value: {missing} was seen committed but is not in the final log"
             ),

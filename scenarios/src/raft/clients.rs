@@ -1,47 +1,12 @@
-//! The course's goroutines as virtual-time actors: each wakes at a time of its choosing, does
-//! a little, and sleeps again. The scenario loop interleaves them deterministically in
-//! virtual time (ties broken by their order in the slice), so "concurrent" `one` calls and
-//! churn clients are a pure function of the seed.
+//! The course's goroutines of the Raft tests as the kit's virtual-time actors: `one` calls
+//! that run concurrently, and churn clients.
 
+use super::checks;
 use super::harness::{RaftHarness, Step};
 use super::watch::command_value;
 use protocol_core::rng::{range_inclusive, Rng};
 use protocol_core::Time;
-
-/// One interleaved activity of a scenario.
-pub trait Actor {
-    /// When it next wants to run; `None` once it has finished.
-    fn wake_at(&self) -> Option<Time>;
-    fn step(&mut self, h: &mut RaftHarness) -> Step;
-}
-
-impl RaftHarness {
-    /// Runs the world to `until`, stepping each actor whenever its wake time comes up.
-    pub fn run_actors<A: Actor>(&mut self, actors: &mut [A], until: Time) -> Step {
-        loop {
-            let next = actors.iter().filter_map(Actor::wake_at).min();
-            match next {
-                Some(at) if at <= until => {
-                    self.run_until(at.max(self.sim.now()))?;
-                    for actor in actors.iter_mut() {
-                        if actor.wake_at().is_some_and(|t| t <= self.sim.now()) {
-                            actor.step(self)?;
-                        }
-                    }
-                }
-                _ => return self.run_until(until),
-            }
-        }
-    }
-
-    /// Runs until every actor has finished; the actors bound their own running time.
-    pub fn run_actors_to_end<A: Actor>(&mut self, actors: &mut [A]) -> Step {
-        while let Some(at) = actors.iter().filter_map(Actor::wake_at).min() {
-            self.run_actors(actors, at)?;
-        }
-        Ok(())
-    }
-}
+use sim_kit::actors::Actor;
 
 enum OneState {
     /// Looking for a leader to accept the command.
@@ -70,7 +35,7 @@ pub struct OneActor {
 
 impl OneActor {
     pub fn new(h: &RaftHarness, command: Vec<u8>, expected: usize, retry: bool) -> OneActor {
-        let now = h.sim.now();
+        let now = h.now();
         OneActor {
             command,
             expected,
@@ -84,13 +49,13 @@ impl OneActor {
     fn failed(&self, h: &mut RaftHarness) -> Step {
         let value = command_value(&self.command);
         Err(h.fail(
-            "agreement",
+            checks::AGREEMENT,
             format!("one({value}) failed to reach agreement"),
         ))
     }
 }
 
-impl Actor for OneActor {
+impl Actor<RaftHarness> for OneActor {
     fn wake_at(&self) -> Option<Time> {
         match self.state {
             OneState::Seek(at) => Some(at),
@@ -100,7 +65,7 @@ impl Actor for OneActor {
     }
 
     fn step(&mut self, h: &mut RaftHarness) -> Step {
-        let now = h.sim.now();
+        let now = h.now();
         if let OneState::Seek(_) = self.state {
             if now >= self.give_up {
                 return self.failed(h);
@@ -206,7 +171,7 @@ impl ChurnClient {
     }
 }
 
-impl Actor for ChurnClient {
+impl Actor<RaftHarness> for ChurnClient {
     fn wake_at(&self) -> Option<Time> {
         match self.state {
             ChurnState::Idle(at) => Some(at),
@@ -216,7 +181,7 @@ impl Actor for ChurnClient {
     }
 
     fn step(&mut self, h: &mut RaftHarness) -> Step {
-        let now = h.sim.now();
+        let now = h.now();
         if let ChurnState::Idle(_) = self.state {
             if self.stopping {
                 self.state = ChurnState::Stopped;

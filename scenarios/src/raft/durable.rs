@@ -73,11 +73,12 @@ impl DurableAcrossRestarts {
             if std::mem::take(&mut self.rebooted[i]) {
                 if let Some(before) = self.seen[i].filter(|b| *b != now) {
                     return Err(Violation::new(
-                        "durable-across-restart",
+                        super::checks::DURABLE_ACROSS_RESTART,
                         format!(
                             "n{i} rebooted with {now:?}, but its last incarnation held {before:?}"
                         ),
-                    ));
+                    )
+                    .involving([NodeId(i as u32)]));
                 }
             }
             self.seen[i] = Some(now);

@@ -1,38 +1,18 @@
 //! Lab 2A, leader election: the course's three tests, and elections under random faults.
 
+use super::checks;
 use super::harness::{RaftHarness, Step, ELECTION_TIMEOUT_MS};
-use super::MUTANTS;
-use crate::outcome::{RunOptions, RunReport};
-use crate::registry::Scenario;
 use protocol_core::rng::{index, range_inclusive};
 use protocol_core::{NodeId, Time};
 use sim::fault::{SwarmLimits, SwarmMix};
+use sim_kit::Scenario;
+use sim_kit::{RunOptions, RunReport};
 
 pub const SCENARIOS: &[Scenario] = &[
-    Scenario {
-        name: "raft-2a-initial-election",
-        about: "TestInitialElection2A: 3 servers elect one leader, agree on the term, and stay stable",
-        mutants: MUTANTS,
-        run: initial_election_2a,
-    },
-    Scenario {
-        name: "raft-2a-reelection",
-        about: "TestReElection2A: a new leader after the leader is cut off; none without a majority",
-        mutants: MUTANTS,
-        run: reelection_2a,
-    },
-    Scenario {
-        name: "raft-2a-many-elections",
-        about: "TestManyElections2A: 7 servers, 3 random servers cut off 9 times, always one leader",
-        mutants: MUTANTS,
-        run: many_elections_2a,
-    },
-    Scenario {
-        name: "raft-election-random",
-        about: "5 servers under the seed's swarm of faults; then heal: one leader within 5 s, stable terms",
-        mutants: MUTANTS,
-        run: election_random,
-    },
+    Scenario::new("raft-2a-initial-election", "TestInitialElection2A: 3 servers elect one leader, agree on the term, and stay stable", initial_election_2a),
+    Scenario::new("raft-2a-reelection", "TestReElection2A: a new leader after the leader is cut off; none without a majority", reelection_2a),
+    Scenario::new("raft-2a-many-elections", "TestManyElections2A: 7 servers, 3 random servers cut off 9 times, always one leader", many_elections_2a),
+    Scenario::new("raft-election-random", "5 servers under the seed's swarm of faults; then heal: one leader within 5 s, stable terms", election_random),
 ];
 
 fn initial_election_2a(options: &RunOptions) -> RunReport {
@@ -43,7 +23,10 @@ fn initial_election_2a(options: &RunOptions) -> RunReport {
         h.sleep_ms(50)?;
         let term1 = h.check_terms()?;
         if term1.0 < 1 {
-            return Err(h.fail("term", format!("term is {term1}, but should be at least 1")));
+            return Err(h.fail(
+                checks::TERM,
+                format!("term is {term1}, but should be at least 1"),
+            ));
         }
         // Without failures, the leader and the term stay put. (The course only warns; with
         // a reliable simulated network a changed term is a real defect, so it fails here.)
@@ -51,14 +34,14 @@ fn initial_election_2a(options: &RunOptions) -> RunReport {
         let term2 = h.check_terms()?;
         if term1 != term2 {
             return Err(h.fail(
-                "stable-term",
+                checks::STABLE_TERM,
                 format!("term changed from {term1} to {term2} with no failures"),
             ));
         }
         h.check_one_leader()?;
         Ok(())
     })();
-    h.report("raft-2a-initial-election", options, verdict, Vec::new())
+    h.report(verdict)
 }
 
 fn reelection_2a(options: &RunOptions) -> RunReport {
@@ -86,7 +69,7 @@ fn reelection_2a(options: &RunOptions) -> RunReport {
         h.check_one_leader()?;
         Ok(())
     })();
-    h.report("raft-2a-reelection", options, verdict, Vec::new())
+    h.report(verdict)
 }
 
 fn many_elections_2a(options: &RunOptions) -> RunReport {
@@ -110,7 +93,7 @@ fn many_elections_2a(options: &RunOptions) -> RunReport {
         h.check_one_leader()?;
         Ok(())
     })();
-    h.report("raft-2a-many-elections", options, verdict, Vec::new())
+    h.report(verdict)
 }
 
 /// How long the random faults last before the heal phase.
@@ -131,10 +114,8 @@ fn election_random(options: &RunOptions) -> RunReport {
     let start = Time::from_ms(range_inclusive(&mut plan_rng, 0, 2_000));
     let plan = mix.plan(&mut plan_rng, &ids, start, FAULT_PHASE);
     h.sim.schedule_plan(&plan);
-    let mut notes = vec![
-        format!("mix: {}", mix.describe()),
-        format!("plan: {} fault actions", plan.actions.len()),
-    ];
+    h.fact("mix", mix.describe());
+    h.metric("fault-actions", plan.actions.len() as u64);
     let verdict = (|| -> Step {
         h.run_until(FAULT_PHASE)?;
         // Heal phase: everything is back and the network is reliable again.
@@ -151,7 +132,7 @@ fn election_random(options: &RunOptions) -> RunReport {
             })?;
         if !elected {
             return Err(h.fail(
-                "liveness",
+                checks::LIVENESS,
                 format!("no single leader within {LEADER_BOUND_MS} ms of healing"),
             ));
         }
@@ -162,12 +143,11 @@ fn election_random(options: &RunOptions) -> RunReport {
         let later = h.check_terms()?;
         if later != term {
             return Err(h.fail(
-                "stable-term",
+                checks::STABLE_TERM,
                 format!("term moved from {term} to {later} after healing"),
             ));
         }
         Ok(())
     })();
-    notes.push(format!("healed at {FAULT_PHASE}"));
-    h.report("raft-election-random", options, verdict, notes)
+    h.report(verdict)
 }

@@ -4,9 +4,9 @@
 
 use super::harness::{RaftHarness, Step, ELECTION_TIMEOUT_MS};
 use super::watch::command_bytes;
-use crate::outcome::{RunOptions, RunReport};
 use protocol_core::rng::{index, range_inclusive, Ratio};
 use sim::NetworkConfig;
+use sim_kit::{RunOptions, RunReport};
 
 const ROUNDS: usize = 1_000;
 
@@ -60,7 +60,7 @@ pub(super) fn figure8_2c(options: &RunOptions) -> RunReport {
         h.one_value(v, n, true)?;
         Ok(())
     })();
-    h.report("raft-2c-figure8", options, verdict, Vec::new())
+    h.report(verdict)
 }
 
 /// From round 200 on, the course holds back about 2/3 of *replies* by 200 + rand(rand(2000))
@@ -78,7 +78,6 @@ fn long_reordering(h: &mut RaftHarness, mut network: NetworkConfig) -> NetworkCo
 pub(super) fn figure8_unreliable_2c(options: &RunOptions) -> RunReport {
     let n = 5;
     let mut h = RaftHarness::new(options, n, true, false);
-    let mut notes = Vec::new();
     let verdict = (|| -> Step {
         let v = range_inclusive(&mut h.rng, 0, 9_999);
         h.one_value(v, 1, true)?;
@@ -87,10 +86,8 @@ pub(super) fn figure8_unreliable_2c(options: &RunOptions) -> RunReport {
             if round == 200 {
                 let current = *h.sim.network();
                 let network = long_reordering(&mut h, current);
-                notes.push(format!(
-                    "long reordering {} from round 200",
-                    network.long_reorder
-                ));
+                let reorder = format!("{} from round 200", network.long_reorder);
+                h.fact("long-reordering", reorder);
                 h.sim.set_network(network);
             }
             let mut leader = None;
@@ -124,5 +121,5 @@ pub(super) fn figure8_unreliable_2c(options: &RunOptions) -> RunReport {
         h.one_value(v, n, true)?;
         Ok(())
     })();
-    h.report("raft-2c-figure8-unreliable", options, verdict, notes)
+    h.report(verdict)
 }

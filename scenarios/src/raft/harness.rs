@@ -1,21 +1,24 @@
-//! The course's Raft tester (`config.go`) on the simulator: `one`, `nCommitted`,
+//! The course's Raft tester (`config.go`) on the kit's harness: `one`, `nCommitted`,
 //! `checkOneLeader`, `checkTerms`, `checkNoLeader`, `wait`, `crash1`, `start1`, all in
 //! virtual time and drawing every random choice from the seed.
 
+use super::checks;
 use super::clients::OneActor;
 use super::watch::{command_bytes, RaftWatch};
-use crate::outcome::{RunOptions, RunReport};
 use protocol_core::rng::{range_inclusive, Rng};
 use protocol_core::{NodeId, Time};
 use raft::{Config, LogIndex, Mutant, RaftNode, Term};
 use sim::network::LatencyModel;
-use sim::{Failure, NetworkConfig, Sim, Violation};
+use sim::{NetworkConfig, Sim};
+use sim_kit::actors::{run_actors, run_actors_to_end, Actor};
+use sim_kit::{Drive, Harness, Hooks, RunOptions, RunReport};
 use std::collections::BTreeMap;
+use std::ops::{Deref, DerefMut};
+
+pub use sim_kit::Step;
 
 /// The course's election timeout unit, used by tests as a sleep length.
 pub const ELECTION_TIMEOUT_MS: u64 = 1_000;
-/// A course test fails if it runs longer than this.
-pub const TIME_LIMIT: Time = Time::from_secs(120);
 
 /// The course's labrpc reliable network, in our units: a request and its reply each take
 /// up to a few milliseconds.
@@ -37,50 +40,76 @@ pub fn unreliable_network(rng: &mut Rng) -> NetworkConfig {
     }
 }
 
+/// The service above each server, as the course's `applierSnap`: hands Raft a snapshot
+/// whenever the tester's watch says one is due.
+pub struct TakeSnapshots;
+
+impl Hooks<RaftNode, RaftWatch> for TakeSnapshots {
+    fn on_emit(
+        &mut self,
+        sim: &mut Sim<RaftNode, RaftWatch>,
+        _: NodeId,
+        _: raft::RaftEvent,
+    ) -> Step {
+        let due = std::mem::take(&mut sim.observer_mut().snapshots_due);
+        for (node, index) in due {
+            let data = sim.observer().snapshot_bytes(node, index);
+            sim.call(node, |raft, now, out| {
+                raft.snapshot(now, LogIndex(index), data, out)
+            });
+            if let Err(violation) = sim.observer_mut().snapshot_taken(node, index) {
+                return Err(sim.fail(violation));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The kit's harness with the course tester's state; it derefs to the harness beneath.
 pub struct RaftHarness {
-    pub sim: Sim<RaftNode, RaftWatch>,
+    kit: Harness<RaftNode, RaftWatch, TakeSnapshots>,
     pub servers: usize,
     pub rng: Rng,
     connected: Vec<bool>,
     /// Where `one` resumes its round-robin walk.
     next_start: usize,
-    /// The run fails past this (the course's 120 s; long runs raise it).
-    pub time_limit: Time,
 }
 
-pub type Step<T = ()> = Result<T, Failure>;
+impl Deref for RaftHarness {
+    type Target = Harness<RaftNode, RaftWatch, TakeSnapshots>;
+
+    fn deref(&self) -> &Self::Target {
+        &self.kit
+    }
+}
+
+impl DerefMut for RaftHarness {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.kit
+    }
+}
 
 impl RaftHarness {
     /// `make_config(n, unreliable, snapshot)`: n servers, all connected.
-    pub fn new(
-        options: &RunOptions,
-        servers: usize,
-        unreliable: bool,
-        snapshot: bool,
-    ) -> RaftHarness {
-        let mutant = options.mutant.as_deref().map(|name| {
-            // The registry validated the name against raft's list before the run.
-            name.parse::<Mutant>().expect("validated mutant name")
-        });
+    pub fn new(options: &RunOptions, servers: usize, unreliable: bool, snapshot: bool) -> Self {
+        let mutant = options.mutant::<Mutant>();
         let watch = RaftWatch::new(servers, snapshot.then_some(10));
-        let mut sim = Sim::new(options.seed, reliable_network(), watch, options.full_trace);
-        let mut rng = sim.derive_rng("workload");
+        let mut kit = Harness::new(options, reliable_network(), watch, TakeSnapshots);
+        let mut rng = kit.rng("workload");
         if unreliable {
             let network = unreliable_network(&mut rng);
-            sim.set_network(network);
+            kit.sim.set_network(network);
         }
-        sim.capture_emits(true);
         let config = Config::with_size(servers as u32).with_mutant(mutant);
         for _ in 0..servers {
-            sim.add_node(config.clone());
+            kit.sim.add_node(config.clone());
         }
         RaftHarness {
-            sim,
+            kit,
             servers,
             rng,
             connected: vec![true; servers],
             next_start: 0,
-            time_limit: TIME_LIMIT,
         }
     }
 
@@ -88,40 +117,14 @@ impl RaftHarness {
         (0..self.servers as u32).map(NodeId).collect()
     }
 
-    pub fn fail(&mut self, check: &str, message: impl Into<String>) -> Failure {
-        self.sim.fail(Violation::new(check, message))
+    // ---- actors ----------------------------------------------------------------------
+
+    pub fn run_actors<A: Actor<RaftHarness>>(&mut self, actors: &mut [A], until: Time) -> Step {
+        run_actors(self, actors, until)
     }
 
-    // ---- time ------------------------------------------------------------------------
-
-    /// Runs to `deadline`, acting as the service above each server: taking the snapshots the
-    /// course's `applierSnap` takes.
-    pub fn run_until(&mut self, deadline: Time) -> Step {
-        if deadline > self.time_limit {
-            let limit = self.time_limit;
-            return Err(self.fail("time-limit", format!("test ran longer than {limit}")));
-        }
-        while self.sim.run_until_emit(deadline)?.is_some() {
-            self.take_due_snapshots();
-        }
-        Ok(())
-    }
-
-    pub fn sleep_ms(&mut self, ms: u64) -> Step {
-        self.run_until(self.sim.now().plus_ms(ms))
-    }
-
-    fn take_due_snapshots(&mut self) {
-        let due = std::mem::take(&mut self.sim.observer_mut().snapshots_due);
-        for (node, index) in due {
-            let data = self.sim.observer().snapshot_bytes(node, index);
-            self.sim.call(node, |raft, now, out| {
-                raft.snapshot(now, LogIndex(index), data, out)
-            });
-            if let Err(violation) = self.sim.observer_mut().snapshot_taken(node, index) {
-                self.sim.fail(violation);
-            }
-        }
+    pub fn run_actors_to_end<A: Actor<RaftHarness>>(&mut self, actors: &mut [A]) -> Step {
+        run_actors_to_end(self, actors)
     }
 
     // ---- connectivity and crashes --------------------------------------------------
@@ -186,13 +189,13 @@ impl RaftHarness {
             }
             if let Some((term, ids)) = leaders.iter().find(|(_, ids)| ids.len() > 1) {
                 let message = format!("term {term} has {} (>1) leaders: {ids:?}", ids.len());
-                return Err(self.fail("one-leader", message));
+                return Err(self.fail(checks::ONE_LEADER, message));
             }
             if let Some((_, ids)) = leaders.iter().next_back() {
                 return Ok(ids[0]);
             }
         }
-        Err(self.fail("one-leader", "expected one leader, got none"))
+        Err(self.fail(checks::ONE_LEADER, "expected one leader, got none"))
     }
 
     /// `checkTerms`: every connected server reports the same term.
@@ -205,15 +208,13 @@ impl RaftHarness {
             match agreed {
                 None => agreed = Some(term),
                 Some(t) if t != term => {
-                    return Err(self.fail(
-                        "terms-agree",
-                        format!("servers disagree on term: {t} vs {term}"),
-                    ))
+                    let message = format!("servers disagree on term: {t} vs {term}");
+                    return Err(self.fail(checks::TERMS_AGREE, message));
                 }
                 Some(_) => {}
             }
         }
-        agreed.ok_or_else(|| self.fail("terms-agree", "no connected server to ask"))
+        agreed.ok_or_else(|| self.fail(checks::TERMS_AGREE, "no connected server to ask"))
     }
 
     /// `checkNoLeader`: no connected server claims leadership.
@@ -223,7 +224,7 @@ impl RaftHarness {
                 let message = format!(
                     "expected no leader among connected servers, but n{i} claims to be leader"
                 );
-                return Err(self.fail("no-leader", message));
+                return Err(self.fail(checks::NO_LEADER, message));
             }
         }
         Ok(())
@@ -309,10 +310,8 @@ impl RaftHarness {
         }
         let (count, value) = self.n_committed(index);
         if count < n {
-            return Err(self.fail(
-                "agreement",
-                format!("only {count} decided for index {index}; wanted {n}"),
-            ));
+            let message = format!("only {count} decided for index {index}; wanted {n}");
+            return Err(self.fail(checks::AGREEMENT, message));
         }
         Ok(value)
     }
@@ -355,27 +354,29 @@ impl RaftHarness {
         let ids = self.sim.node_ids();
         let views: Vec<Option<&RaftNode>> = ids.iter().map(|&id| self.sim.node(id)).collect();
         let result = self.sim.observer().check_log_matching_full(&views);
-        result.map_err(|message| self.fail("log-matching", message))
+        result.map_err(|violation| self.sim.fail(violation))
     }
 
-    /// The report of a finished run.
-    /// A passing verdict also needs the whole logs of the servers up now to match (the
-    /// per-step check looks at one spot per pair; this is its thorough form, once per run).
-    pub fn report(
-        &mut self,
-        scenario: &'static str,
-        options: &RunOptions,
-        verdict: Step,
-        mut notes: Vec<String>,
-    ) -> RunReport {
+    /// The report of a finished run. A passing verdict also needs the whole logs of the
+    /// servers up now to match.
+    pub fn report(&mut self, verdict: Step) -> RunReport {
         let verdict = verdict.and_then(|()| self.check_log_matching_full());
         let watch = self.sim.observer();
-        notes.push(format!(
-            "{} servers, {} leaders seen, {} commands agreed",
-            self.servers,
-            watch.leaders_seen(),
-            watch.max_index
-        ));
-        RunReport::from_sim(scenario, options, &self.sim, verdict, notes)
+        let (leaders, commands) = (watch.leaders_seen() as u64, watch.max_index);
+        let servers = self.servers as u64;
+        self.metric("servers", servers);
+        self.metric("leaders-seen", leaders);
+        self.metric("commands-agreed", commands);
+        self.kit.report(verdict)
+    }
+}
+
+impl Drive for RaftHarness {
+    fn now(&self) -> Time {
+        self.kit.now()
+    }
+
+    fn run_until(&mut self, deadline: Time) -> Step {
+        self.kit.run_until(deadline)
     }
 }

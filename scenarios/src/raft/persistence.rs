@@ -1,27 +1,35 @@
 //! Lab 2C, persistence: the course's restart tests and agreement over an unreliable network.
 //! Figure 8 and the churn tests are in `figure8.rs` and `churn.rs`.
 
-use super::clients::{Actor, OneActor};
+use super::clients::OneActor;
 use super::harness::{RaftHarness, Step, ELECTION_TIMEOUT_MS};
 use super::replication::course_test;
-use super::scenario;
 use super::watch::command_bytes;
-use crate::outcome::{RunOptions, RunReport};
-use crate::registry::Scenario;
+use sim_kit::actors::Actor;
+use sim_kit::Scenario;
+use sim_kit::{RunOptions, RunReport};
 
 pub const SCENARIOS: &[Scenario] = &[
-    scenario("raft-2c-persist1", "TestPersist12C: term, vote and log survive restarts of all, of the leader, of a follower", persist1_2c),
-    scenario("raft-2c-persist2", "TestPersist22C: 5 servers, restarted minorities elect and commit from persisted state", persist2_2c),
-    scenario("raft-2c-persist3", "TestPersist32C: partitioned leader and one follower crash, leader restarts", persist3_2c),
-    scenario("raft-2c-figure8", "TestFigure82C: 1000 rounds of crashing leaders; no conflicting commits, then agreement", super::figure8::figure8_2c),
-    scenario("raft-2c-unreliable-agree", "TestUnreliableAgree2C: 5 servers, lossy network, 49 x 5 concurrent one()", unreliable_agree_2c),
-    scenario("raft-2c-figure8-unreliable", "TestFigure8Unreliable2C: lossy network, long reordering, leaders cut off", super::figure8::figure8_unreliable_2c),
-    scenario("raft-2c-reliable-churn", "TestReliableChurn2C: 3 clients under random crashes and disconnects; their commits survive", super::churn::reliable_churn_2c),
-    scenario("raft-2c-unreliable-churn", "TestUnreliableChurn2C: the same over a lossy network", super::churn::unreliable_churn_2c),
+    Scenario::new(
+        "raft-2c-persist1", "TestPersist12C: term, vote and log survive restarts of all, of the leader, of a follower", persist1_2c),
+    Scenario::new(
+        "raft-2c-persist2", "TestPersist22C: 5 servers, restarted minorities elect and commit from persisted state", persist2_2c),
+    Scenario::new(
+        "raft-2c-persist3", "TestPersist32C: partitioned leader and one follower crash, leader restarts", persist3_2c),
+    Scenario::new(
+        "raft-2c-figure8", "TestFigure82C: 1000 rounds of crashing leaders; no conflicting commits, then agreement", super::figure8::figure8_2c),
+    Scenario::new(
+        "raft-2c-unreliable-agree", "TestUnreliableAgree2C: 5 servers, lossy network, 49 x 5 concurrent one()", unreliable_agree_2c),
+    Scenario::new(
+        "raft-2c-figure8-unreliable", "TestFigure8Unreliable2C: lossy network, long reordering, leaders cut off", super::figure8::figure8_unreliable_2c),
+    Scenario::new(
+        "raft-2c-reliable-churn", "TestReliableChurn2C: 3 clients under random crashes and disconnects; their commits survive", super::churn::reliable_churn_2c),
+    Scenario::new(
+        "raft-2c-unreliable-churn", "TestUnreliableChurn2C: the same over a lossy network", super::churn::unreliable_churn_2c),
 ];
 
 fn persist1_2c(options: &RunOptions) -> RunReport {
-    course_test("raft-2c-persist1", options, 3, |h| {
+    course_test(options, 3, |h| {
         h.one_value(11, 3, true)?;
         // Crash and restart all.
         for i in 0..3 {
@@ -56,7 +64,7 @@ fn persist1_2c(options: &RunOptions) -> RunReport {
 
 fn persist2_2c(options: &RunOptions) -> RunReport {
     let n = 5;
-    course_test("raft-2c-persist2", options, n, |h| {
+    course_test(options, n, |h| {
         let mut index = 1;
         for _ in 0..5 {
             h.one_value(10 + index, n, true)?;
@@ -87,7 +95,7 @@ fn persist2_2c(options: &RunOptions) -> RunReport {
 }
 
 fn persist3_2c(options: &RunOptions) -> RunReport {
-    course_test("raft-2c-persist3", options, 3, |h| {
+    course_test(options, 3, |h| {
         h.one_value(101, 3, true)?;
         let leader = h.check_one_leader()?;
         h.disconnect((leader + 2) % 3);
@@ -108,7 +116,6 @@ fn persist3_2c(options: &RunOptions) -> RunReport {
 /// Each round starts four `one(100·round + j, 1)` that run on concurrently (the course never
 /// waits for them until the end) and one `one(round, 1)` it waits for.
 fn unreliable_agree_2c(options: &RunOptions) -> RunReport {
-    let name = "raft-2c-unreliable-agree";
     let mut h = RaftHarness::new(options, 5, true, false);
     let verdict = (|| -> Step {
         let mut actors: Vec<OneActor> = Vec::new();
@@ -128,5 +135,5 @@ fn unreliable_agree_2c(options: &RunOptions) -> RunReport {
         h.one_value(100, 5, true)?;
         Ok(())
     })();
-    h.report(name, options, verdict, Vec::new())
+    h.report(verdict)
 }

@@ -8,19 +8,13 @@
 use super::churn::check_final_log;
 use super::clients::ChurnClient;
 use super::harness::{RaftHarness, Step, ELECTION_TIMEOUT_MS};
-use super::MUTANTS;
-use crate::outcome::{RunOptions, RunReport};
-use crate::registry::Scenario;
 use protocol_core::rng::{derive_seed, index, range_inclusive, rng_from_seed, Ratio};
 use protocol_core::Time;
 use sim::fault::{SwarmLimits, SwarmMix};
+use sim_kit::Scenario;
+use sim_kit::{RunOptions, RunReport};
 
-pub const SCENARIOS: &[Scenario] = &[Scenario {
-    name: "raft-random",
-    about: "3/5/7 servers, clients, snapshots for some seeds, the seed's swarm of faults; then heal: a new command commits everywhere and no client-seen commit is lost",
-    mutants: MUTANTS,
-    run: raft_random,
-}];
+pub const SCENARIOS: &[Scenario] = &[Scenario::new("raft-random", "3/5/7 servers, clients, snapshots for some seeds, the seed's swarm of faults; then heal: a new command commits everywhere and no client-seen commit is lost", raft_random)];
 
 /// How long the faults last before everything heals.
 const FAULT_PHASE: Time = Time::from_secs(30);
@@ -36,14 +30,13 @@ fn raft_random(options: &RunOptions) -> RunReport {
     let start = Time::from_ms(range_inclusive(&mut plan_rng, 0, 2_000));
     let plan = mix.plan(&mut plan_rng, &h.ids(), start, FAULT_PHASE);
     h.sim.schedule_plan(&plan);
-    let mut notes = vec![
-        format!(
-            "{servers} servers, {clients} clients, snapshots {}",
-            if snapshots { "on" } else { "off" }
-        ),
-        format!("mix: {}", mix.describe()),
-        format!("plan: {} fault actions", plan.actions.len()),
-    ];
+    let shape = format!(
+        "{servers} servers, {clients} clients, snapshots {}",
+        if snapshots { "on" } else { "off" }
+    );
+    h.fact("shape", shape);
+    h.fact("mix", mix.describe());
+    h.metric("fault-actions", plan.actions.len() as u64);
     let verdict = (|| -> Step {
         let mut actors: Vec<ChurnClient> =
             (0..clients).map(|id| ChurnClient::new(&h, id)).collect();
@@ -56,8 +49,8 @@ fn raft_random(options: &RunOptions) -> RunReport {
             .iter()
             .flat_map(|c| c.values.iter().copied())
             .collect();
-        notes.push(format!("{} client-observed commits", values.len()));
+        h.metric("client-commits", values.len() as u64);
         check_final_log(&mut h, &values)
     })();
-    h.report("raft-random", options, verdict, notes)
+    h.report(verdict)
 }

@@ -1,88 +1,90 @@
 //! Lab 2B, log replication: the course's agreement tests under follower and leader
 //! failures. The RPC-count and byte-count tests are in `rpc_counts.rs`.
 
+use super::checks;
 use super::harness::{RaftHarness, Step, ELECTION_TIMEOUT_MS};
-use super::scenario;
 use super::watch::command_bytes;
-use crate::outcome::{RunOptions, RunReport};
-use crate::registry::Scenario;
 use protocol_core::rng::shuffle;
 use raft::Term;
+use sim_kit::Scenario;
+use sim_kit::{RunOptions, RunReport};
 
 pub const SCENARIOS: &[Scenario] = &[
-    scenario(
+    Scenario::new(
         "raft-2b-basic-agree",
         "TestBasicAgree2B: three commands agreed at indexes 1..3, none before its Start",
         basic_agree_2b,
     ),
-    scenario(
+    Scenario::new(
         "raft-2b-follower-failure",
         "TestFollowerFailure2B: progress with one follower gone; nothing commits with both gone",
         follower_failure_2b,
     ),
-    scenario(
+    Scenario::new(
         "raft-2b-leader-failure",
         "TestLeaderFailure2B: a new leader commits; nothing commits on a lone server",
         leader_failure_2b,
     ),
-    scenario(
+    Scenario::new(
         "raft-2b-fail-agree",
         "TestFailAgree2B: a reconnected follower catches up",
         fail_agree_2b,
     ),
-    scenario(
+    Scenario::new(
         "raft-2b-fail-no-agree",
         "TestFailNoAgree2B: no commit with 3 of 5 followers gone; agreement after heal",
         fail_no_agree_2b,
     ),
-    scenario(
+    Scenario::new(
         "raft-2b-concurrent-starts",
         "TestConcurrentStarts2B: five concurrent Starts all commit",
         concurrent_starts_2b,
     ),
-    scenario(
+    Scenario::new(
         "raft-2b-rejoin",
         "TestRejoin2B: a partitioned leader with stale entries rejoins",
         rejoin_2b,
     ),
-    scenario(
+    Scenario::new(
         "raft-2b-backup",
         "TestBackup2B: a leader backs up quickly over 50 wrong follower entries",
         backup_2b,
     ),
-    scenario(
+    Scenario::new(
         "raft-2b-rpc-bytes",
         "TestRPCBytes2B: each 5000-byte command crosses the wire about once per peer",
         super::rpc_counts::rpc_bytes_2b,
     ),
-    scenario(
+    Scenario::new(
         "raft-2b-count",
         "TestCount2B: RPCs to elect, to agree on 11 commands, and when idle stay bounded",
         super::rpc_counts::count_2b,
     ),
 ];
 
-/// Runs `test` on a fresh `servers`-server reliable cluster and reports under `name`.
+/// Runs `test` on a fresh `servers`-server reliable cluster and reports it.
 pub(super) fn course_test(
-    name: &'static str,
     options: &RunOptions,
     servers: usize,
     test: impl FnOnce(&mut RaftHarness) -> Step,
 ) -> RunReport {
     let mut h = RaftHarness::new(options, servers, false, false);
     let verdict = test(&mut h);
-    h.report(name, options, verdict, Vec::new())
+    h.report(verdict)
 }
 
 fn basic_agree_2b(options: &RunOptions) -> RunReport {
-    course_test("raft-2b-basic-agree", options, 3, |h| {
+    course_test(options, 3, |h| {
         for index in 1..=3 {
             if h.n_committed(index).0 > 0 {
-                return Err(h.fail("agreement", "some have committed before Start()"));
+                return Err(h.fail(checks::AGREEMENT, "some have committed before Start()"));
             }
             let at = h.one_value(index * 100, 3, false)?;
             if at != index {
-                return Err(h.fail("index", format!("got index {at} but expected {index}")));
+                return Err(h.fail(
+                    checks::INDEX,
+                    format!("got index {at} but expected {index}"),
+                ));
             }
         }
         Ok(())
@@ -94,7 +96,7 @@ fn not_committed(h: &mut RaftHarness, index: u64) -> Step {
     let (n, _) = h.n_committed(index);
     if n > 0 {
         return Err(h.fail(
-            "no-majority",
+            checks::NO_MAJORITY,
             format!("{n} committed index {index} but no majority"),
         ));
     }
@@ -102,7 +104,7 @@ fn not_committed(h: &mut RaftHarness, index: u64) -> Step {
 }
 
 fn follower_failure_2b(options: &RunOptions) -> RunReport {
-    course_test("raft-2b-follower-failure", options, 3, |h| {
+    course_test(options, 3, |h| {
         h.one_value(101, 3, false)?;
         // Disconnect one follower from the network.
         let leader1 = h.check_one_leader()?;
@@ -117,10 +119,10 @@ fn follower_failure_2b(options: &RunOptions) -> RunReport {
         h.disconnect((leader2 + 2) % 3);
         // Submit a command: it must get index 4 and not commit.
         let Some((index, _)) = h.start(leader2, command_bytes(104)) else {
-            return Err(h.fail("start", "leader rejected Start()"));
+            return Err(h.fail(checks::START, "leader rejected Start()"));
         };
         if index != 4 {
-            return Err(h.fail("index", format!("expected index 4, got {index}")));
+            return Err(h.fail(checks::INDEX, format!("expected index 4, got {index}")));
         }
         h.sleep_ms(2 * ELECTION_TIMEOUT_MS)?;
         not_committed(h, index)
@@ -128,7 +130,7 @@ fn follower_failure_2b(options: &RunOptions) -> RunReport {
 }
 
 fn leader_failure_2b(options: &RunOptions) -> RunReport {
-    course_test("raft-2b-leader-failure", options, 3, |h| {
+    course_test(options, 3, |h| {
         h.one_value(101, 3, false)?;
         // Disconnect the first leader: the remaining two elect one and agree.
         let leader1 = h.check_one_leader()?;
@@ -148,7 +150,7 @@ fn leader_failure_2b(options: &RunOptions) -> RunReport {
 }
 
 fn fail_agree_2b(options: &RunOptions) -> RunReport {
-    course_test("raft-2b-fail-agree", options, 3, |h| {
+    course_test(options, 3, |h| {
         h.one_value(101, 3, false)?;
         // Disconnect one follower; the others agree without it.
         let leader = h.check_one_leader()?;
@@ -168,7 +170,7 @@ fn fail_agree_2b(options: &RunOptions) -> RunReport {
 }
 
 fn fail_no_agree_2b(options: &RunOptions) -> RunReport {
-    course_test("raft-2b-fail-no-agree", options, 5, |h| {
+    course_test(options, 5, |h| {
         h.one_value(10, 5, false)?;
         // Three of five followers disconnect.
         let leader = h.check_one_leader()?;
@@ -176,10 +178,10 @@ fn fail_no_agree_2b(options: &RunOptions) -> RunReport {
             h.disconnect((leader + k) % 5);
         }
         let Some((index, _)) = h.start(leader, command_bytes(20)) else {
-            return Err(h.fail("start", "leader rejected Start()"));
+            return Err(h.fail(checks::START, "leader rejected Start()"));
         };
         if index != 2 {
-            return Err(h.fail("index", format!("expected index 2, got {index}")));
+            return Err(h.fail(checks::INDEX, format!("expected index 2, got {index}")));
         }
         h.sleep_ms(2 * ELECTION_TIMEOUT_MS)?;
         not_committed(h, index)?;
@@ -191,10 +193,10 @@ fn fail_no_agree_2b(options: &RunOptions) -> RunReport {
         // forgetting index 2.
         let leader2 = h.check_one_leader()?;
         let Some((index2, _)) = h.start(leader2, command_bytes(30)) else {
-            return Err(h.fail("start", "leader2 rejected Start()"));
+            return Err(h.fail(checks::START, "leader2 rejected Start()"));
         };
         if !(2..=3).contains(&index2) {
-            return Err(h.fail("index", format!("unexpected index {index2}")));
+            return Err(h.fail(checks::INDEX, format!("unexpected index {index2}")));
         }
         h.one_value(1000, 5, true)?;
         Ok(())
@@ -202,7 +204,7 @@ fn fail_no_agree_2b(options: &RunOptions) -> RunReport {
 }
 
 fn concurrent_starts_2b(options: &RunOptions) -> RunReport {
-    course_test("raft-2b-concurrent-starts", options, 3, |h| {
+    course_test(options, 3, |h| {
         for attempt in 0..5 {
             if attempt > 0 {
                 // Give the solution some time to settle.
@@ -212,7 +214,7 @@ fn concurrent_starts_2b(options: &RunOptions) -> RunReport {
                 return Ok(());
             }
         }
-        Err(h.fail("term-stability", "term changed too often"))
+        Err(h.fail(checks::STABLE_TERM, "term changed too often"))
     })
 }
 
@@ -245,14 +247,17 @@ fn concurrent_starts_try(h: &mut RaftHarness) -> Step<bool> {
     }
     for x in 100..105 {
         if !committed.contains(&x) {
-            return Err(h.fail("agreement", format!("cmd {x} missing in {committed:?}")));
+            return Err(h.fail(
+                checks::AGREEMENT,
+                format!("cmd {x} missing in {committed:?}"),
+            ));
         }
     }
     Ok(true)
 }
 
 fn rejoin_2b(options: &RunOptions) -> RunReport {
-    course_test("raft-2b-rejoin", options, 3, |h| {
+    course_test(options, 3, |h| {
         h.one_value(101, 3, true)?;
         // The leader is partitioned off and given entries that will never commit.
         let leader1 = h.check_one_leader()?;
@@ -275,7 +280,7 @@ fn rejoin_2b(options: &RunOptions) -> RunReport {
 }
 
 fn backup_2b(options: &RunOptions) -> RunReport {
-    course_test("raft-2b-backup", options, 5, |h| {
+    course_test(options, 5, |h| {
         let v = h.rand_value();
         h.one_value(v, 5, true)?;
         // Put the leader and one follower in a partition, and give them 50 commands that

@@ -1,14 +1,15 @@
 //! Lab 2B's efficiency tests: bytes on the wire per command (TestRPCBytes2B) and RPC counts
 //! to elect, to agree and to idle (TestCount2B), recalibrated to our encoding.
 
+use super::checks;
 use super::harness::{RaftHarness, Step, ELECTION_TIMEOUT_MS};
 use super::replication::{common_term, course_test};
 use super::watch::command_bytes;
-use crate::outcome::{RunOptions, RunReport};
 use protocol_core::rng::range_inclusive;
 use protocol_core::NodeId;
 use raft::msg::{AppendEntries, AppendEntriesReply, RaftMsg};
 use raft::{LogIndex, Term};
+use sim_kit::{RunOptions, RunReport};
 
 /// Heartbeat round trips the course's 50 000-byte overhead allowance pays for: an idle
 /// gob-encoded AppendEntries and its reply are about 200 bytes together, so 50 000 bytes is
@@ -44,7 +45,7 @@ fn heartbeat_round_trip_bytes() -> u64 {
 /// heartbeat size (about 5 KB rather than 50 KB, as postcard frames are about a tenth of
 /// gob's).
 pub(super) fn rpc_bytes_2b(options: &RunOptions) -> RunReport {
-    course_test("raft-2b-rpc-bytes", options, 3, |h| {
+    course_test(options, 3, |h| {
         h.one_value(99, 3, false)?;
         let bytes0 = h.bytes_total();
         let mut sent = 0u64;
@@ -55,7 +56,10 @@ pub(super) fn rpc_bytes_2b(options: &RunOptions) -> RunReport {
             sent += command.len() as u64;
             let at = h.one(command, 3, false)?;
             if at != index {
-                return Err(h.fail("index", format!("got index {at} but expected {index}")));
+                return Err(h.fail(
+                    checks::INDEX,
+                    format!("got index {at} but expected {index}"),
+                ));
             }
         }
         let got = h.bytes_total() - bytes0;
@@ -63,7 +67,7 @@ pub(super) fn rpc_bytes_2b(options: &RunOptions) -> RunReport {
         let expected = 3 * sent;
         if got > expected + overhead {
             return Err(h.fail(
-                "rpc-bytes",
+                checks::RPC_BYTES,
                 format!("too many RPC bytes; got {got}, expected {expected} + {overhead}"),
             ));
         }
@@ -74,12 +78,12 @@ pub(super) fn rpc_bytes_2b(options: &RunOptions) -> RunReport {
 /// TestCount2B. The course counts RPCs dispatched to each server; a request and its reply
 /// are one RPC there and two messages here, so requests delivered are what is counted.
 pub(super) fn count_2b(options: &RunOptions) -> RunReport {
-    course_test("raft-2b-count", options, 3, |h| {
+    course_test(options, 3, |h| {
         h.check_one_leader()?;
         let total1 = h.rpcs_delivered();
         if !(1..=30).contains(&total1) {
             return Err(h.fail(
-                "rpc-count",
+                checks::RPC_COUNT,
                 format!("too many or few RPCs ({total1}) to elect initial leader"),
             ));
         }
@@ -94,13 +98,13 @@ pub(super) fn count_2b(options: &RunOptions) -> RunReport {
             }
         }
         let Some((before, for_commands)) = agreed else {
-            return Err(h.fail("term-stability", "term changed too often"));
+            return Err(h.fail(checks::STABLE_TERM, "term changed too often"));
         };
         h.sleep_ms(ELECTION_TIMEOUT_MS)?;
         let idle = h.rpcs_delivered() - before - for_commands;
         if idle > 3 * 20 {
             return Err(h.fail(
-                "rpc-count",
+                checks::RPC_COUNT,
                 format!("too many RPCs ({idle}) for 1 second of idleness"),
             ));
         }
@@ -124,7 +128,7 @@ fn count_try(h: &mut RaftHarness) -> Step<Option<(u64, u64)>> {
         match h.start(leader, command_bytes(x)) {
             Some((index, t)) if t == term => {
                 if index != start_index + i {
-                    return Err(h.fail("start", "Start() failed"));
+                    return Err(h.fail(checks::START, "Start() failed"));
                 }
             }
             _ => return Ok(None),
@@ -136,7 +140,7 @@ fn count_try(h: &mut RaftHarness) -> Step<Option<(u64, u64)>> {
             Some(v) if v == commands[i as usize - 1] => {}
             Some(v) => {
                 return Err(h.fail(
-                    "agreement",
+                    checks::AGREEMENT,
                     format!("wrong value {v} committed for index {}", start_index + i),
                 ))
             }
@@ -148,7 +152,7 @@ fn count_try(h: &mut RaftHarness) -> Step<Option<(u64, u64)>> {
     let total2 = h.rpcs_delivered() - total1;
     if total2 > (iters + 1 + 3) * 3 {
         return Err(h.fail(
-            "rpc-count",
+            checks::RPC_COUNT,
             format!("too many RPCs ({total2}) for {iters} entries"),
         ));
     }

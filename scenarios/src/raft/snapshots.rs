@@ -2,44 +2,44 @@
 //! catches up by InstallSnapshot), all-crash restarts, and snapshot state initialised at boot.
 //! The tester takes a snapshot after every 10th command (`applierSnap`).
 
+use super::checks;
 use super::harness::{RaftHarness, Step};
-use super::scenario;
-use crate::outcome::{RunOptions, RunReport};
-use crate::registry::Scenario;
 use protocol_core::rng::range_inclusive;
+use sim_kit::Scenario;
+use sim_kit::{RunOptions, RunReport};
 
 pub const SCENARIOS: &[Scenario] = &[
-    scenario(
+    Scenario::new(
         "raft-2d-snapshot-basic",
         "TestSnapshotBasic2D: snapshots every 10 commands keep the log small",
         snapshot_basic_2d,
     ),
-    scenario(
+    Scenario::new(
         "raft-2d-snapshot-install",
         "TestSnapshotInstall2D: a disconnected victim catches up by InstallSnapshot",
         snapshot_install_2d,
     ),
-    scenario(
+    Scenario::new(
         "raft-2d-snapshot-install-unreliable",
         "TestSnapshotInstallUnreliable2D: the same over a lossy network",
         snapshot_install_unreliable_2d,
     ),
-    scenario(
+    Scenario::new(
         "raft-2d-snapshot-install-crash",
         "TestSnapshotInstallCrash2D: a crashed victim restarts from its snapshot and catches up",
         snapshot_install_crash_2d,
     ),
-    scenario(
+    Scenario::new(
         "raft-2d-snapshot-install-unreliable-crash",
         "TestSnapshotInstallUnCrash2D: the same over a lossy network",
         snapshot_install_unreliable_crash_2d,
     ),
-    scenario(
+    Scenario::new(
         "raft-2d-snapshot-all-crash",
         "TestSnapshotAllCrash2D: all crash 5 times; the index never goes back",
         snapshot_all_crash_2d,
     ),
-    scenario(
+    Scenario::new(
         "raft-2d-snapshot-init",
         "TestSnapshotInit2D: a restart keeps its snapshot through the next durable write",
         snapshot_init_2d,
@@ -54,25 +54,23 @@ pub const MAX_LOG_SIZE: usize = 1_200;
 const SNAPSHOT_INTERVAL: u64 = 10;
 
 fn snapshot_basic_2d(options: &RunOptions) -> RunReport {
-    snapcommon("raft-2d-snapshot-basic", options, false, true, false)
+    snapcommon(options, false, true, false)
 }
 
 fn snapshot_install_2d(options: &RunOptions) -> RunReport {
-    snapcommon("raft-2d-snapshot-install", options, true, true, false)
+    snapcommon(options, true, true, false)
 }
 
 fn snapshot_install_unreliable_2d(options: &RunOptions) -> RunReport {
-    let name = "raft-2d-snapshot-install-unreliable";
-    snapcommon(name, options, true, false, false)
+    snapcommon(options, true, false, false)
 }
 
 fn snapshot_install_crash_2d(options: &RunOptions) -> RunReport {
-    snapcommon("raft-2d-snapshot-install-crash", options, false, true, true)
+    snapcommon(options, false, true, true)
 }
 
 fn snapshot_install_unreliable_crash_2d(options: &RunOptions) -> RunReport {
-    let name = "raft-2d-snapshot-install-unreliable-crash";
-    snapcommon(name, options, false, false, true)
+    snapcommon(options, false, false, true)
 }
 
 /// `one(rand, expected, retry)`.
@@ -81,13 +79,7 @@ fn one_rand(h: &mut RaftHarness, expected: usize) -> Step<u64> {
     h.one_value(v, expected, true)
 }
 
-fn snapcommon(
-    name: &'static str,
-    options: &RunOptions,
-    disconnect: bool,
-    reliable: bool,
-    crash: bool,
-) -> RunReport {
+fn snapcommon(options: &RunOptions, disconnect: bool, reliable: bool, crash: bool) -> RunReport {
     let n = 3;
     let mut h = RaftHarness::new(options, n, !reliable, true);
     let mut max_size = 0;
@@ -119,7 +111,10 @@ fn snapcommon(
             let size = h.log_size();
             max_size = max_size.max(size);
             if size >= MAX_LOG_SIZE {
-                return Err(h.fail("log-size", format!("Log size too large: {size} bytes")));
+                return Err(h.fail(
+                    checks::LOG_SIZE,
+                    format!("Log size too large: {size} bytes"),
+                ));
             }
             if disconnect {
                 // Reconnect the victim: it catches up, perhaps by InstallSnapshot.
@@ -142,10 +137,9 @@ fn snapcommon(
         .by_kind
         .get("InstallSnapshot")
         .map_or(0, |k| k.delivered);
-    let notes = vec![format!(
-        "largest log {max_size} B (bound {MAX_LOG_SIZE}), {installs} InstallSnapshot delivered"
-    )];
-    h.report(name, options, verdict, notes)
+    h.metric("largest-log-bytes", max_size as u64);
+    h.metric("snapshots-installed", installs);
+    h.report(verdict)
 }
 
 fn crash_and_restart_all(h: &mut RaftHarness) {
@@ -174,14 +168,14 @@ fn snapshot_all_crash_2d(options: &RunOptions) -> RunReport {
             let index2 = one_rand(&mut h, n)?;
             if index2 < index1 + 1 {
                 return Err(h.fail(
-                    "index",
+                    checks::INDEX,
                     format!("index decreased from {index1} to {index2}"),
                 ));
             }
         }
         Ok(())
     })();
-    h.report("raft-2d-snapshot-all-crash", options, verdict, Vec::new())
+    h.report(verdict)
 }
 
 fn snapshot_init_2d(options: &RunOptions) -> RunReport {
@@ -201,5 +195,5 @@ fn snapshot_init_2d(options: &RunOptions) -> RunReport {
         one_rand(&mut h, n)?;
         Ok(())
     })();
-    h.report("raft-2d-snapshot-init", options, verdict, Vec::new())
+    h.report(verdict)
 }

@@ -2,6 +2,7 @@
 //! and each server's applied stream, kept the way the course's `cfg.logs` keeps it.
 
 use super::applied::AppliedLog;
+use super::checks;
 use super::digests::DigestLog;
 use super::durable::DurableAcrossRestarts;
 use protocol_core::{NodeId, Time};
@@ -83,8 +84,9 @@ impl RaftWatch {
         }
     }
 
-    /// Log matching over the whole logs of the servers in `nodes` (`None`: down).
-    pub fn check_log_matching_full(&self, nodes: &[Option<&RaftNode>]) -> Result<(), String> {
+    /// Log matching over the whole logs of the servers in `nodes` (`None`: down); the
+    /// harness reports it as `log-matching`, the only check this runs.
+    pub fn check_log_matching_full(&self, nodes: &[Option<&RaftNode>]) -> Result<(), Violation> {
         self.check.check_log_matching_full(nodes)
     }
 
@@ -98,7 +100,7 @@ impl RaftWatch {
             if let Some(theirs) = log.get(index) {
                 if theirs != value {
                     return Err(Violation::new(
-                        "state-machine-safety",
+                        checks::STATE_MACHINE_SAFETY,
                         format!("commit index={index} server={node} {value:#x} != server=n{other} {theirs:#x}"),
                     ));
                 }
@@ -113,7 +115,7 @@ impl RaftWatch {
         if self.snapshot_every.is_some() {
             if index != self.last_applied[i] + 1 {
                 return Err(Violation::new(
-                    "apply-order",
+                    checks::APPLY_ORDER,
                     format!(
                         "{node} apply out of order: expected index {}, got {index}",
                         self.last_applied[i] + 1
@@ -122,14 +124,14 @@ impl RaftWatch {
             }
         } else if index > 1 && !self.logs[i].contains(index - 1) {
             return Err(Violation::new(
-                "apply-order",
+                checks::APPLY_ORDER,
                 format!("{node} apply out of order at index {index}"),
             ));
         }
         if let Some(digests) = self.digests.as_mut() {
             digests
                 .applied(i, index, value)
-                .map_err(|m| Violation::new("state-machine-safety", m))?;
+                .map_err(|m| Violation::new(checks::STATE_MACHINE_SAFETY, m))?;
         }
         self.logs[i].insert(index, value);
         self.last_applied[i] = index;
@@ -151,13 +153,13 @@ impl RaftWatch {
         let (encoded_index, commands): (u64, Vec<u64>) =
             postcard::from_bytes(data).map_err(|e| {
                 Violation::new(
-                    "snapshot-bytes",
+                    checks::SNAPSHOT_BYTES,
                     format!("{node}: snapshot does not decode: {e}"),
                 )
             })?;
         if encoded_index != index {
             return Err(Violation::new(
-                "snapshot-bytes",
+                checks::SNAPSHOT_BYTES,
                 format!("{node}: snapshot doesn't match SnapshotIndex: {encoded_index} != {index}"),
             ));
         }
@@ -190,7 +192,7 @@ impl RaftWatch {
         let digests = self.digests.as_mut().expect("digest mode");
         let floor = digests
             .snapshot(i, index, data)
-            .map_err(|m| Violation::new("snapshot-bytes", m))?;
+            .map_err(|m| Violation::new(checks::SNAPSHOT_BYTES, m))?;
         // What the snapshot covers counts as applied here, as the course's tester counts it.
         let start = self.last_applied[i].max(index.saturating_sub(SNAPSHOT_WINDOW)) + 1;
         for at in start..=index {
@@ -214,7 +216,7 @@ impl RaftWatch {
         let data = digests.snapshot_bytes(index);
         let floor = digests
             .snapshot(node.index(), index, &data)
-            .map_err(|m| Violation::new("snapshot-bytes", m))?;
+            .map_err(|m| Violation::new(checks::SNAPSHOT_BYTES, m))?;
         if let Some(floor) = floor {
             self.prune_below(floor);
         }
@@ -237,9 +239,7 @@ impl RaftWatch {
 
 impl Observer<RaftNode> for RaftWatch {
     fn on_emit(&mut self, _now: Time, node: NodeId, event: &RaftEvent) -> Result<(), Violation> {
-        self.check
-            .applied(node, event)
-            .map_err(|m| Violation::new("applied-stream", m))?;
+        self.check.applied(node, event)?;
         match event {
             RaftEvent::Applied { index, command, .. } => {
                 self.on_applied(node, index.0, command_value(command))
@@ -248,7 +248,7 @@ impl Observer<RaftNode> for RaftWatch {
                 self.on_snapshot(node, index.0, data)
             }
             RaftEvent::Snapshot { index, .. } => Err(Violation::new(
-                "snapshot",
+                checks::SNAPSHOT,
                 format!("{node} emitted a snapshot at {index} but none was taken"),
             )),
             RaftEvent::Started(_) => Ok(()),
@@ -272,14 +272,6 @@ impl Observer<RaftNode> for RaftWatch {
     fn after_step(&mut self, _now: Time, nodes: &NodesView<'_, RaftNode>) -> Result<(), Violation> {
         let view: Vec<Option<&RaftNode>> = nodes.iter().map(|(_, node)| node).collect();
         self.durable.after_step_of(&view, nodes.stepped())?;
-        self.check
-            .after_step_of(&view, nodes.stepped())
-            .map_err(|m| {
-                let check = match m.split_once(':') {
-                    Some((name, _)) if name.len() < 40 => name.replace(' ', "-"),
-                    _ => "raft-invariant".to_string(),
-                };
-                Violation::new(check, m)
-            })
+        self.check.after_step_of(&view, nodes.stepped())
     }
 }

@@ -86,7 +86,8 @@ impl<N: Node, O: Observer<N>> Sim<N, O> {
             return;
         }
         self.stats.restarts += 1;
-        self.trace.line(self.now, &[id], format_args!("{id} restart"));
+        self.trace
+            .line(self.now, &[id], format_args!("{id} restart"));
         self.trace
             .record(self.now, TraceRecord::Restart { node: id }, 0);
         // Before the boot, so the observer sees what the new incarnation emits as it boots.

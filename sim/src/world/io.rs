@@ -116,10 +116,12 @@ impl<N: Node, O: Observer<N>> Sim<N, O> {
             }
             self.carry_out(id, output);
         }
+        // The observer's typed checks first: where one of them sees what a node's own
+        // assertion would, the report names the property rather than a panic.
+        self.after_step(Some(id));
         if let Some(node) = self.nodes[id.index()].as_ref() {
             node.check_invariants();
         }
-        self.after_step(Some(id));
     }
 
     /// `stepped`: the one node the step ran (`None`: a fault, which may touch any).

@@ -32,7 +32,7 @@ pub struct Failure {
     /// Events taken off the queue when it failed: where a replay stops.
     pub events: u64,
     /// The latest events (and, from a diagnosing replay, the nodes' events and activity).
-    pub tail: TailView,
+    pub tail: Box<TailView>,
 }
 
 impl fmt::Display for Failure {
@@ -508,8 +508,11 @@ impl<N: Node, O: Observer<N>> Sim<N, O> {
         if self.failure.is_some() {
             return;
         }
-        self.trace
-            .line(self.now, &violation.nodes, format_args!("FAILED {violation}"));
+        self.trace.line(
+            self.now,
+            &violation.nodes,
+            format_args!("FAILED {violation}"),
+        );
         self.failure = Some(Failure {
             check: violation.check,
             message: violation.message,
@@ -517,7 +520,7 @@ impl<N: Node, O: Observer<N>> Sim<N, O> {
             seed: self.seed,
             time: self.now,
             events: self.events_taken,
-            tail: self.trace.tail_view(),
+            tail: Box::new(self.trace.tail_view()),
         });
     }
 

@@ -21,7 +21,7 @@ mod jepsen;
 mod jsonl;
 
 pub use build::ParsedHistory;
-pub use jsonl::write_json_lines;
+pub use jsonl::{write_json_lines, JsonLinesInput};
 
 use std::fmt;
 

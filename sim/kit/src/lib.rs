@@ -1,0 +1,34 @@
+//! The protocol kit: everything a protocol's tests need around the simulator, for any
+//! protocol.
+//!
+//! - [`Harness`]: one simulated run with a time limit, typed failures, run-until helpers,
+//!   the scenario's [`Hooks`] (what it does beside the nodes) and the run's [`RunReport`].
+//! - [`actors`]: virtual-time client actors, like the course's goroutines.
+//! - [`history`]: client histories of any operation type in the checker's format, and
+//!   their linearizability check.
+//! - [`family`]: one registration per family (scenarios and typed mutants), a [`Registry`].
+//! - [`runner`]: one seed, a diagnosing replay, sweeps over threads (results independent of
+//!   the job count), the determinism check, the first seed that catches a mutant.
+//! - [`report`], [`corpus`], [`seeds`]: failure reports, the regression corpus, seed ranges.
+//! - [`cli`]: the command line; a user's `main` is one call.
+//!
+//! It depends on the simulator, the Sans-IO contract and the checker, and knows no protocol.
+
+pub mod actors;
+pub mod catches;
+pub mod checks;
+pub mod cli;
+pub mod corpus;
+pub mod family;
+pub mod harness;
+pub mod history;
+pub mod measure;
+pub mod options;
+pub mod report;
+pub mod runner;
+pub mod seeds;
+
+pub use family::{Family, Registry, Scenario, ScenarioRef, UsageError};
+pub use harness::{Drive, Harness, Hooks, Step};
+pub use options::RunOptions;
+pub use report::{ReplayPrefix, RunReport};
