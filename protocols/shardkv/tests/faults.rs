@@ -94,3 +94,23 @@ fn snapshots_and_a_full_restart_keep_every_value() {
         assert!(value.starts_with('v'), "key {key}: {value:?}");
     }
 }
+
+/// The churn run over many seeds, for sweeps by hand (`cargo test` runs three above):
+/// `SEEDS=0..1000 cargo test --release -p shardkv --test faults -- --ignored churn_sweep`.
+#[test]
+#[ignore]
+fn churn_sweep() {
+    let seeds = std::env::var("SEEDS").unwrap_or_else(|_| "0..200".into());
+    let (from, to) = seeds.split_once("..").expect("SEEDS=A..B");
+    let (from, to): (u64, u64) = (from.parse().expect("a seed"), to.parse().expect("a seed"));
+    let failed: Vec<String> = (from..to)
+        .filter_map(|seed| churn(seed, None).err().map(|v| format!("seed {seed}: {v}")))
+        .collect();
+    assert!(
+        failed.is_empty(),
+        "{} of {} seeds failed:\n{}",
+        failed.len(),
+        to - from,
+        failed.join("\n")
+    );
+}
