@@ -55,5 +55,7 @@ protocol_core::mutants! {
         MinorityQuorum = "minority-quorum",
         /// A server acknowledges a store without writing it to disk: a restart forgets it.
         ForgetOnRestart = "forget-on-restart",
+        /// A server acknowledges a store before it writes it, trusting a step to be atomic: a crash between the two forgets what it acknowledged.
+        AckBeforeWrite = "ack-before-write",
     }
 }

@@ -1,7 +1,7 @@
 //! ABD under the kit: the honest register passes a sweep, and each broken variant is
 //! caught by the check named for it.
 
-use abd::scenario::TAGS_MONOTONIC;
+use abd::scenario::ACKS_KEPT;
 use sim_kit::catches::{uncovered, verify, ExpectedCatch};
 use sim_kit::checks::LINEARIZABLE;
 use sim_kit::runner::{sweep, sweep_digest, SweepOptions};
@@ -29,7 +29,7 @@ const CATCHES: &[ExpectedCatch] = &[
     ExpectedCatch::new("abd-random", "skip-write-back", 1..20, LINEARIZABLE),
     // Quorums of a minority need not meet: a read misses a finished write.
     ExpectedCatch::new("abd-random", "minority-quorum", 1..5, LINEARIZABLE),
-    ExpectedCatch::new("abd-random", "forget-on-restart", 1..5, TAGS_MONOTONIC),
+    ExpectedCatch::new("abd-random", "forget-on-restart", 1..5, ACKS_KEPT),
 ];
 
 #[test]

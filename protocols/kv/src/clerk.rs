@@ -88,6 +88,8 @@ impl Node for Clerk {
     fn handle(&mut self, now: Time, input: Input<Clerk>, out: &mut Outbox<Clerk>) {
         match input {
             Input::Request(op) => self.invoke(now, op, out),
+            // It writes no files, so no sync of its can complete.
+            Input::Synced { .. } => {}
             Input::Message { msg, .. } => match msg {
                 KvMsg::Reply(reply) => self.on_reply(now, reply, out),
                 // Servers never send these to clerks; a stray one is dropped.

@@ -141,6 +141,8 @@ impl Node for Worker {
             Input::Timer(WorkerTimer::Ask) => self.on_ask_timer(now, out),
             Input::Timer(WorkerTimer::Work) => self.on_work_timer(now, out),
             Input::Request(reply) => self.on_fs_reply(now, reply, out),
+            // Its files are the shared file system's, reached through requests: no syncs.
+            Input::Synced { .. } => {}
         }
     }
 

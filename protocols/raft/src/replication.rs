@@ -184,7 +184,7 @@ impl RaftNode {
                 }
                 None => self.durable.log.append(entry),
             }
-            self.v.state_dirty = true;
+            self.v.store.log_changed(index);
         }
     }
 
@@ -255,7 +255,7 @@ impl RaftNode {
         let mut matched: Vec<LogIndex> = (self.config.peers.iter().zip(&self.v.progress))
             .map(|(&peer, p)| {
                 if peer == self.id {
-                    log.last_index()
+                    self.durable_match()
                 } else {
                     p.match_index
                 }
@@ -454,7 +454,9 @@ mod tests {
         }
         // An entry of the current term on a majority commits it and everything before it.
         let mut leader = leader_with_log(&Config::with_size(3), &[1, 2], 3);
-        leader.start(T, vec![9], &mut Outbox::new()).unwrap();
+        let mut out = Outbox::new();
+        leader.start(T, vec![9], &mut out).unwrap();
+        settle(&mut leader, T, &mut out);
         let outs = deliver(&mut leader, T, 1, reply(3, true, 3, None, 0));
         assert_eq!(leader.commit_index(), LogIndex(3));
         assert_eq!(events(&outs).len(), 3);

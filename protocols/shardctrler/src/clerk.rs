@@ -49,6 +49,8 @@ impl Node for CtrlerClerk {
     fn handle(&mut self, now: Time, input: Input<CtrlerClerk>, out: &mut Outbox<CtrlerClerk>) {
         match input {
             Input::Request(op) => self.invoke(now, op, out),
+            // It writes no files, so no sync of its can complete.
+            Input::Synced { .. } => {}
             Input::Message { msg, .. } => match msg {
                 CtrlerMsg::Reply(reply) => self.on_reply(now, reply, out),
                 // Servers never send these to clerks; a stray one is dropped.

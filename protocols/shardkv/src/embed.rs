@@ -24,6 +24,9 @@ pub fn lift<R, N>(
             Output::SetTimer { timer: t, at } => into.set_timer(timer(t), at),
             Output::CancelTimer(t) => into.cancel_timer(timer(t)),
             Output::Persist(write) => into.persist(write),
+            Output::File(op) => into.file(op),
+            Output::Sync { target, token } => into.sync(target, token),
+            Output::Halt(reason) => into.halt(reason),
             Output::Emit(event) => on_event(event, into),
         }
     }
@@ -73,6 +76,7 @@ impl<R: Node<Msg = CtrlerMsg>> Node for Hosted<R> {
             Input::Message { .. } => return,
             Input::Timer(timer) => Input::Timer(timer),
             Input::Request(request) => Input::Request(request),
+            Input::Synced { token, result } => Input::Synced { token, result },
         };
         let mut inner = Outbox::new();
         self.0.handle(now, input, &mut inner);

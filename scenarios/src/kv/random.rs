@@ -72,6 +72,8 @@ pub fn kv_random(options: &RunOptions) -> RunReport {
     let heal_at = Time::from_ms(FAULT_PHASE_MS);
     let plan = mix.plan(&mut plan_rng, &h.server_ids(), start, heal_at);
     h.sim.schedule_plan(&plan);
+    let servers = h.server_ids();
+    h.storage_mix(&[servers], start, heal_at);
     h.fact("shape", format!("{shape:?}"));
     h.fact("mix", mix.describe());
     h.metric("fault-actions", plan.actions.len() as u64);

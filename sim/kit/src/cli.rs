@@ -20,7 +20,7 @@ use crate::runner::{self, SweepOptions, SweepResult, DEFAULT_TAIL};
 use crate::seeds;
 use clap::{Args, Parser, Subcommand};
 use protocol_core::Time;
-use sim::{Budget, TraceMode};
+use sim::{Budget, StorageClasses, TraceMode};
 use std::io::Write;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
@@ -105,6 +105,28 @@ struct BudgetArgs {
     max_pending: Option<usize>,
 }
 
+#[derive(Args)]
+struct StorageArgs {
+    /// No storage faults: every write durable the instant it is made, no crash within a step,
+    /// no corruption (the course's Persister).
+    #[arg(long, conflicts_with = "storage_faults")]
+    no_storage_faults: bool,
+    /// Only these storage fault classes (comma-separated; `all`, `none`): unsynced-loss,
+    /// torn-writes, crash-mid-step, latent-errors, misdirected-writes, sync-errors.
+    #[arg(long, value_name = "LIST", value_parser = StorageClasses::parse)]
+    storage_faults: Option<StorageClasses>,
+}
+
+impl StorageArgs {
+    fn classes(&self) -> StorageClasses {
+        match (self.no_storage_faults, self.storage_faults) {
+            (true, _) => StorageClasses::NONE,
+            (false, Some(classes)) => classes,
+            (false, None) => StorageClasses::ALL,
+        }
+    }
+}
+
 impl BudgetArgs {
     fn budget(&self, wall: Option<Duration>) -> Budget {
         Budget {
@@ -143,6 +165,8 @@ struct RunArgs {
     tail: usize,
     #[command(flatten)]
     budget: BudgetArgs,
+    #[command(flatten)]
+    storage: StorageArgs,
 }
 
 #[derive(Subcommand)]
@@ -177,6 +201,8 @@ struct SweepArgs {
     wall_limit_secs: u64,
     #[command(flatten)]
     budget: BudgetArgs,
+    #[command(flatten)]
+    storage: StorageArgs,
 }
 
 #[derive(Args)]
@@ -262,6 +288,7 @@ fn run_seed(app: &App, args: &RunArgs) -> Result<bool, InputError> {
             TraceMode::Hash
         },
         budget: args.budget.budget(None),
+        storage_faults: args.storage.classes(),
         history_out: args.history.clone(),
         ..scenario.options(seed)
     };
@@ -343,6 +370,7 @@ fn sweep(app: &App, args: &SweepArgs) -> Result<bool, InputError> {
         budget: args
             .budget
             .budget(Some(Duration::from_secs(args.wall_limit_secs))),
+        storage_faults: args.storage.classes(),
         jobs: args.jobs as usize,
     };
     // Ranges are capped at MAX_SEEDS_PER_RANGE and scenarios number in the hundreds.
@@ -404,6 +432,7 @@ fn sweep_failure_line(app: &App, result: &SweepResult, options: &SweepOptions) -
         result.seed,
         options.mutant.as_deref(),
         &budget,
+        options.storage_faults,
     );
     let first_line = failure.message.lines().next().unwrap_or_default();
     format!(

@@ -9,7 +9,7 @@ use crate::family::{Registry, ScenarioRef};
 use crate::options::RunOptions;
 use crate::report::RunReport;
 use protocol_core::{CheckId, Time};
-use sim::{checks, Budget, Failure, TraceMode};
+use sim::{checks, Budget, Failure, StorageClasses, TraceMode};
 use std::cell::RefCell;
 use std::ops::Range;
 use std::panic::{self, AssertUnwindSafe};
@@ -210,6 +210,7 @@ pub struct SweepOptions {
     pub seeds: Range<u64>,
     pub mutant: Option<String>,
     pub budget: Budget,
+    pub storage_faults: StorageClasses,
     pub jobs: usize,
 }
 
@@ -219,6 +220,7 @@ impl SweepOptions {
             seeds,
             mutant: None,
             budget: Budget::DEFAULT,
+            storage_faults: StorageClasses::ALL,
             jobs: 1,
         }
     }
@@ -250,6 +252,7 @@ pub fn sweep(
                 let run = RunOptions {
                     mutant: options.mutant.clone(),
                     budget: options.budget,
+                    storage_faults: options.storage_faults,
                     ..scenario.options(seeds.start + i % per_scenario)
                 };
                 let report = run_one(scenario, &run);

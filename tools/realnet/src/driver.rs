@@ -54,9 +54,16 @@ impl<N: Node> Control<N> {
 
 #[derive(Debug)]
 pub enum RealError {
-    Listen { addr: SocketAddr, error: io::Error },
-    Disk { error: io::Error },
+    Listen {
+        addr: SocketAddr,
+        error: io::Error,
+    },
+    Disk {
+        error: io::Error,
+    },
     Boot(BootError),
+    /// The node gave up its volatile state (`Output::Halt`): run it again to boot from disk.
+    Halted(&'static str),
 }
 
 impl fmt::Display for RealError {
@@ -65,6 +72,7 @@ impl fmt::Display for RealError {
             RealError::Listen { addr, error } => write!(f, "cannot listen on {addr}: {error}"),
             RealError::Disk { error } => write!(f, "disk: {error}"),
             RealError::Boot(error) => write!(f, "boot: {error}"),
+            RealError::Halted(reason) => write!(f, "the node halted: {reason}"),
         }
     }
 }
@@ -300,9 +308,11 @@ where
         }
     }
 
-    /// Carries out the outbox in order.
+    /// Carries out the outbox in order. File operations change the disk in memory; a sync
+    /// saves it whole (atomically, see `save_disk`) and is answered at once.
     fn execute(&mut self, out: &mut Outbox<N>, host: &mut impl Host<N>) -> Result<(), RealError> {
         let outputs: Vec<Output<N>> = out.drain().collect();
+        let mut synced = Vec::new();
         for output in outputs {
             match output {
                 Output::Send { to, msg } => self.send(to, &msg),
@@ -314,17 +324,38 @@ where
                 }
                 Output::Persist(write) => {
                     self.disk.apply(write);
-                    if let Some(dir) = &self.real.disk_dir {
-                        save_disk(dir, &self.disk).map_err(|error| RealError::Disk { error })?;
-                    }
+                    self.save()?;
                 }
+                Output::File(op) => self.disk.apply_op(&op),
+                Output::Sync { token, .. } => {
+                    self.save()?;
+                    synced.push(token);
+                }
+                Output::Halt(reason) => return Err(RealError::Halted(reason)),
                 Output::Emit(event) => {
                     let now = self.now();
                     host.on_event(now, event, &mut self.control);
                 }
             }
         }
+        for token in synced {
+            self.step(
+                Input::Synced {
+                    token,
+                    result: Ok(()),
+                },
+                out,
+                host,
+            )?;
+        }
         Ok(())
+    }
+
+    fn save(&self) -> Result<(), RealError> {
+        match &self.real.disk_dir {
+            Some(dir) => save_disk(dir, &self.disk).map_err(|error| RealError::Disk { error }),
+            None => Ok(()),
+        }
     }
 
     /// Sends like a lossy network: a failure is logged and the message dropped; the
