@@ -41,8 +41,9 @@ pub enum FaultAction {
     /// A sector of one of the node's durable files flips bits (the simulator picks the file,
     /// the sector and the bits from its storage stream).
     LatentError(NodeId),
-    /// The heal phase: links up, network reliable, crashed nodes restarted. Pauses end by
-    /// themselves and drift stays, since neither stops progress.
+    /// The heal phase: links up, network reliable, crashed nodes restarted, syncs no longer
+    /// fail and writes no longer stray. Pauses end by themselves and drift stays, since
+    /// neither stops progress.
     HealAll,
 }
 

@@ -61,6 +61,7 @@ pub struct Stats {
     pub writes_lost: u64,
     pub writes_torn: u64,
     pub latent_errors: u64,
+    pub misdirected_writes: u64,
     /// Nodes that gave up their volatile state (`Output::Halt`).
     pub halts: u64,
     /// Nodes that found their disk corrupt at boot and stayed down.

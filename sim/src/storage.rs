@@ -75,6 +75,11 @@ impl StorageClasses {
     /// A real disk that never rots: unsynced writes lost and torn by crashes, nothing else.
     pub const CRASHES: StorageClasses = StorageClasses(0b11);
 
+    /// The set with `class` added, for constants.
+    pub const fn with_const(self, class: StorageClass) -> StorageClasses {
+        StorageClasses(self.0 | (1 << (class as u8)))
+    }
+
     pub fn of(classes: &[StorageClass]) -> StorageClasses {
         StorageClasses(classes.iter().fold(0, |bits, c| bits | c.bit()))
     }

@@ -86,6 +86,8 @@ pub(super) struct SimDisk {
     pub corrupted_since_boot: bool,
     /// A corruption fault ever hit this disk: a `CorruptDisk` at boot is then expected.
     pub ever_corrupted: bool,
+    /// Writes that landed elsewhere since last asked: the inode and how far (bytes, signed).
+    misdirected: Vec<(Ino, i64)>,
 }
 
 impl SimDisk {
@@ -164,7 +166,7 @@ impl SimDisk {
             };
             self.apply(&op);
         }
-        self.flush_all();
+        self.flush_all(None);
         hasher.finish()
     }
 
@@ -253,14 +255,15 @@ impl SimDisk {
         fates
     }
 
-    /// Makes every pending operation durable at once (unsynced writes cannot be lost).
-    pub fn flush_all(&mut self) {
+    /// Makes every pending operation durable at once (unsynced writes cannot be lost), each
+    /// write perhaps landing elsewhere if `aim` says so.
+    pub fn flush_all(&mut self, mut aim: Option<&mut Aim<'_>>) {
         for (_, op) in std::mem::take(&mut self.pending_dir) {
             apply_dir(&mut self.durable_dir, op);
         }
         for (ino, ops) in std::mem::take(&mut self.pending_data) {
             for (_, op) in ops {
-                self.land(ino, op, None);
+                self.land(ino, op, aim.as_deref_mut());
             }
         }
         self.collect_garbage();
@@ -306,6 +309,19 @@ impl SimDisk {
         }
         self.ever_corrupted = true;
         true
+    }
+
+    /// The writes that landed elsewhere since the last call: the file's name and the shift.
+    pub fn take_misdirected(&mut self) -> Vec<(FileName, i64)> {
+        let taken = std::mem::take(&mut self.misdirected);
+        taken
+            .into_iter()
+            .map(|(ino, shift)| {
+                let name = self.view_ino.iter().find(|(_, &i)| i == ino);
+                let name = name.map_or(FileName::Borrowed("(unlinked)"), |(n, _)| n.clone());
+                (name, shift)
+            })
+            .collect()
     }
 
     #[cfg(test)]
@@ -406,6 +422,8 @@ impl SimDisk {
                     let shift = range_inclusive(aim.rng, 1, 4) * SECTOR_BYTES;
                     let back = Ratio::new(1, 2).chance(aim.rng) && offset >= shift;
                     offset = if back { offset - shift } else { offset + shift };
+                    let signed = if back { -(shift as i64) } else { shift as i64 };
+                    self.misdirected.push((ino, signed));
                     self.corrupted_since_boot = true;
                     self.ever_corrupted = true;
                 }

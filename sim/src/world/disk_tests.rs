@@ -137,7 +137,7 @@ fn latent_errors_and_misdirected_writes_damage_durable_bytes_once_per_boot() {
     let mut rng = rng_from_seed(3);
     let mut disk = SimDisk::default();
     disk.apply(&write("f", 0, &[0; 2048]));
-    disk.flush_all();
+    disk.flush_all(None);
     let (name, sector) = disk.latent_error(&mut rng).expect("a file to damage");
     crash(&mut disk, true, &mut rng);
     let f = disk.view().read(&name).unwrap();
@@ -157,7 +157,7 @@ fn latent_errors_and_misdirected_writes_damage_durable_bytes_once_per_boot() {
     disk.apply(&write("g", 0, &[8; 100]));
     let reach = disk.reach(Some("g"));
     disk.complete(reach, &mut aim);
-    disk.flush_all();
+    disk.flush_all(None);
     crash(&mut disk, true, &mut rng);
     let g = disk.view().read("g").unwrap();
     assert!(g.len() > 100, "the first write landed sectors away");

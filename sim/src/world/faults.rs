@@ -5,6 +5,7 @@ use crate::fault::{FaultAction, FaultPlan};
 use crate::network::NetworkConfig;
 use crate::observer::Observer;
 use crate::trace::TraceRecord;
+use protocol_core::rng::Ratio;
 use protocol_core::{Node, NodeId, Time};
 
 impl<N: Node, O: Observer<N>> Sim<N, O> {
@@ -131,9 +132,13 @@ impl<N: Node, O: Observer<N>> Sim<N, O> {
         self.apply(FaultAction::SetNetwork(config));
     }
 
+    /// Links up, network reliable, crashed nodes restarted, and the disks stop failing (no
+    /// more failed syncs or misdirected writes): nothing is left that stops progress.
     fn heal_all(&mut self) {
         self.links.heal();
         self.network = NetworkConfig::reliable();
+        self.storage.sync_error = Ratio::NEVER;
+        self.storage.misdirect = Ratio::NEVER;
         for id in self.node_ids() {
             if self.slots[id.index()].crash_armed {
                 self.crash(id);

@@ -59,10 +59,16 @@ impl<N: Node, O: Observer<N>> Sim<N, O> {
             self.trace
                 .line(self.now, &[id], format_args!("{id} {op:?}"));
         }
+        let misdirect = self.misdirect_ratio(id);
         let disk = &mut self.slots[id.index()].disk;
         let digest = disk.apply(&op);
         if !self.storage.has(StorageClass::UnsyncedLoss) {
-            disk.flush_all();
+            let mut aim = Aim {
+                rng: &mut self.storage_rng,
+                misdirect,
+            };
+            disk.flush_all(Some(&mut aim));
+            self.trace_misdirected(id);
         }
         let record = TraceRecord::Storage {
             node: id,
@@ -138,6 +144,7 @@ impl<N: Node, O: Observer<N>> Sim<N, O> {
         };
         self.trace
             .record(self.now, TraceRecord::Storage { node: id, what }, content);
+        self.trace_misdirected(id);
         match pending.token {
             Some(token) => {
                 let result = if fails { Err(SyncError) } else { Ok(()) };
@@ -148,6 +155,16 @@ impl<N: Node, O: Observer<N>> Sim<N, O> {
                 self.handle(id, Input::Synced { token, result });
             }
             None => self.chain_synced(id),
+        }
+    }
+
+    /// Says which writes just landed elsewhere (the trace hash covers them through the disk
+    /// digests of later boots; this is for reading a trace).
+    fn trace_misdirected(&mut self, id: NodeId) {
+        for (file, shift) in self.slots[id.index()].disk.take_misdirected() {
+            self.stats.misdirected_writes += 1;
+            let text = format_args!("{id} a write to {file} landed {shift} bytes off");
+            self.trace.line(self.now, &[id], text);
         }
     }
 
@@ -336,6 +353,7 @@ impl<N: Node, O: Observer<N>> Sim<N, O> {
         let fates = slot.disk.crash(torn, &mut aim);
         self.stats.writes_lost += fates.lost;
         self.stats.writes_torn += fates.torn;
+        self.trace_misdirected(id);
         hash_fates(fates)
     }
 
