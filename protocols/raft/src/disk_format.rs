@@ -57,9 +57,6 @@ pub struct BatchHeader {
     pub offset: u64,
     /// The checksum of the record before it.
     pub prev: u64,
-    /// The writer's term when it wrote the batch: a log a later leader's batch changed is
-    /// never read back with an earlier term, even if the meta write after it was lost.
-    pub term: Term,
     pub first: LogIndex,
     pub count: u64,
 }
@@ -101,20 +98,13 @@ pub struct SnapshotOwned {
 pub struct BatchAt<'a> {
     pub offset: u64,
     pub prev: u64,
-    pub term: Term,
     pub first: LogIndex,
     pub entries: &'a [u8],
     pub count: u64,
 }
 
 /// A whole log file: its header, then every entry of `entries` as one batch.
-pub fn log_file(
-    header: LogHeader,
-    term: Term,
-    first: LogIndex,
-    entries: &[u8],
-    count: u64,
-) -> Vec<u8> {
+pub fn log_file(header: LogHeader, first: LogIndex, entries: &[u8], count: u64) -> Vec<u8> {
     let mut bytes = record::record(&encode(&header));
     let prev = record::checksum_of_record(&encode(&header));
     if count > 0 {
@@ -122,7 +112,6 @@ pub fn log_file(
         bytes.extend(batch(BatchAt {
             offset,
             prev,
-            term,
             first,
             entries,
             count,
@@ -136,7 +125,6 @@ pub fn batch(at: BatchAt<'_>) -> Vec<u8> {
     let BatchAt {
         offset,
         prev,
-        term,
         first,
         entries,
         count,
@@ -144,7 +132,6 @@ pub fn batch(at: BatchAt<'_>) -> Vec<u8> {
     let header = BatchHeader {
         offset,
         prev,
-        term,
         first,
         count,
     };
@@ -162,9 +149,9 @@ pub fn read_header(record: &Record<'_>) -> Result<LogHeader, String> {
     Ok(header)
 }
 
-/// A batch record's writer's term, first index and entries, if it belongs at its place:
-/// written at `record.offset` after the record whose checksum is `prev`.
-pub fn read_batch(record: &Record<'_>, prev: u64) -> Option<(Term, LogIndex, Vec<Entry>)> {
+/// A batch record's first index and entries, if it belongs at its place: written at
+/// `record.offset` after the record whose checksum is `prev`.
+pub fn read_batch(record: &Record<'_>, prev: u64) -> Option<(LogIndex, Vec<Entry>)> {
     let (header, mut rest): (BatchHeader, &[u8]) =
         postcard::take_from_bytes(record.payload).ok()?;
     if header.offset != record.offset as u64 || header.prev != prev {
@@ -176,8 +163,7 @@ pub fn read_batch(record: &Record<'_>, prev: u64) -> Option<(Term, LogIndex, Vec
         entries.push(entry);
         rest = tail;
     }
-    rest.is_empty()
-        .then_some((header.term, header.first, entries))
+    rest.is_empty().then_some((header.first, entries))
 }
 
 /// Both copies of `meta`: one sector each.
@@ -255,16 +241,15 @@ mod tests {
     fn a_log_file_reads_back_and_a_misplaced_batch_does_not() {
         let header = LogHeader::new(3, LogIndex(10), Term(2));
         let first = [entry(2, 1), entry(3, 2)];
-        let mut file = log_file(header, Term(4), LogIndex(11), &encoded(&first), 2);
+        let mut file = log_file(header, LogIndex(11), &encoded(&first), 2);
         let records: Vec<Record<'_>> = Records::new(&file, 0).collect();
         assert_eq!(read_header(&records[0]), Ok(header));
         let batch_one = read_batch(&records[1], records[0].checksum).expect("in place");
-        assert_eq!(batch_one, (Term(4), LogIndex(11), first.to_vec()));
+        assert_eq!(batch_one, (LogIndex(11), first.to_vec()));
         let prev = records[1].checksum;
         let second = batch(BatchAt {
             offset: file.len() as u64,
             prev,
-            term: Term(5),
             first: LogIndex(12),
             entries: &encoded(&[entry(3, 9)]),
             count: 1,

@@ -17,7 +17,7 @@ protocol_core::mutants! {
         DropSnapshotOnRestart = "drop-snapshot-on-restart",
         /// A leader answers every AppendEntries reply by sending AppendEntries to every follower: each round trip multiplies the messages in flight, a storm that never settles.
         BroadcastOnEveryReply = "broadcast-on-every-reply",
-        /// Replies (votes, acknowledgements) leave as soon as their writes are issued, before the syncs complete: a crash can take back what was promised.
+        /// Does not wait for its syncs: a write's steps (log, meta, renames) are issued at once and the replies leave with them, so a crash that loses unsynced writes takes back what was promised.
         AckBeforeSync = "ack-before-sync",
         /// The snapshot is overwritten in place instead of written to a temp file and renamed: a torn write leaves it neither old nor new.
         SnapshotInPlace = "snapshot-in-place",

@@ -3,10 +3,12 @@
 //! What a crash can leave is told apart from damage by what `raft-meta` says is synced:
 //! - `raft-meta` has no intact copy: nothing was ever made durable (the node acts on nothing
 //!   before its first meta write and the directory are synced), so this is a first boot.
-//! - `raft-log` is read record by record up to the first that is torn, damaged, or not at its
-//!   place. Ending before the synced length `raft-meta` names is damage: the node held data
-//!   it may have acknowledged and lost it. Ending after it is a torn tail the node never
-//!   acknowledged (acks wait for the meta write naming them), cut off here.
+//! - `raft-log` is read record by record up to the synced length `raft-meta` names. A record
+//!   before it that is torn, damaged or not at its place is damage: the node held data it may
+//!   have acknowledged and lost it. What lies past it was written by a job that never
+//!   completed, so nothing was acknowledged from it: it is cut off here, intact or torn, and
+//!   the node boots with exactly the state it last promised (or, if the meta write naming a
+//!   job made it before the crash, that job's).
 //! - A file that a rewrite renames into place was synced before the rename, so `raft-log`'s
 //!   header and the whole `snapshot` must be intact, and the snapshot must reach the log's
 //!   start. A rewrite whose rename a crash undid is recognised by `raft-meta`'s previous
@@ -50,6 +52,9 @@ pub(crate) struct OnDisk {
     pub snapshot_index: LogIndex,
     /// `raft-meta` already names exactly this state; otherwise the first write names it.
     pub marked: bool,
+    /// The snapshot file reaches past the log file's start: the log was compacted on
+    /// reading, so the log file must be rewritten before anything is appended to it.
+    pub log_behind_snapshot: bool,
 }
 
 pub(crate) struct Recovered {
@@ -99,25 +104,19 @@ pub(crate) fn recover(disk: &Disk, mode: ReadMode) -> Result<Recovered, String> 
             });
         }
     }
+    let base = read.log.snapshot_index();
     let snapshot = read_snapshot_file(disk, &mut read.log)?;
     read.on_disk.snapshot_index = snapshot.0;
-    // A batch a crash kept may be of a term the meta write after it never recorded; a vote
-    // in that term was never sent (replies wait for the meta write), so none is kept.
-    let newest = read.term.max(read.log.last_term());
-    let (term, voted_for) = if newest > meta.term {
-        (newest, None)
-    } else {
-        (meta.term, meta.voted_for)
-    };
-    if term > Term::LIMIT {
+    read.on_disk.log_behind_snapshot = snapshot.0 > base;
+    if meta.term > Term::LIMIT {
+        let term = meta.term;
         return Err(format!(
             "{META_FILE}: term {term} is past any term a peer may name"
         ));
     }
-    read.on_disk.marked &= (term, voted_for) == (meta.term, meta.voted_for);
     let durable = Durable {
-        term,
-        voted_for,
+        term: meta.term,
+        voted_for: meta.voted_for,
         log: read.log,
         snapshot: snapshot.1,
     };
@@ -131,19 +130,16 @@ pub(crate) fn recover(disk: &Disk, mode: ReadMode) -> Result<Recovered, String> 
 
 struct LogRead {
     log: Log,
-    /// The newest term a batch was written in.
-    term: Term,
     on_disk: OnDisk,
 }
 
-/// The log file that `meta` vouches for, read up to its first bad record.
+/// The log file that `meta` vouches for, read up to the synced length it names.
 fn read_log(disk: &Disk, meta: &Meta, mode: ReadMode) -> Result<LogRead, String> {
     let Some(bytes) = disk.read(LOG_FILE) else {
         // Only a first rewrite whose rename a crash undid leaves no log file.
         if meta.generation == 0 || meta.previous == Some((0, 0)) {
             return Ok(LogRead {
                 log: Log::default(),
-                term: Term::default(),
                 on_disk: OnDisk {
                     meta_seq: meta.seq,
                     marked: meta.generation == 0,
@@ -172,36 +168,32 @@ fn read_log(disk: &Disk, meta: &Meta, mode: ReadMode) -> Result<LogRead, String>
         ));
     }
     let mut log = Log::new(header.base_index, header.base_term, Vec::new());
-    let mut end = header_record.len;
-    let mut newest = Term::default();
-    for record in records {
-        let Some((term, first, entries)) = read_batch(&record, prev) else {
+    let mut end = header_record.len as u64;
+    for record in records.take_while(|r| (r.offset as u64) < synced_len) {
+        let Some((first, entries)) = read_batch(&record, prev) else {
             break; // not at its place: misdirected, or left from an earlier incarnation
         };
         replay(&mut log, first, entries)
             .map_err(|e| format!("{LOG_FILE} at byte {}: {e}", record.offset))?;
-        newest = newest.max(term);
         prev = record.checksum;
-        end = record.offset + record.len;
+        end = (record.offset + record.len) as u64;
     }
-    if (end as u64) < synced_len && !mode.cut_any_bad_record {
+    if end != synced_len && !mode.cut_any_bad_record {
         return Err(format!(
             "{LOG_FILE}: damaged at byte {end}, before its synced end at {synced_len}"
         ));
     }
-    let marked = meta.generation == header.generation
-        && meta.previous.is_none()
-        && meta.synced_len == end as u64;
+    let marked = meta.generation == header.generation && meta.previous.is_none();
     Ok(LogRead {
         log,
-        term: newest,
         on_disk: OnDisk {
             generation: header.generation,
-            file_len: end as u64,
+            file_len: end,
             last_checksum: prev,
             meta_seq: meta.seq,
             snapshot_index: LogIndex::ZERO,
             marked,
+            log_behind_snapshot: false,
         },
     })
 }

@@ -64,7 +64,7 @@ fn a_torn_tail_past_the_synced_end_is_cut() {
     let synced = disk.size_of(LOG_FILE);
     // An append the crash tore: its first bytes made it, the rest did not.
     let mut log = disk.read(LOG_FILE).unwrap().to_vec();
-    log.extend_from_slice(&log[synced - 30..synced - 10].to_vec());
+    log.extend_from_within(synced - 30..synced - 10);
     disk.overwrite(LOG_FILE, log);
     let back = read(&disk).unwrap();
     assert_eq!(terms_of(&back), terms);

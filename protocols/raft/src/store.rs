@@ -56,7 +56,7 @@ impl Promised {
 pub(crate) struct WriteMode {
     pub forget_vote: bool,
     pub snapshot_in_place: bool,
-    /// Takes a write for done as soon as it is issued (the AckBeforeSync mutant).
+    /// Takes each sync for done as soon as it is asked for (the AckBeforeSync mutant).
     pub ack_early: bool,
 }
 
@@ -69,6 +69,9 @@ enum Stage {
     Temps(Vec<SyncToken>),
     /// A rewrite's meta record is written; waiting for its sync.
     RewriteMeta(SyncToken),
+    /// The SnapshotInPlace mutant's snapshot is written over the live one; waiting for its
+    /// sync before the log is renamed.
+    InPlace(SyncToken),
     /// A rewrite's files are renamed into place; waiting for the directory's sync.
     Directory(SyncToken),
 }
@@ -78,8 +81,11 @@ struct Rewrite {
     generation: u64,
     file_len: u64,
     last_checksum: u64,
-    /// The snapshot written, if it changed; whether it went through `snapshot.tmp`.
-    snapshot: Option<(LogIndex, bool)>,
+    /// The snapshot written, if it changed.
+    snapshot: Option<LogIndex>,
+    /// The SnapshotInPlace mutant's snapshot, written over the live one where the snapshot
+    /// would be renamed into place.
+    in_place: Option<Vec<u8>>,
 }
 
 struct Job {
@@ -126,7 +132,9 @@ impl Store {
             on_disk,
             log_dirty_from: None,
             state_dirty: !on_disk.marked,
-            snapshot_dirty: false,
+            // A snapshot that got further than the log file (a rewrite whose rename a crash
+            // undid): the log file no longer matches the log, so it is rewritten first.
+            snapshot_dirty: on_disk.log_behind_snapshot,
             job: None,
             next_token: 1,
             started: 0,
@@ -196,10 +204,28 @@ impl Store {
         self.state_dirty = false;
         self.snapshot_dirty = false;
         self.log_dirty_from = None;
-        if mode.ack_early {
-            self.promised = job.captured;
-        }
         self.job = Some(job);
+        if mode.ack_early {
+            self.complete_without_waiting(out);
+        }
+    }
+
+    /// The AckBeforeSync mutant: carries the job through every stage at once, as if each
+    /// sync had completed the moment it was asked for.
+    fn complete_without_waiting(&mut self, out: &mut Outbox<crate::RaftNode>) {
+        while let Some(job) = &self.job {
+            let tokens = match &job.stage {
+                Stage::Log(t)
+                | Stage::Meta(t)
+                | Stage::RewriteMeta(t)
+                | Stage::InPlace(t)
+                | Stage::Directory(t) => vec![*t],
+                Stage::Temps(tokens) => tokens.clone(),
+            };
+            for token in tokens {
+                self.on_synced(token, true, out);
+            }
+        }
     }
 
     fn start_append(
@@ -227,7 +253,6 @@ impl Store {
         let record = batch(BatchAt {
             offset: self.on_disk.file_len,
             prev: self.on_disk.last_checksum,
-            term: durable.term,
             first,
             entries: &bytes,
             count: entries.len() as u64,
@@ -251,30 +276,22 @@ impl Store {
         let generation = self.on_disk.generation + 1;
         let header = LogHeader::new(generation, log.snapshot_index(), log.snapshot_term());
         let count = log.entries().len() as u64;
-        let bytes = log_file(
-            header,
-            durable.term,
-            log.first_index(),
-            log.entry_bytes(),
-            count,
-        );
+        let bytes = log_file(header, log.first_index(), log.entry_bytes(), count);
         let last_checksum = last_record_checksum(&bytes);
         let mut tokens = Vec::new();
         let mut snapshot = None;
+        let mut in_place = None;
         let index = log.snapshot_index();
         if index > self.on_disk.snapshot_index {
             let file = snapshot_file(index, log.snapshot_term(), &durable.snapshot);
-            // The SnapshotInPlace mutant overwrites the live snapshot, which a torn write
-            // leaves neither old nor new.
-            let name = if mode.snapshot_in_place {
-                SNAPSHOT_FILE
+            snapshot = Some(index);
+            if mode.snapshot_in_place {
+                in_place = Some(file);
             } else {
                 replace(SNAPSHOT_TEMP, out);
-                SNAPSHOT_TEMP
-            };
-            out.write(name, 0, file);
-            tokens.push(self.sync(SyncTarget::File(name.into()), out));
-            snapshot = Some((index, !mode.snapshot_in_place));
+                out.write(SNAPSHOT_TEMP, 0, file);
+                tokens.push(self.sync(SyncTarget::File(SNAPSHOT_TEMP.into()), out));
+            }
         }
         replace(LOG_TEMP, out);
         let file_len = bytes.len() as u64;
@@ -286,6 +303,7 @@ impl Store {
             file_len,
             last_checksum,
             snapshot,
+            in_place,
         });
     }
 
@@ -331,10 +349,24 @@ impl Store {
             }
             Stage::RewriteMeta(t) => {
                 assert_eq!(t, token, "the rewrite's meta sync answered out of turn");
-                let rewrite = job.rewrite.as_ref().expect("a rewrite's job");
-                if let Some((_, true)) = rewrite.snapshot {
-                    rename(SNAPSHOT_TEMP, SNAPSHOT_FILE, out);
+                let rewrite = job.rewrite.as_mut().expect("a rewrite's job");
+                if let Some(file) = rewrite.in_place.take() {
+                    // Overwritten in place: a torn write leaves it neither old nor new.
+                    out.write(SNAPSHOT_FILE, 0, file);
+                    Stage::InPlace(self.sync(SyncTarget::File(SNAPSHOT_FILE.into()), out))
+                } else {
+                    if rewrite.snapshot.is_some() {
+                        rename(SNAPSHOT_TEMP, SNAPSHOT_FILE, out);
+                    }
+                    rename(LOG_TEMP, LOG_FILE, out);
+                    Stage::Directory(self.sync(SyncTarget::Directory, out))
                 }
+            }
+            Stage::InPlace(t) => {
+                assert_eq!(
+                    t, token,
+                    "the in-place snapshot's sync answered out of turn"
+                );
                 rename(LOG_TEMP, LOG_FILE, out);
                 Stage::Directory(self.sync(SyncTarget::Directory, out))
             }
@@ -344,7 +376,7 @@ impl Store {
                 self.on_disk.generation = rewrite.generation;
                 self.on_disk.file_len = rewrite.file_len;
                 self.on_disk.last_checksum = rewrite.last_checksum;
-                if let Some((index, _)) = rewrite.snapshot {
+                if let Some(index) = rewrite.snapshot {
                     self.on_disk.snapshot_index = index;
                 }
                 return self.complete(job);

@@ -146,14 +146,16 @@ mod tests {
         let mut server =
             Hosted::<CtrlerServer>::boot(&config, NodeId(0), &Disk::new(), 0, Time::ZERO, &mut out)
                 .unwrap();
-        out.drain().for_each(drop);
+        // A disk durable at once: the vote requests leave once the new term is synced.
+        let mut disk = protocol_core::instant::InstantDisk::new();
+        disk.settle(&mut server, Time::ZERO, &mut out);
         server.handle(
             Time::from_secs(5),
             Input::Timer(RaftTimer::Election),
             &mut out,
         );
-        let votes = out
-            .outputs()
+        let outputs = disk.settle(&mut server, Time::from_secs(5), &mut out);
+        let votes = outputs
             .iter()
             .filter(|o| {
                 matches!(
@@ -165,6 +167,6 @@ mod tests {
                 )
             })
             .count();
-        assert_eq!(votes, 2, "n0 asks both peers for votes: {out:?}");
+        assert_eq!(votes, 2, "n0 asks both peers for votes: {outputs:?}");
     }
 }
