@@ -9,6 +9,7 @@ pub mod kv;
 pub mod mapreduce;
 pub mod raft;
 pub mod soak;
+pub mod storage_gates;
 
 use sim_kit::Registry;
 

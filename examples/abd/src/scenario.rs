@@ -131,7 +131,7 @@ fn random(options: &RunOptions) -> RunReport {
     h.sim
         .schedule_plan(&mix.plan(&mut faults, &server_ids, Time::ZERO, HEAL_AT));
     h.fact("mix", mix.describe());
-    h.storage_mix(&[server_ids.clone()], Time::ZERO, HEAL_AT);
+    h.storage_mix(std::slice::from_ref(&server_ids), Time::ZERO, HEAL_AT);
     let verdict = (|| -> Step {
         let now = h.now();
         h.hooks.start(now);

@@ -1,8 +1,8 @@
 //! An ABD server: it holds the register's latest value it has heard of, durably.
 //!
 //! The value lives in one file as a checksummed record, rewritten in place. A write is
-//! durable once its sync completes; only then does the server acknowledge the stores it
-//! covers. Boot takes the record with the highest sequence number among every sector of the
+//! durable once its sync completes (and, for the write that creates the file, the
+//! directory's sync too); only then does the server acknowledge the stores it covers. Boot takes the record with the highest sequence number among every sector of the
 //! file, so a write that a misdirected disk put a few sectors away is still found; a file
 //! that holds bytes but no intact record was damaged, and the server does not boot.
 
@@ -17,6 +17,9 @@ use std::convert::Infallible;
 
 /// The file holding the server's value and tag.
 pub const REGISTER_FILE: &str = "register";
+
+/// The token of the directory's sync; a file sync's token is the write it covers (from 1).
+const DIRECTORY_SYNC: SyncToken = SyncToken(0);
 
 /// What the register file holds: `seq` orders the writes.
 #[derive(Serialize, Deserialize)]
@@ -38,6 +41,8 @@ pub struct Server {
     /// The last write issued, and the last one a completed sync covers.
     written: u64,
     synced: u64,
+    /// The file's creation is durable (its directory was synced, or it was there at boot).
+    created: bool,
     /// Acknowledgements waiting for a write: (the write, to whom, the round).
     waiting: Vec<(u64, NodeId, u64, Tag)>,
 }
@@ -73,6 +78,7 @@ impl Node for Server {
             mutant: *mutant,
             written,
             synced: written,
+            created: disk.contains(REGISTER_FILE),
             waiting: Vec::new(),
         })
     }
@@ -109,6 +115,7 @@ impl Server {
                         ack(out, from, round, tag);
                         self.write(out);
                         self.synced = self.written;
+                        self.created = true;
                         return;
                     }
                     self.write(out);
@@ -126,6 +133,7 @@ impl Server {
         if self.mutant == Some(Mutant::ForgetOnRestart) {
             // Claims the write is done without writing.
             self.synced = self.written;
+            self.created = true;
             return;
         }
         let held = Held {
@@ -142,11 +150,20 @@ impl Server {
             SyncTarget::File(REGISTER_FILE.into()),
             SyncToken(self.written),
         );
+        if !self.created && self.written == 1 {
+            // The first write creates the file: a name is durable once its directory is.
+            out.sync(SyncTarget::Directory, DIRECTORY_SYNC);
+        }
+    }
+
+    /// Whether what the server holds now is durable (the initial value always is).
+    fn is_durable(&self) -> bool {
+        self.written == 0 || (self.synced >= self.written && self.created)
     }
 
     /// Acknowledges once what the server holds now is durable: a quorum that acked keeps it.
     fn ack_when_durable(&mut self, to: NodeId, round: u64, tag: Tag, out: &mut Outbox<Self>) {
-        if self.synced >= self.written {
+        if self.is_durable() {
             return ack(out, to, round, tag);
         }
         self.waiting.push((self.written, to, round, tag));
@@ -161,9 +178,14 @@ impl Server {
         if result.is_err() {
             return out.halt("a sync of the register failed: what it holds is unknown");
         }
-        // A sync covers every earlier write of the file, whichever completes first.
-        self.synced = self.synced.max(token.0);
-        let synced = self.synced;
+        if token == DIRECTORY_SYNC {
+            self.created = true;
+        } else {
+            // A sync covers every earlier write of the file, whichever completes first.
+            self.synced = self.synced.max(token.0);
+        }
+        // Until the file's name is durable, no write in it is.
+        let synced = if self.created { self.synced } else { 0 };
         let (ready, waiting): (Vec<_>, Vec<_>) = self
             .waiting
             .drain(..)

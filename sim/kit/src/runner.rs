@@ -314,10 +314,22 @@ pub fn first_catch(
     mutant: &str,
     seeds: Range<u64>,
 ) -> Option<Catch> {
+    first_catch_with(registry, pattern, mutant, seeds, StorageClasses::ALL)
+}
+
+/// [`first_catch`] with only the storage fault classes `storage` allowed.
+pub fn first_catch_with(
+    registry: &Registry,
+    pattern: &str,
+    mutant: &str,
+    seeds: Range<u64>,
+    storage: StorageClasses,
+) -> Option<Catch> {
     let scenarios = registry.select(pattern).unwrap_or_else(|e| panic!("{e}"));
     Registry::validate(&scenarios, Some(mutant)).unwrap_or_else(|e| panic!("{e}"));
     let options = SweepOptions {
         mutant: Some(mutant.to_string()),
+        storage_faults: storage,
         jobs: 2,
         ..SweepOptions::new(seeds)
     };
