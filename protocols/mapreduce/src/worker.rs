@@ -313,7 +313,7 @@ impl Worker {
         }
     }
 
-    /// Plans the writes of `files` (temp, then rename) and waits out `duration_ms` first.
+    /// Plans the writes of `files` (temp, sync, then rename) and waits out `duration_ms` first.
     fn hold(
         &mut self,
         now: Time,
@@ -336,6 +336,11 @@ impl Worker {
                 name: temp.clone(),
                 bytes,
             });
+            // Durable before it takes the final name: a crash must not leave that name with
+            // less than this attempt wrote.
+            if self.config.mutant != Some(Mutant::SkipSync) {
+                writes.push_back(FsOp::Sync { name: temp.clone() });
+            }
             renames.push_back(FsOp::Rename {
                 from: temp,
                 to: name,
