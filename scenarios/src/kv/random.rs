@@ -22,7 +22,6 @@ struct Shape {
     clients: usize,
     key_spread: usize,
     max_raft_state: Option<usize>,
-    think_max_us: u64,
 }
 
 fn draw_shape(seed: u64) -> Shape {
@@ -35,7 +34,6 @@ fn draw_shape(seed: u64) -> Shape {
         max_raft_state: Ratio::new(2, 3)
             .chance(&mut rng)
             .then(|| range_inclusive(&mut rng, 300, 5_000) as usize),
-        think_max_us: range_inclusive(&mut rng, 0, 50_000),
     }
 }
 
@@ -79,7 +77,8 @@ pub fn kv_random(options: &RunOptions) -> RunReport {
     h.metric("fault-actions", plan.actions.len() as u64);
     let verdict = (|| -> Step {
         let now = h.now();
-        let think = (0, shape.think_max_us);
+        // Clients loop without a pause, as the course's do.
+        let think = (0, 0);
         h.clients()
             .start_round(&clerks, true, shape.key_spread, think, now);
         h.run_until(heal_at)?;
