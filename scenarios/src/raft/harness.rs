@@ -53,7 +53,7 @@ impl Hooks<RaftNode, RaftWatch> for TakeSnapshots {
     ) -> Step {
         let due = std::mem::take(&mut sim.observer_mut().snapshots_due);
         for (node, index) in due {
-            let data = sim.observer().snapshot_bytes(node, index);
+            let data = sim.observer_mut().snapshot_bytes(node, index);
             sim.call(node, |raft, now, out| {
                 raft.snapshot(now, LogIndex(index), data, out)
             });

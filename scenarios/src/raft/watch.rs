@@ -225,7 +225,7 @@ impl RaftWatch {
 
     /// The tester's snapshot of server `node` up to `index`: (index, commands 1..=index), or
     /// (index, digest) in digest mode.
-    pub fn snapshot_bytes(&self, node: NodeId, index: u64) -> Vec<u8> {
+    pub fn snapshot_bytes(&mut self, node: NodeId, index: u64) -> Vec<u8> {
         if let Some(digests) = &self.digests {
             return digests.snapshot_bytes(index);
         }
