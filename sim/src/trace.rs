@@ -8,7 +8,7 @@
 //! the violation names, and what the run was busy with just before it failed.
 
 use crate::fault::FaultAction;
-use crate::hash::{hash_debug, Hasher64};
+use crate::hash::{hash_value, Hasher64};
 use crate::stats::DropReason;
 use protocol_core::{NodeId, Time};
 use std::collections::{BTreeMap, VecDeque};
@@ -207,7 +207,7 @@ pub struct Trace<T> {
     lines: Option<Lines>,
 }
 
-impl<T: fmt::Debug> Trace<T> {
+impl<T: fmt::Debug + std::hash::Hash> Trace<T> {
     pub fn new(mode: TraceMode) -> Trace<T> {
         let lines = match mode {
             TraceMode::Hash => None,
@@ -355,7 +355,7 @@ impl<T: fmt::Debug> Trace<T> {
             }
             TraceRecord::Timer { node, timer } => {
                 single(h, 4, *node);
-                h.write_u64(hash_debug(timer));
+                h.write_u64(hash_value(timer));
             }
             TraceRecord::Crash { node } => single(h, 5, *node),
             TraceRecord::Restart { node } => single(h, 6, *node),

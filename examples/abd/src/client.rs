@@ -7,7 +7,7 @@ use crate::msg::{AbdMsg, Mutant, Tag, Versioned};
 use protocol_core::{BootError, Disk, Input, Node, NodeId, Outbox, Time};
 use std::collections::{BTreeMap, BTreeSet};
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Op {
     Read,
     Write(i64),
@@ -21,13 +21,13 @@ pub struct ClientConfig {
     pub mutant: Option<Mutant>,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum ClientTimer {
     Retry,
 }
 
 /// Both ends of each operation, for the history. `value` is what a read returned.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum ClientEvent {
     Invoked {
         seq: u64,

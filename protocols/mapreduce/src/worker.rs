@@ -10,7 +10,7 @@ use crate::task::{intermediate_name, output_name, temp_name, Task, TaskId, TaskK
 use protocol_core::{BootError, Disk, Input, Node, NodeId, Outbox, Time};
 use std::collections::VecDeque;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum WorkerTimer {
     /// Ask the coordinator (again): no answer came, or it said to wait.
     Ask,
@@ -18,7 +18,7 @@ pub enum WorkerTimer {
     Work,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum WorkerEvent {
     /// Carry out `request` and answer with `Input::Request(FsReply { op, .. })`.
     Fs {
@@ -43,7 +43,7 @@ pub enum WorkerEvent {
     Exited(ExitReason),
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum ExitReason {
     JobDone,
     CoordinatorGone,

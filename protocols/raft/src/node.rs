@@ -29,7 +29,7 @@ pub enum RaftTimer {
 /// What a driver that only knows the `Node` trait can ask; the inherent methods
 /// [`RaftNode::start`] and [`RaftNode::snapshot`] do the same and return results directly.
 /// (`Debug` shows the bytes in hex: `debug.rs`.)
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq, Hash)]
 pub enum RaftRequest {
     Start(Vec<u8>),
     Snapshot { index: LogIndex, data: Vec<u8> },
@@ -38,7 +38,7 @@ pub enum RaftRequest {
 /// The ordered stream for the layer above: `Applied` and `Snapshot` arrive without gaps and
 /// in index order (a snapshot replaces everything up to its index). `Started` answers a
 /// `RaftRequest::Start` given through the trait. (`Debug` shows the bytes in hex: `debug.rs`.)
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq, Hash)]
 pub enum RaftEvent {
     Applied {
         index: LogIndex,
@@ -54,7 +54,7 @@ pub enum RaftEvent {
 }
 
 /// `start` on a server that is not the leader; names the leader it last heard from.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct NotLeader {
     pub term: Term,
     pub leader_hint: Option<NodeId>,

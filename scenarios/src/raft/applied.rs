@@ -99,6 +99,7 @@ impl AppliedLog {
     }
 
     /// The commands at `1..=index` in order, `0` where none is held (the tester's snapshot).
+    #[cfg(test)]
     pub fn prefix_with_gaps(&self, index: u64) -> Vec<u64> {
         let mut commands = vec![0; index as usize];
         for (offset, slot) in self.slots.iter().enumerate() {

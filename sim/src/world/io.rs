@@ -2,7 +2,7 @@
 
 use super::{Event, Frame, Sim, TimerState};
 use crate::checks;
-use crate::hash::{checksum, hash_debug};
+use crate::hash::{checksum, hash_value};
 use crate::observer::{NodesView, Observer};
 use crate::stats::DropReason;
 use crate::trace::TraceRecord;
@@ -194,7 +194,7 @@ impl<N: Node, O: Observer<N>> Sim<N, O> {
             self.trace
                 .line(self.now, &[id], format_args!("{id} emit {event:?}"));
         }
-        let content = hash_debug(&event);
+        let content = hash_value(&event);
         self.trace
             .record(self.now, TraceRecord::Emit { node: id }, content);
         if let Err(violation) = self.observer.on_emit(self.now, id, &event) {

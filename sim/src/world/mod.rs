@@ -356,7 +356,7 @@ impl<N: Node, O: Observer<N>> Sim<N, O> {
             }
             return false;
         }
-        let content = crate::hash::hash_debug(&request);
+        let content = crate::hash::hash_value(&request);
         if self.trace.is_rendering() {
             self.trace
                 .line(self.now, &[id], format_args!("{id} request {request:?}"));
