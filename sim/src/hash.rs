@@ -191,7 +191,10 @@ mod tests {
         let long: Vec<u8> = (0..200).collect();
         let mut changed = long.clone();
         changed[150] ^= 1;
-        assert_ne!(hash_value(&applied(0, &long)), hash_value(&applied(0, &changed)));
+        assert_ne!(
+            hash_value(&applied(0, &long)),
+            hash_value(&applied(0, &changed))
+        );
         // A usize is hashed as 64 bits: the digest is the same on any machine.
         assert_eq!(hash_value(&7usize), hash_value(&7u64));
     }

@@ -148,7 +148,10 @@ fn every_mutant_is_caught() {
     // commit; catching it end to end is left to the simulator's delayed, reordering network.
     // BroadcastOnEveryReply breaks no safety property: it is a message storm, which this
     // rig has no budget against; the simulator's budgets catch it (scenarios/tests/budgets.rs).
-    let elsewhere = [Mutant::CommitOldTermByCounting, Mutant::BroadcastOnEveryReply];
+    let elsewhere = [
+        Mutant::CommitOldTermByCounting,
+        Mutant::BroadcastOnEveryReply,
+    ];
     for mutant in Mutant::ALL
         .iter()
         .copied()
