@@ -1,0 +1,225 @@
+//! Writing: one bounded queue and one writer thread per destination, so that the run loop
+//! never blocks on a slow, paused or dead peer.
+//!
+//! The run loop only ever `try_send`s a frame into a queue. A full queue drops the frame, as a
+//! congested network would; the protocols retry (Raft's heartbeats and resends, the clerk's
+//! timeout). A peer with an address gets a writer that dials it, and redials after a failure
+//! with exponential backoff, dropping what is queued meanwhile. A sender we have no address for
+//! (a clerk) is answered on the connection it dialled in on, through a writer that ends with it.
+
+use crate::clock;
+use crate::inbound::{next_conn, read_loop, Admission, ConnIds, NetEvent};
+use crate::wire::write_frame;
+use protocol_core::{Message, NodeId};
+use std::collections::BTreeMap;
+use std::net::{Shutdown, SocketAddr, TcpStream};
+use std::sync::mpsc::{sync_channel, Receiver, Sender, SyncSender, TrySendError};
+use std::thread;
+use std::time::{Duration, Instant};
+
+/// Frames queued per destination before new ones are dropped: a few heartbeat intervals of
+/// a busy leader's traffic.
+const QUEUE_FRAMES: usize = 256;
+const CONNECT_TIMEOUT: Duration = Duration::from_millis(500);
+/// A write stalled this long (a paused peer's buffers are full) counts as a lost connection.
+const WRITE_TIMEOUT: Duration = Duration::from_secs(2);
+const BACKOFF_MIN: Duration = Duration::from_millis(50);
+const BACKOFF_MAX: Duration = Duration::from_secs(1);
+/// A connection that lived this long was healthy: losing it does not grow the backoff.
+const HEALTHY: Duration = Duration::from_secs(1);
+/// Drops for a full queue are logged at most this often per destination.
+const DROP_LOG_EVERY: Duration = Duration::from_secs(1);
+
+struct Link {
+    queue: SyncSender<Vec<u8>>,
+    /// For an answer-only link, the inbound connection it writes on.
+    inbound_conn: Option<u64>,
+    dropped: u64,
+    logged_at: Option<Instant>,
+}
+
+/// Every destination's queue, owned by the run loop.
+pub(crate) struct Links<M> {
+    admission: Admission,
+    addrs: BTreeMap<NodeId, SocketAddr>,
+    links: BTreeMap<NodeId, Link>,
+    ids: ConnIds,
+    tx: Sender<NetEvent<M>>,
+}
+
+impl<M: Message + Send + 'static> Links<M> {
+    pub fn new(
+        admission: Admission,
+        addrs: BTreeMap<NodeId, SocketAddr>,
+        ids: ConnIds,
+        tx: Sender<NetEvent<M>>,
+    ) -> Links<M> {
+        Links {
+            admission,
+            addrs,
+            links: BTreeMap::new(),
+            ids,
+            tx,
+        }
+    }
+
+    /// Queues `frame` for `to` without blocking; drops it if that is impossible.
+    pub fn send(&mut self, to: NodeId, kind: &str, frame: Vec<u8>) {
+        let me = self.admission.me;
+        if !self.links.contains_key(&to) && !self.open_dialled(to) {
+            eprintln!("realnet {me}: no route to {to}; {kind} dropped");
+            return;
+        }
+        let link = self.links.get_mut(&to).expect("present or opened above");
+        match link.queue.try_send(frame) {
+            Ok(()) => {}
+            Err(TrySendError::Full(_)) => {
+                link.dropped += 1;
+                let now = clock::now();
+                if link.logged_at.is_none_or(|at| now - at >= DROP_LOG_EVERY) {
+                    let dropped = link.dropped;
+                    eprintln!("realnet {me}: queue to {to} full; {dropped} frames dropped so far");
+                    link.logged_at = Some(now);
+                }
+            }
+            // Only an answer-only writer ends: its connection is gone, and so is the route.
+            Err(TrySendError::Disconnected(_)) => {
+                self.links.remove(&to);
+            }
+        }
+    }
+
+    /// Answers `from` on the inbound connection `conn` from now on, unless we dial `from`
+    /// ourselves. The newest connection wins: a clerk that reconnected is on the new one.
+    pub fn on_inbound(&mut self, from: NodeId, conn: u64, stream: TcpStream) {
+        if self.addrs.contains_key(&from) {
+            return;
+        }
+        let (queue, frames) = sync_channel(QUEUE_FRAMES);
+        let me = self.admission.me;
+        thread::spawn(move || answer_writer(me, from, stream, frames));
+        let link = Link {
+            queue,
+            inbound_conn: Some(conn),
+            dropped: 0,
+            logged_at: None,
+        };
+        self.links.insert(from, link);
+    }
+
+    /// Forgets the answer-only link that wrote on `conn`, if any.
+    pub fn on_closed(&mut self, conn: u64) {
+        self.links
+            .retain(|_, link| link.inbound_conn.is_none_or(|c| c != conn));
+    }
+
+    fn open_dialled(&mut self, to: NodeId) -> bool {
+        let Some(addr) = self.addrs.get(&to).copied() else {
+            return false;
+        };
+        let (queue, frames) = sync_channel(QUEUE_FRAMES);
+        let dialer = Dialer {
+            admission: self.admission.clone(),
+            to,
+            addr,
+            ids: self.ids.clone(),
+            tx: self.tx.clone(),
+        };
+        thread::spawn(move || dialer.run(frames));
+        let link = Link {
+            queue,
+            inbound_conn: None,
+            dropped: 0,
+            logged_at: None,
+        };
+        self.links.insert(to, link);
+        true
+    }
+}
+
+/// Writes a peer's queue to a connection it dials, redialling with backoff.
+struct Dialer<M> {
+    admission: Admission,
+    to: NodeId,
+    addr: SocketAddr,
+    ids: ConnIds,
+    tx: Sender<NetEvent<M>>,
+}
+
+impl<M: Message + Send + 'static> Dialer<M> {
+    fn run(self, frames: Receiver<Vec<u8>>) {
+        let (me, to) = (self.admission.me, self.to);
+        let mut stream: Option<(TcpStream, Instant)> = None;
+        let mut backoff = BACKOFF_MIN;
+        let mut next_dial = clock::now();
+        let mut failures = 0u64;
+        // Ends when the run loop drops the queue, i.e. when the run is over.
+        while let Ok(frame) = frames.recv() {
+            if stream.is_none() {
+                if clock::now() < next_dial {
+                    continue; // dropped: the peer is unreachable and the protocol retries
+                }
+                match self.dial() {
+                    Ok(connected) => {
+                        if failures > 0 {
+                            eprintln!("realnet {me}: reached {to} after {failures} failed dials");
+                        }
+                        failures = 0;
+                        stream = Some((connected, clock::now()));
+                    }
+                    Err(error) => {
+                        if failures == 0 {
+                            eprintln!("realnet {me}: cannot reach {to} at {}: {error}; retrying with backoff", self.addr);
+                        }
+                        failures += 1;
+                        next_dial = clock::now() + backoff;
+                        backoff = (backoff * 2).min(BACKOFF_MAX);
+                        continue;
+                    }
+                }
+            }
+            let (connection, since) = stream.as_mut().expect("connected above");
+            if write_frame(connection, &frame).is_err() {
+                // A short-lived connection (a proxy that accepts and then closes) backs off
+                // like a refused dial; a long-lived one is simply redialled.
+                backoff = if clock::now() - *since >= HEALTHY {
+                    BACKOFF_MIN
+                } else {
+                    (backoff * 2).min(BACKOFF_MAX)
+                };
+                next_dial = clock::now() + backoff;
+                let _ = connection.shutdown(Shutdown::Both);
+                stream = None;
+            }
+        }
+    }
+
+    /// Connects, and starts a reader on the connection: a peer may answer on it.
+    fn dial(&self) -> std::io::Result<TcpStream> {
+        let stream = TcpStream::connect_timeout(&self.addr, CONNECT_TIMEOUT)?;
+        let _ = stream.set_nodelay(true);
+        stream.set_write_timeout(Some(WRITE_TIMEOUT))?;
+        let reader = stream.try_clone()?;
+        let (admission, tx, conn) = (
+            self.admission.clone(),
+            self.tx.clone(),
+            next_conn(&self.ids),
+        );
+        thread::spawn(move || read_loop(admission, reader, conn, false, tx));
+        Ok(stream)
+    }
+}
+
+/// Writes answers on an inbound connection until it fails; then the route is gone.
+fn answer_writer(me: NodeId, to: NodeId, mut stream: TcpStream, frames: Receiver<Vec<u8>>) {
+    if stream.set_write_timeout(Some(WRITE_TIMEOUT)).is_err() {
+        return;
+    }
+    while let Ok(frame) = frames.recv() {
+        if let Err(error) = write_frame(&mut stream, &frame) {
+            eprintln!("realnet {me}: answering {to} failed: {error}");
+            let _ = stream.shutdown(Shutdown::Both);
+            return;
+        }
+    }
+}
