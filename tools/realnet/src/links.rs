@@ -89,6 +89,12 @@ impl<M: Message + Send + 'static> Links<M> {
         }
     }
 
+    /// Frames dropped so far because `to`'s queue was full.
+    #[cfg(test)]
+    pub fn dropped(&self, to: NodeId) -> u64 {
+        self.links.get(&to).map_or(0, |link| link.dropped)
+    }
+
     /// Answers `from` on the inbound connection `conn` from now on, unless we dial `from`
     /// ourselves. The newest connection wins: a clerk that reconnected is on the new one.
     pub fn on_inbound(&mut self, from: NodeId, conn: u64, stream: TcpStream) {
@@ -221,5 +227,55 @@ fn answer_writer(me: NodeId, to: NodeId, mut stream: TcpStream, frames: Receiver
             let _ = stream.shutdown(Shutdown::Both);
             return;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::inbound::Senders;
+    use serde::{Deserialize, Serialize};
+    use std::collections::BTreeSet;
+    use std::net::TcpListener;
+    use std::sync::atomic::AtomicU64;
+    use std::sync::mpsc::channel;
+    use std::sync::Arc;
+
+    #[derive(Clone, Debug, Serialize, Deserialize)]
+    struct Blob(Vec<u8>);
+
+    impl Message for Blob {
+        fn kind(&self) -> &'static str {
+            "Blob"
+        }
+    }
+
+    /// A peer that accepts and never reads: its buffers fill, its writer blocks, and the
+    /// caller must still get every `send` back at once, with the overflow dropped.
+    #[test]
+    fn a_peer_that_never_reads_costs_dropped_frames_not_a_blocked_caller() {
+        let hole = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = hole.local_addr().unwrap();
+        let admission = Admission {
+            me: NodeId(0),
+            peers: BTreeSet::from([NodeId(1)]),
+            senders: Senders::Peers,
+        };
+        let (tx, _rx) = channel::<NetEvent<Blob>>();
+        let ids = Arc::new(AtomicU64::new(0));
+        let mut links = Links::new(admission, BTreeMap::from([(NodeId(1), addr)]), ids, tx);
+        let frame = vec![7u8; 64 << 10];
+        for _ in 0..1_000 {
+            links.send(NodeId(1), "Blob", frame.clone());
+        }
+        // 64 MB offered; the queue holds 256 frames and the kernel a few MB more.
+        assert!(
+            links.dropped(NodeId(1)) >= 500,
+            "dropped {}",
+            links.dropped(NodeId(1))
+        );
+        let _still_open = hole.accept();
+        links.send(NodeId(9), "Blob", frame);
+        assert_eq!(links.dropped(NodeId(9)), 0, "no route: nothing queued");
     }
 }

@@ -128,15 +128,23 @@ pub fn run(args: NemesisArgs) -> Result<(), Failure> {
     driven.and(healed).map_err(Failure::Usage)?;
     let (records, end_ns) = joined.map_err(Failure::Usage)?;
     write_history(&args.dir.join("history.jsonl"), &records, end_ns).map_err(Failure::Usage)?;
+    let tally = Tally::of(&records);
     report(
         &args,
         &injected,
         &net.stats,
         cluster.restarts,
-        &Tally::of(&records),
+        &tally,
         drained,
     );
-    verdict(&exits)
+    verdict(&exits)?;
+    if tally.ok == 0 {
+        // A history with nothing completed is linearizable and says nothing: no pass.
+        return Err(Failure::Usage(
+            "no operation completed: nothing to check".into(),
+        ));
+    }
+    Ok(())
 }
 
 /// The proxies in front of every server, and where servers really listen.
