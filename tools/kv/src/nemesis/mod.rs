@@ -19,7 +19,7 @@ mod schedule;
 mod signals;
 
 use crate::addrs::clerk_node;
-use crate::history::Tally;
+use crate::history::{Record, Tally};
 use crate::load::{summary, write_history, Load, LoadSpec};
 use crate::Failure;
 use cluster::{Cluster, ClusterSpec};
@@ -67,28 +67,15 @@ pub struct NemesisArgs {
 }
 
 pub fn run(args: NemesisArgs) -> Result<(), Failure> {
-    if !(3..=9).contains(&args.servers) {
-        return Err(Failure::Usage(format!(
-            "--servers {} is not in 3..=9",
-            args.servers
-        )));
-    }
-    let ids: Vec<NodeId> = (0..args.servers).map(NodeId).collect();
-    let plan = Plan::generate(
-        args.seed,
-        &ids,
-        args.clients,
-        args.seconds * 1000,
-        &args.faults,
-    );
+    validate(&args).map_err(Failure::Usage)?;
+    let ids = server_ids(&args);
+    let duration_ms = args.seconds * 1000;
+    let plan = Plan::generate(args.seed, &ids, args.clients, duration_ms, &args.faults);
     prepare_dir(&args.dir).map_err(Failure::Usage)?;
-    let write = |name: &str, text: &str| {
-        fs::write(args.dir.join(name), text).map_err(|e| Failure::Usage(format!("{name}: {e}")))
-    };
-    write("faults.txt", &plan.describe())?;
+    write_file(&args.dir, "faults.txt", &plan.describe())?;
     signals::install();
-    let exe = std::env::current_exe().map_err(|e| Failure::Usage(format!("own path: {e}")))?;
     let net = Network::start(&ids, args.seed).map_err(Failure::Usage)?;
+    let exe = std::env::current_exe().map_err(|e| Failure::Usage(format!("own path: {e}")))?;
     let spec = ClusterSpec {
         exe,
         dir: args.dir.clone(),
@@ -109,42 +96,88 @@ pub fn run(args: NemesisArgs) -> Result<(), Failure> {
         args.dir.display()
     );
     let mut cluster = Cluster::start(spec).map_err(Failure::Usage)?;
-    let load = Load::start(&LoadSpec {
-        servers: net.proxies.clone(),
+    let ran = exercise(&args, &plan, &net, &mut cluster);
+    cluster.shutdown();
+    let ran = ran?;
+    write_history(&args.dir.join("history.jsonl"), &ran.records, ran.end_ns)
+        .map_err(Failure::Usage)?;
+    let tally = Tally::of(&ran.records);
+    report(&args, &ran, &net.stats, cluster.restarts, &tally);
+    verdict(&ran.exits)?;
+    if tally.ok == 0 {
+        // A history with nothing completed is linearizable and says nothing: no pass.
+        let reason = "no operation completed: nothing to check";
+        return Err(Failure::Usage(reason.into()));
+    }
+    Ok(())
+}
+
+fn validate(args: &NemesisArgs) -> Result<(), String> {
+    if args.seconds == 0 {
+        return Err("--seconds must be at least 1".into());
+    }
+    if !(3..=9).contains(&args.servers) {
+        return Err(format!("--servers {} is not in 3..=9", args.servers));
+    }
+    load_spec(args, BTreeMap::new()).validate()
+}
+
+fn server_ids(args: &NemesisArgs) -> Vec<NodeId> {
+    (0..args.servers).map(NodeId).collect()
+}
+
+fn load_spec(args: &NemesisArgs, servers: BTreeMap<NodeId, SocketAddr>) -> LoadSpec {
+    LoadSpec {
+        servers,
         clients: args.clients,
         keys: args.keys,
         seed: args.seed,
-    });
+    }
+}
+
+fn write_file(dir: &Path, name: &str, text: &str) -> Result<(), Failure> {
+    fs::write(dir.join(name), text).map_err(|e| Failure::Usage(format!("{name}: {e}")))
+}
+
+/// What a run produced.
+struct Ran {
+    records: Vec<Record>,
+    end_ns: u64,
+    injected: BTreeMap<FaultKind, u64>,
+    exits: Vec<ServerExit>,
+    /// Every clerk finished its last operation after the heal.
+    drained: bool,
+}
+
+/// The load under the schedule, then the heal and the drain; writes `events.log`.
+fn exercise(
+    args: &NemesisArgs,
+    plan: &Plan,
+    net: &Network,
+    cluster: &mut Cluster,
+) -> Result<Ran, Failure> {
+    let load = Load::start(&load_spec(args, net.proxies.clone()));
     let clerks = (0..args.clients).map(clerk_node).collect();
-    let mut run = Schedule::new(ids, clerks, net.rules.clone(), &mut cluster);
-    let driven = run.drive(&plan, args.seconds);
-    let healed = if driven.is_ok() { run.heal() } else { Ok(()) };
+    let mut schedule = Schedule::new(server_ids(args), clerks, net.rules.clone(), cluster);
+    let driven = schedule.drive(plan, args.seconds);
+    let healed = if driven.is_ok() {
+        schedule.heal()
+    } else {
+        Ok(())
+    };
     let drained = load.drain_for(Duration::from_secs(args.drain_secs), signals::interrupted);
-    run.note_exits();
-    let (injected, exits) = (run.injected, run.exits);
-    write("events.log", &run.events)?;
+    schedule.note_exits();
     let joined = load.join();
-    cluster.shutdown();
+    write_file(&args.dir, "events.log", &schedule.events)?;
     driven.and(healed).map_err(Failure::Usage)?;
     let (records, end_ns) = joined.map_err(Failure::Usage)?;
-    write_history(&args.dir.join("history.jsonl"), &records, end_ns).map_err(Failure::Usage)?;
-    let tally = Tally::of(&records);
-    report(
-        &args,
-        &injected,
-        &net.stats,
-        cluster.restarts,
-        &tally,
+    Ok(Ran {
+        records,
+        end_ns,
+        injected: schedule.injected,
+        exits: schedule.exits,
         drained,
-    );
-    verdict(&exits)?;
-    if tally.ok == 0 {
-        // A history with nothing completed is linearizable and says nothing: no pass.
-        return Err(Failure::Usage(
-            "no operation completed: nothing to check".into(),
-        ));
-    }
-    Ok(())
+    })
 }
 
 /// The proxies in front of every server, and where servers really listen.
@@ -188,22 +221,19 @@ fn prepare_dir(dir: &Path) -> Result<(), String> {
     fs::create_dir_all(dir).map_err(error)
 }
 
-fn report(
-    args: &NemesisArgs,
-    injected: &BTreeMap<FaultKind, u64>,
-    stats: &[Arc<ProxyStats>],
-    restarts: u64,
-    tally: &Tally,
-    drained: bool,
-) {
-    let total: u64 = injected.values().sum();
-    let kinds: Vec<String> = injected
+fn report(args: &NemesisArgs, ran: &Ran, stats: &[Arc<ProxyStats>], restarts: u64, tally: &Tally) {
+    let total: u64 = ran.injected.values().sum();
+    let kinds: Vec<String> = ran
+        .injected
         .iter()
         .map(|(k, n)| format!("{} {n}", k.name()))
         .collect();
+    let kinds = match kinds.is_empty() {
+        true => String::new(),
+        false => format!(" ({})", kinds.join(", ")),
+    };
     println!(
-        "faults: {total} injected ({}); {restarts} server restarts; schedule in {}",
-        kinds.join(", "),
+        "faults: {total} injected{kinds}; {restarts} server restarts; schedule in {}",
         args.dir.join("faults.txt").display()
     );
     let sum = |field: fn(&ProxyStats) -> u64| stats.iter().map(|s| field(s)).sum::<u64>();
@@ -213,7 +243,7 @@ fn report(
         sum(|s| s.dropped_by_rule.load(Ordering::Relaxed)),
         sum(|s| s.dropped_queue_full.load(Ordering::Relaxed)),
     );
-    println!("{}", summary(tally, args.seconds, drained));
+    println!("{}", summary(tally, args.seconds, ran.drained));
     println!("history: {}", args.dir.join("history.jsonl").display());
 }
 

@@ -94,9 +94,15 @@ fn track_episodes(
     if kinds.is_empty() {
         return episodes;
     }
+    // Partitions are drawn three times as often as each other network fault: they are what
+    // exposes a stale leader (a minority must lose a leader it still believes in).
+    let weighted: Vec<FaultKind> = kinds
+        .iter()
+        .flat_map(|&kind| std::iter::repeat_n(kind, weight(kind)))
+        .collect();
     let mut t = WARMUP_MS;
     while t + EPISODE_MS.0 <= duration_ms {
-        let kind = kinds[index(rng, kinds.len())];
+        let kind = weighted[index(rng, weighted.len())];
         let length = range_inclusive(rng, EPISODE_MS.0, EPISODE_MS.1).min(duration_ms - t);
         let fault = draw(rng, kind, cast);
         let at_leader = range_inclusive(rng, 0, 1) == 0;
@@ -109,6 +115,14 @@ fn track_episodes(
         t += length + range_inclusive(rng, GAP_MS.0, GAP_MS.1);
     }
     episodes
+}
+
+fn weight(kind: FaultKind) -> usize {
+    match kind {
+        FaultKind::Partition => 3,
+        FaultKind::Kill | FaultKind::Pause | FaultKind::OneWay | FaultKind::Delay => 1,
+        FaultKind::Loss => 1,
+    }
 }
 
 fn draw(rng: &mut Rng, kind: FaultKind, cast: &Cast) -> Fault {
