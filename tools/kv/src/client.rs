@@ -32,6 +32,7 @@ pub enum ClientOp {
 }
 
 pub fn run(args: ClientArgs) -> Result<(), Failure> {
+    let is_get = matches!(args.op, ClientOp::Get { .. });
     let op = match args.op {
         ClientOp::Get { key } => Op::Get { key },
         ClientOp::Put { key, value } => Op::Put { key, value },
@@ -56,7 +57,9 @@ pub fn run(args: ClientArgs) -> Result<(), Failure> {
         .map_err(|error| Failure::Usage(error.to_string()))?;
     match host.answer {
         Some(value) => {
-            println!("{value}");
+            if is_get {
+                println!("{value}");
+            }
             Ok(())
         }
         None => Err(Failure::Check(format!(

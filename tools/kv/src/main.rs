@@ -35,7 +35,7 @@ struct Cli {
 enum Command {
     /// Run one KV server.
     Server(server::ServerArgs),
-    /// Run one Get, Put or Append through a clerk and print what it returns.
+    /// Run one Get, Put or Append through a clerk; a Get prints the value.
     Client(client::ClientArgs),
     /// Run clerks in a loop for a while and write their history as JSON lines.
     Load(load::LoadArgs),
