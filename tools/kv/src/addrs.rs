@@ -56,10 +56,11 @@ pub fn format_servers(servers: &BTreeMap<NodeId, SocketAddr>) -> String {
 
 /// A client-id base no earlier run used: the duplicate table remembers every client id a
 /// cluster ever saw, so a new clerk reusing an old id would have its first requests taken for
-/// retries of old ones and silently skipped. Milliseconds since the epoch, then the low byte
-/// of the process id (two runs started in the same millisecond), then room for 256 clerks.
+/// retries of old ones and silently skipped. Seconds since the epoch, then the low 16 bits of
+/// the process id (two runs started in the same second), then room for 65 536 clerks.
 pub fn fresh_client_base() -> u64 {
-    (realnet::clock::unix_ms() << 16) | u64::from(std::process::id() & 0xff) << 8
+    let seconds = realnet::clock::unix_ms() / 1000;
+    (seconds << 32) | (u64::from(std::process::id() & 0xffff) << 16)
 }
 
 #[cfg(test)]

@@ -1,18 +1,18 @@
-//! `kv load`, and the clerks it runs: one thread per clerk, each a realnet node issuing the
-//! workload's operations back to back and recording them for the history.
+//! `kv load`, and the load the nemesis runs: one thread per clerk (`clerk_loop.rs`), each
+//! issuing the workload's operations back to back and recording them for the history.
 //!
 //! A run has three phases, switched from outside: *run* (a clerk issues its next operation as
 //! soon as the last returns), *drain* (no new operations; a clerk stops once its operation
-//! returns) and *stop* (every clerk stops now; an operation still open stays open, `info`).
+//! returns or is abandoned) and *stop* (every clerk stops now; an operation still open stays
+//! open, `info`).
 
-use crate::addrs::{clerk_node, fresh_client_base, parse_servers};
-use crate::history::{write_json_lines, Record, Return, Tally};
+use crate::addrs::{fresh_client_base, parse_servers};
+use crate::clerk_loop::{run_clerk, Shared, DRAIN, RUN, STOP};
+use crate::history::{write_json_lines, Record, Tally};
 use crate::workload::Workload;
 use crate::Failure;
-use kvraft::{ClerkConfig, KvConfig, KvEvent, KvNode, KvRequest};
-use protocol_core::rng::derive_seed;
-use protocol_core::{ClientId, NodeId, Time};
-use realnet::{clock, Control, Host, RealConfig, Senders};
+use protocol_core::NodeId;
+use realnet::clock;
 use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{BufWriter, Write};
@@ -43,6 +43,9 @@ pub struct LoadArgs {
     /// After the run, how long clerks may take to finish their last operation.
     #[arg(long, default_value_t = 30)]
     pub drain_secs: u64,
+    /// An operation open this long is abandoned (`info`) and its clerk replaced.
+    #[arg(long, default_value_t = 1000)]
+    pub op_timeout_ms: u64,
     /// Where the JSON-lines history goes.
     #[arg(long)]
     pub history: PathBuf,
@@ -54,6 +57,7 @@ pub fn run(args: LoadArgs) -> Result<(), Failure> {
         clients: args.clients,
         keys: args.keys,
         seed: args.seed,
+        op_timeout_ms: args.op_timeout_ms,
     };
     spec.validate().map_err(Failure::Usage)?;
     let load = Load::start(&spec);
@@ -72,6 +76,7 @@ pub struct LoadSpec {
     pub clients: u32,
     pub keys: u32,
     pub seed: u64,
+    pub op_timeout_ms: u64,
 }
 
 impl LoadSpec {
@@ -82,13 +87,12 @@ impl LoadSpec {
         if self.keys == 0 {
             return Err("--keys must be at least 1".into());
         }
+        if self.op_timeout_ms == 0 {
+            return Err("--op-timeout-ms must be positive".into());
+        }
         Ok(())
     }
 }
-
-const RUN: u8 = 0;
-const DRAIN: u8 = 1;
-const STOP: u8 = 2;
 
 /// A load under way.
 pub struct Load {
@@ -105,31 +109,24 @@ impl Load {
         let origin = clock::now();
         let client_base = fresh_client_base();
         let run_tag = format!("{:x}", client_base >> 16);
-        let servers: Vec<NodeId> = spec.servers.keys().copied().collect();
+        let shared = Shared {
+            phase: phase.clone(),
+            origin,
+            op_timeout: Duration::from_millis(spec.op_timeout_ms),
+            servers: spec.servers.clone(),
+            clients: spec.clients,
+            client_base,
+            seed: spec.seed,
+        };
         let threads = (0..spec.clients)
             .map(|index| {
-                // Clerks start on different servers, as the course shuffles them.
-                let mut order = servers.clone();
-                order.rotate_left(index as usize % servers.len());
-                let config = ClerkConfig::new(ClientId(client_base + u64::from(index)), order);
-                let real = RealConfig {
-                    me: clerk_node(index),
-                    listen: None,
-                    peers: spec.servers.clone(),
-                    senders: Senders::Peers,
-                    disk_dir: None,
-                    seed: derive_seed(spec.seed, "kv-clerk", u64::from(index)),
-                };
-                let host = LoadHost {
-                    process: u64::from(index),
-                    workload: Workload::new(spec.seed, u64::from(index), spec.keys, &run_tag),
-                    phase: phase.clone(),
-                    finished: finished.clone(),
-                    origin,
-                    records: Vec::new(),
-                    open: None,
-                };
-                thread::spawn(move || host.run(config, real))
+                let workload = Workload::new(spec.seed, u64::from(index), spec.keys, &run_tag);
+                let (shared, finished) = (shared.clone(), finished.clone());
+                thread::spawn(move || {
+                    let records = run_clerk(&shared, index, workload);
+                    finished.fetch_add(1, Ordering::SeqCst);
+                    records
+                })
             })
             .collect();
         Load {
@@ -157,7 +154,7 @@ impl Load {
         self.finished.load(Ordering::SeqCst) == self.threads.len()
     }
 
-    /// Every clerk's records (process = clerk index) and the time the last clerk stopped.
+    /// Every clerk's records and the time the last clerk stopped.
     pub fn join(self) -> Result<(Vec<Record>, u64), String> {
         self.phase.store(STOP, Ordering::SeqCst);
         let mut records = Vec::new();
@@ -183,9 +180,9 @@ pub fn write_history(path: &PathBuf, records: &[Record], end_ns: u64) -> Result<
 pub fn summary(tally: &Tally, seconds: u64, drained: bool) -> String {
     let rate = tally.ok as f64 / seconds.max(1) as f64;
     let drained = if drained {
-        "every clerk finished its last operation"
+        "every clerk stopped within the drain"
     } else {
-        "some clerks did not finish their last operation in time (left open)"
+        "some clerks were still waiting when the drain ended (their operations left open)"
     };
     format!(
         "operations: {} (get {}, put {}, append {}): {} ok, {} open (info); {rate:.1} ok/s; {drained}",
@@ -196,83 +193,4 @@ pub fn summary(tally: &Tally, seconds: u64, drained: bool) -> String {
         tally.ok,
         tally.open
     )
-}
-
-/// One clerk's side of the load: it feeds the workload in and records both ends of each
-/// operation on the load's clock.
-struct LoadHost {
-    process: u64,
-    workload: Workload,
-    phase: Arc<AtomicU8>,
-    finished: Arc<AtomicUsize>,
-    origin: Instant,
-    records: Vec<Record>,
-    /// The record of the operation under way.
-    open: Option<usize>,
-}
-
-impl LoadHost {
-    fn run(mut self, config: ClerkConfig, real: RealConfig) -> Result<Vec<Record>, String> {
-        let me = real.me;
-        let result = realnet::run::<KvNode, _>(&KvConfig::Clerk(config), real, &mut self);
-        self.finished.fetch_add(1, Ordering::SeqCst);
-        result.map_err(|error| format!("clerk {me}: {error}"))?;
-        Ok(self.records)
-    }
-
-    fn now_ns(&self) -> u64 {
-        (clock::now() - self.origin).as_nanos() as u64
-    }
-
-    fn next(&mut self, now: Time, control: &mut Control<KvNode>) {
-        if self.phase.load(Ordering::SeqCst) == RUN {
-            control.request(KvRequest::Invoke(self.workload.next_op()));
-        } else {
-            control.stop_after_ms(now, 0);
-        }
-    }
-}
-
-impl Host<KvNode> for LoadHost {
-    fn on_boot(&mut self, now: Time, control: &mut Control<KvNode>) {
-        self.next(now, control);
-    }
-
-    fn on_event(&mut self, now: Time, event: KvEvent, control: &mut Control<KvNode>) {
-        match event {
-            KvEvent::Invoked { op, .. } => {
-                assert!(
-                    self.open.is_none(),
-                    "clerk {}: two operations open",
-                    self.process
-                );
-                let call_ns = self.now_ns();
-                self.open = Some(self.records.len());
-                self.records.push(Record {
-                    process: self.process,
-                    op,
-                    call_ns,
-                    ret: None,
-                });
-            }
-            KvEvent::Returned { value, .. } => {
-                let at_ns = self.now_ns();
-                let index = self
-                    .open
-                    .take()
-                    .expect("a clerk returns only what it invoked");
-                self.records[index].ret = Some(Return { at_ns, value });
-                self.next(now, control);
-            }
-            KvEvent::Raft(_) => unreachable!("a clerk's core emits no Raft events"),
-        }
-    }
-
-    fn on_tick(&mut self, now: Time, control: &mut Control<KvNode>) {
-        match self.phase.load(Ordering::SeqCst) {
-            DRAIN if self.open.is_none() => control.stop_after_ms(now, 0),
-            STOP => control.stop_after_ms(now, 0),
-            _ => {}
-        }
-    }
 }

@@ -11,6 +11,7 @@
 //! answer), 2 bad usage, bad input or a harness error.
 
 mod addrs;
+mod clerk_loop;
 mod client;
 mod history;
 mod load;

@@ -179,3 +179,45 @@ fn bad_frames_are_dropped_and_acknowledged_writes_survive_a_kill() {
     assert_eq!(String::from_utf8_lossy(&got.stdout).trim(), "good");
     fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn a_clerk_without_answers_is_replaced_and_its_operations_stay_open() {
+    let dir = scratch("abandon");
+    fs::create_dir_all(&dir).unwrap();
+    let history = dir.join("history.jsonl");
+    // Nothing listens there: every operation times out.
+    let addr = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let status = Command::new(KV)
+        .args(["load", "--servers", &format!("0={addr}"), "--clients", "2"])
+        .args([
+            "--seconds",
+            "1",
+            "--op-timeout-ms",
+            "150",
+            "--drain-secs",
+            "5",
+        ])
+        .arg("--history")
+        .arg(&history)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let text = fs::read_to_string(&history).unwrap();
+    let lines: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let count = |kind: &str| lines.iter().filter(|l| l["type"] == kind).count();
+    assert_eq!(count("ok"), 0);
+    assert_eq!(count("invoke"), count("info"), "every operation stays open");
+    let processes: std::collections::BTreeSet<u64> = lines
+        .iter()
+        .map(|l| l["process"].as_u64().unwrap())
+        .collect();
+    // Two clerks, each replaced at least once in a second of 150 ms timeouts.
+    assert!(processes.len() >= 4, "processes {processes:?}");
+    fs::remove_dir_all(&dir).unwrap();
+}

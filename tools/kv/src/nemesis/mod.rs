@@ -58,6 +58,9 @@ pub struct NemesisArgs {
     /// Faults to inject: all, none, or a list of kill, pause, partition, one-way, delay, loss.
     #[arg(long, default_value = "all", value_parser = FaultKind::parse_set)]
     pub faults: std::collections::BTreeSet<FaultKind>,
+    /// An operation open this long is abandoned (`info`) and its clerk replaced.
+    #[arg(long, default_value_t = 1000)]
+    pub op_timeout_ms: u64,
     /// After healing, how long clerks may take to finish their last operation.
     #[arg(long, default_value_t = 60)]
     pub drain_secs: u64,
@@ -132,6 +135,7 @@ fn load_spec(args: &NemesisArgs, servers: BTreeMap<NodeId, SocketAddr>) -> LoadS
         clients: args.clients,
         keys: args.keys,
         seed: args.seed,
+        op_timeout_ms: args.op_timeout_ms,
     }
 }
 
