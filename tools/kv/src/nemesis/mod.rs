@@ -49,10 +49,13 @@ pub struct NemesisArgs {
     /// the history.
     #[arg(long)]
     pub dir: PathBuf,
+    /// Servers in the cluster (3 to 9).
     #[arg(long, default_value_t = 5)]
     pub servers: u32,
+    /// Clerks running at once, each one operation at a time.
     #[arg(long, default_value_t = 5)]
     pub clients: u32,
+    /// Keys the operations spread over.
     #[arg(long, default_value_t = 5)]
     pub keys: u32,
     /// Faults to inject: all, none, or a list of kill, pause, partition, one-way, delay, loss.
