@@ -198,6 +198,11 @@ impl<M: Message + Send + 'static> Dialer<M> {
                 stream = None;
             }
         }
+        // The run is over: close the connection, which also ends its reader (a process that
+        // runs node after node, like the load's clerks, would otherwise keep them all).
+        if let Some((connection, _)) = stream {
+            let _ = connection.shutdown(Shutdown::Both);
+        }
     }
 
     /// Connects, and starts a reader on the connection: a peer may answer on it.
@@ -224,10 +229,12 @@ fn answer_writer(me: NodeId, to: NodeId, mut stream: TcpStream, frames: Receiver
     while let Ok(frame) = frames.recv() {
         if let Err(error) = write_frame(&mut stream, &frame) {
             eprintln!("realnet {me}: answering {to} failed: {error}");
-            let _ = stream.shutdown(Shutdown::Both);
-            return;
+            break;
         }
     }
+    // Replaced by a newer connection, or the run is over: close this one, which also ends
+    // its reader.
+    let _ = stream.shutdown(Shutdown::Both);
 }
 
 #[cfg(test)]
@@ -277,5 +284,31 @@ mod tests {
         let _still_open = hole.accept();
         links.send(NodeId(9), "Blob", frame);
         assert_eq!(links.dropped(NodeId(9)), 0, "no route: nothing queued");
+    }
+
+    #[test]
+    fn dropping_the_links_closes_their_connections() {
+        let peer = TcpListener::bind("127.0.0.1:0").unwrap();
+        let admission = Admission {
+            me: NodeId(0),
+            peers: BTreeSet::from([NodeId(1)]),
+            senders: Senders::Peers,
+        };
+        let (tx, _rx) = channel::<NetEvent<Blob>>();
+        let ids = Arc::new(AtomicU64::new(0));
+        let addrs = BTreeMap::from([(NodeId(1), peer.local_addr().unwrap())]);
+        let mut links = Links::new(admission, addrs, ids, tx);
+        links.send(NodeId(1), "Blob", vec![1, 0, 0, 0, 9]);
+        let (mut conn, _) = peer.accept().unwrap();
+        // A bound, not a timing check: a connection left open fails the read below.
+        conn.set_read_timeout(Some(std::time::Duration::from_secs(10)))
+            .unwrap();
+        let mut frame = [0u8; 5];
+        std::io::Read::read_exact(&mut conn, &mut frame).unwrap();
+        assert_eq!(frame, [1, 0, 0, 0, 9]);
+        drop(links);
+        let mut rest = Vec::new();
+        let read = std::io::Read::read_to_end(&mut conn, &mut rest);
+        assert!(read.is_ok(), "the connection stayed open: {read:?}");
     }
 }
