@@ -175,6 +175,9 @@ struct SweepArgs {
     /// Give up on a run after this much wall time and count it as timed out (not a verdict).
     #[arg(long, value_name = "SECS", default_value_t = 120)]
     wall_limit_secs: u64,
+    /// Fail the sweep if a goal a swept scenario declares was reached by no run.
+    #[arg(long)]
+    require_goals: bool,
     #[command(flatten)]
     budget: BudgetArgs,
 }
@@ -370,6 +373,18 @@ fn sweep(app: &App, args: &SweepArgs) -> Result<bool, InputError> {
     }
     let failed = results.iter().filter(|r| r.failed()).count();
     let timed_out = results.iter().filter(|r| r.timed_out()).count();
+    let counts = runner::goal_counts(&scenarios, &results);
+    for count in &counts {
+        writeln!(
+            out,
+            "goal {} of {}: reached in {} of {} runs",
+            count.goal, count.scenario, count.reached, count.runs
+        )?;
+    }
+    let unreached = counts.iter().filter(|c| c.reached == 0).count();
+    if args.require_goals && unreached > 0 {
+        writeln!(out, "{unreached} declared goal(s) reached by no run")?;
+    }
     writeln!(
         out,
         "sweep {} seeds {}..{}: {} runs, {} passed, {failed} failed, {timed_out} timed out, digest {:016x} ({}, {} jobs)",
@@ -382,7 +397,7 @@ fn sweep(app: &App, args: &SweepArgs) -> Result<bool, InputError> {
         elapsed.describe(),
         args.jobs
     )?;
-    Ok(failed == 0 && timed_out == 0)
+    Ok(failed == 0 && timed_out == 0 && !(args.require_goals && unreached > 0))
 }
 
 /// One failed seed of a sweep: what failed, the replay command, and a ready corpus line.

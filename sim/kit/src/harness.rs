@@ -7,6 +7,7 @@
 //! everything else is here once.
 
 use crate::checks;
+use crate::goals::Reached;
 use crate::options::RunOptions;
 use crate::report::RunReport;
 use protocol_core::rng::Rng;
@@ -52,6 +53,7 @@ pub struct Harness<N: Node, O: Observer<N>, H: Hooks<N, O> = ()> {
     metrics: Vec<(&'static str, u64)>,
     facts: Vec<(&'static str, String)>,
     artifacts: Vec<(&'static str, PathBuf)>,
+    goals: Reached,
 }
 
 /// The course's limit on one test.
@@ -72,6 +74,7 @@ impl<N: Node, O: Observer<N>, H: Hooks<N, O>> Harness<N, O, H> {
             metrics: Vec::new(),
             facts: Vec::new(),
             artifacts: Vec::new(),
+            goals: Reached::new(),
         }
     }
 
@@ -158,6 +161,11 @@ impl<N: Node, O: Observer<N>, H: Hooks<N, O>> Harness<N, O, H> {
         self.facts.push((name, value.into()));
     }
 
+    /// The run reached these goals (a watch's marks, usually), for the report.
+    pub fn reached(&mut self, goals: &Reached) {
+        goals.iter().for_each(|goal| self.goals.mark(goal));
+    }
+
     /// Where this failing run may write its files, if the caller asked for files.
     pub fn artifact_dir(&self) -> Option<PathBuf> {
         self.options.artifacts.clone()
@@ -185,6 +193,7 @@ impl<N: Node, O: Observer<N>, H: Hooks<N, O>> Harness<N, O, H> {
             failure: verdict.err(),
             trace_lines: sim.trace().lines(),
             artifacts: std::mem::take(&mut self.artifacts),
+            goals: self.goals.iter().collect(),
         }
     }
 }

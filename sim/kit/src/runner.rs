@@ -6,6 +6,7 @@
 //! never depend on how many jobs ran them.
 
 use crate::family::{Registry, ScenarioRef};
+use crate::goals::GoalId;
 use crate::options::RunOptions;
 use crate::report::RunReport;
 use protocol_core::{CheckId, Time};
@@ -186,6 +187,8 @@ pub struct SweepResult {
     pub virtual_time: Time,
     pub events: u64,
     pub delivered: u64,
+    /// The goals the run reached.
+    pub goals: Vec<GoalId>,
 }
 
 impl SweepResult {
@@ -261,6 +264,7 @@ pub fn sweep(
                     virtual_time: report.virtual_time,
                     events: report.events,
                     delivered: report.stats.delivered,
+                    goals: report.goals,
                 };
                 progress(&result);
                 // A poisoned lock means another worker panicked outside a run: a bug here.
@@ -274,6 +278,36 @@ pub fn sweep(
     let mut results = results.into_inner().expect("sweep results lock");
     results.sort_by_key(|(i, _)| *i);
     results.into_iter().map(|(_, result)| result).collect()
+}
+
+/// How many runs of a scenario reached one of its declared goals.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GoalCount {
+    pub scenario: &'static str,
+    pub goal: GoalId,
+    pub reached: u64,
+    pub runs: u64,
+}
+
+/// For every goal the swept scenarios declare, how many of their runs reached it.
+pub fn goal_counts(scenarios: &[ScenarioRef<'_>], results: &[SweepResult]) -> Vec<GoalCount> {
+    let mut counts = Vec::new();
+    for scenario in scenarios {
+        let runs: Vec<&SweepResult> = results
+            .iter()
+            .filter(|r| r.scenario == scenario.name())
+            .collect();
+        for &goal in scenario.scenario.goals {
+            let reached = runs.iter().filter(|r| r.goals.contains(&goal)).count();
+            counts.push(GoalCount {
+                scenario: scenario.name(),
+                goal,
+                reached: reached as u64,
+                runs: runs.len() as u64,
+            });
+        }
+    }
+    counts
 }
 
 /// A digest of a whole sweep: equal digests mean equal per-seed results. A run that timed
