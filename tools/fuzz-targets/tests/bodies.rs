@@ -11,8 +11,11 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 
 const INPUTS: usize = 3_000;
 
+/// A fuzz target's body.
+type Body = fn(&[u8]);
+
 /// Runs `target` on random inputs and on mutations of `samples`; panics naming the input.
-fn exercise(name: &str, seed: u64, samples: &[Vec<u8>], target: fn(&[u8])) {
+fn exercise(name: &str, seed: u64, samples: &[Vec<u8>], target: Body) {
     let mut rng = rng_from_seed(seed);
     for i in 0..INPUTS {
         let input = if samples.is_empty() || i % 3 == 0 {
@@ -215,7 +218,7 @@ fn a_target_that_panics_is_caught() {
 /// `regressions/<target>/<file>`.
 #[test]
 fn inputs_that_once_crashed_a_target_no_longer_do() {
-    let targets: [(&str, fn(&[u8])); 2] = [
+    let targets: [(&str, Body); 2] = [
         ("raft_follower", fuzz_targets::raft_follower),
         ("raft_boot", fuzz_targets::raft_boot),
     ];
