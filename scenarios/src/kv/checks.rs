@@ -4,7 +4,10 @@
 use super::harness::{KvHarness, Step};
 use super::watch::KvWatch;
 use linearizability::models::kv::KvModel;
-use linearizability::{check, html, write_json_lines, CheckOptions, CheckResult, Verdict};
+use linearizability::{
+    check, html, write_json_lines, CheckOptions, CheckResult, Verdict, WitnessBudget,
+    DEFAULT_WITNESS_STEPS,
+};
 use sim::Failure;
 use std::path::{Path, PathBuf};
 
@@ -91,6 +94,8 @@ fn options(unknown_ok: bool) -> CheckOptions {
         max_memory_bytes: Some(budget),
         threads: 1,
         fast_paths: true,
+        // Steps, not wall time: the witness of a failure is a function of the seed too.
+        witness_budget: WitnessBudget::Steps(DEFAULT_WITNESS_STEPS),
     }
 }
 

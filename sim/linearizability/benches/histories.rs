@@ -7,7 +7,7 @@
 //! A benchmark, never a test: it measures and asserts nothing about time.
 
 use linearizability::cli::check_file;
-use linearizability::{CheckOptions, Verdict};
+use linearizability::{CheckOptions, Verdict, WitnessBudget};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -21,6 +21,10 @@ fn main() {
         max_memory_bytes: Some(1 << 30),
         threads,
         fast_paths: true,
+        witness_budget: WitnessBudget::Time {
+            factor: 4,
+            max: Duration::from_secs(1),
+        },
     };
     let cpu_before = cpu_time();
     let mut total = Duration::ZERO;

@@ -193,9 +193,12 @@ fn thread_count_does_not_change_the_result() {
 }
 
 /// Many concurrent writes and a read no order explains: the search must explore many sets.
+/// Values repeat (no polynomial decision) and intervals nest (no two writes interchangeable).
 fn hard_history() -> History<RegisterInput, RegisterOutput> {
-    let mut ops: Vec<_> = (0..12).map(|c| write(c, 0, Some(100), c as i64)).collect();
-    ops.push(read(99, 200, 201, Some(-1)));
+    let mut ops: Vec<_> = (0..12)
+        .map(|c| write(c, c, Some(200 - c), c as i64 % 2))
+        .collect();
+    ops.push(read(99, 300, 301, Some(-1)));
     History::new(ops)
 }
 

@@ -14,14 +14,22 @@
 mod cache;
 pub mod check;
 pub mod cli;
+mod entry_list;
+pub mod explanation;
 pub mod formats;
 pub mod history;
 pub mod html;
 pub mod model;
 pub mod models;
+mod schedule;
 mod search;
+mod witness;
 
-pub use check::{check, CheckOptions, CheckResult, PartitionResult, PartitionVerdict, Verdict};
+pub use check::{
+    check, CheckOptions, CheckResult, PartitionResult, PartitionVerdict, PrefixSearch, Verdict,
+    WitnessBudget, DEFAULT_WITNESS_STEPS,
+};
+pub use explanation::{Explanation, Phrase};
 pub use formats::write_json_lines;
 
 pub use history::{Event, EventKind, History, HistoryError, Operation};

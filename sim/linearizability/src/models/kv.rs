@@ -75,8 +75,20 @@ impl Model for KvModel {
         }
     }
 
+    fn describe_call(&self, input: &KvInput) -> String {
+        match input.op {
+            KvOp::Get => format!("get({:?})", input.key),
+            KvOp::Put | KvOp::Append => self.describe_operation(input, None),
+        }
+    }
+
     fn describe_state(&self, state: &String) -> String {
         format!("{state:?}")
+    }
+
+    /// A get never changes the value.
+    fn is_read_only(&self, input: &KvInput, _output: Option<&KvOutput>) -> bool {
+        input.op == KvOp::Get
     }
 
     fn state_heap_bytes(&self, state: &String) -> usize {
