@@ -41,6 +41,12 @@ impl Explanation {
         self
     }
 
+    /// Appends another explanation.
+    pub fn append(mut self, other: Explanation) -> Explanation {
+        self.phrases.extend(other.phrases);
+        self
+    }
+
     /// The operations named, in order of mention.
     pub fn ops(&self) -> impl Iterator<Item = usize> + '_ {
         self.phrases.iter().filter_map(|phrase| match phrase {

@@ -181,19 +181,28 @@ fn describe_cycle<I, O>(
 
 /// Condition (2) broken, for people: `x_run` and `y_run` name the two runs' values.
 pub(crate) fn explain_cycle(cycle: &BlockCycle, x_run: &str, y_run: &str) -> Explanation {
-    let why = Explanation::new().text(format!(
-        "the values {x_run} take effect as one run with the operations that saw them, no other \
-         write in between, and so do the values {y_run}; but neither run can go first: "
-    ));
-    let why = match cycle.x_ret {
-        None => why.text("the first starts from the initial value"),
-        Some(x_ret) => why
-            .op(x_ret)
-            .text(" returned before ")
-            .op(cycle.y_call)
-            .text(" was called"),
+    let Some(x_ret) = cycle.x_ret else {
+        return Explanation::new()
+            .op(cycle.x_call)
+            .text(format!(
+                " belongs to the run from the initial value ({x_run}), which comes before every \
+                 other write; but "
+            ))
+            .op(cycle.y_ret)
+            .text(format!(
+                ", of the run {y_run}, returned before it was called"
+            ));
     };
-    why.text(", and ")
+    Explanation::new()
+        .text(format!(
+            "the values {x_run} take effect as one run with the operations that saw them, no \
+             other write in between, and so do the values {y_run}; but neither run can go \
+             first: "
+        ))
+        .op(x_ret)
+        .text(" returned before ")
+        .op(cycle.y_call)
+        .text(" was called, and ")
         .op(cycle.y_ret)
         .text(" returned before ")
         .op(cycle.x_call)

@@ -99,22 +99,41 @@ struct Links {
     pred: Vec<Option<usize>>,
     succ: Vec<Option<usize>>,
     required: Vec<bool>,
+    /// For each required writer, the operation that first needed its value (itself if it
+    /// completed).
+    needed_by: Vec<Option<usize>>,
     /// Completed reads (history indices) of each version.
     readers: Vec<Vec<usize>>,
 }
 
-/// A rule the history breaks.
+/// A rule the history breaks. `root`: the completed operation whose answer forces the
+/// others named to have taken effect (the culprit: an operation of unknown outcome can always
+/// be placed as one that did nothing).
 enum LinkError {
     /// `by` (a read, or a required compare-and-set) needs `value`, which no writer wrote.
-    Unwritten { by: usize, value: i64 },
+    Unwritten { by: usize, value: i64, root: usize },
     /// Required compare-and-sets `first` and `second` both compared against `value`.
     SameFrom {
         first: usize,
         second: usize,
         value: i64,
+        root: usize,
     },
     /// Required compare-and-set `cas` lies on a cycle of links.
-    Cycle { cas: usize },
+    Cycle { cas: usize, root: usize },
+}
+
+/// The completed operation that made `op` required: `op` itself if it completed.
+fn root_of(writers: &Writers, links: &Links, op: usize) -> usize {
+    let mut op = op;
+    while writers.ops[op].is_open() {
+        let node = writers
+            .indices
+            .binary_search(&op)
+            .expect("open and needed: a writer");
+        op = links.needed_by[node].expect("a required writer was needed by someone");
+    }
+    op
 }
 
 /// Decides the partition `members` of `ops` if its written values are unique (see above).
@@ -153,18 +172,22 @@ pub(crate) fn decide(ops: &[RegisterOperation], members: &[usize]) -> Option<Dec
     assert_eq!(order.len(), live.len(), "the order places every operation");
     for (chain, block) in chains.iter().zip(&blocks) {
         if let Some(violation) = slot_violation(ops, block) {
-            let why = why::slot_violation(&writers, chain, &violation);
+            let root = root_of(&writers, &links, violation.late);
+            let why = why::forced(&writers, violation.late, root)
+                .append(why::slot_violation(&writers, chain, &violation));
             return Some(Decision::NotLinearizable {
-                culprit: violation.late,
+                culprit: root,
                 why,
                 candidate: order,
             });
         }
     }
     if let Some(cycle) = cycle {
-        let why = why::cycle(&writers, &chains, &cycle);
+        let root = root_of(&writers, &links, cycle.x_call);
+        let why =
+            why::forced(&writers, cycle.x_call, root).append(why::cycle(&writers, &chains, &cycle));
         return Some(Decision::NotLinearizable {
-            culprit: cycle.x_call,
+            culprit: root,
             why,
             candidate: order,
         });
@@ -224,6 +247,7 @@ fn link_versions(
         pred: vec![None; bottom + 1],
         succ: vec![None; bottom + 1],
         required: vec![false; bottom],
+        needed_by: vec![None; bottom],
         readers: vec![Vec::new(); bottom + 1],
     };
     // (a value needed, the operation that needs it), in history order of the needers.
@@ -243,7 +267,8 @@ fn link_versions(
     }
     while let Some((value, by)) = needed.pop_front() {
         let Some(&node) = writers.by_value.get(&value) else {
-            return Err(LinkError::Unwritten { by, value });
+            let root = root_of(writers, &links, by);
+            return Err(LinkError::Unwritten { by, value, root });
         };
         if ops[by].input.op == RegisterOp::Read {
             links.readers[node].push(by);
@@ -251,6 +276,7 @@ fn link_versions(
         if std::mem::replace(&mut links.required[node], true) {
             continue;
         }
+        links.needed_by[node] = Some(by);
         if let RegisterOp::Cas { from, .. } = writers.op(node).input.op {
             needed.push_back((from, writers.indices[node]));
         }
@@ -261,10 +287,12 @@ fn link_versions(
         };
         let before = writers.by_value[&from];
         if let Some(other) = links.succ[before] {
+            let second = writers.indices[node];
             return Err(LinkError::SameFrom {
                 first: writers.indices[other],
-                second: writers.indices[node],
+                second,
                 value: from,
+                root: root_of(writers, &links, second),
             });
         }
         links.succ[before] = Some(node);
@@ -295,9 +323,9 @@ fn chains(writers: &Writers, links: &Links) -> Result<Vec<Vec<usize>>, LinkError
     }
     let unreached = (0..bottom).find(|&n| links.required[n] && !reached[n]);
     if let Some(node) = unreached {
-        return Err(LinkError::Cycle {
-            cas: writers.indices[node],
-        });
+        let cas = writers.indices[node];
+        let root = root_of(writers, links, cas);
+        return Err(LinkError::Cycle { cas, root });
     }
     Ok(chains)
 }

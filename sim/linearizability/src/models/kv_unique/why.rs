@@ -165,7 +165,7 @@ fn shown(writes: &Writes, node: usize) -> String {
 fn run(writes: &Writes, chain: &[usize]) -> String {
     let first = chain.iter().copied().find(|&n| n != writes.bottom());
     match (first, chain.last()) {
-        (None, _) => String::from("of the empty value"),
+        (None, _) => String::from("\"\""),
         (Some(first), Some(&last)) if first == last => label(writes, first),
         (Some(first), Some(&last)) => {
             format!("{} … {}", label(writes, first), label(writes, last))

@@ -5,36 +5,32 @@ use super::{LinkError, Writers};
 use crate::explanation::Explanation;
 use crate::model::Decision;
 use crate::models::blocks::{explain_cycle, BlockCycle, SlotViolation};
-use crate::models::register::{RegisterOp, RegisterOutput};
+use crate::models::register::{describe_value, RegisterOp, RegisterOutput};
 
 /// A broken rule 1 or 3; no candidate order (the checker reads one off in time).
 pub(super) fn link_error(writers: &Writers, error: &LinkError) -> Decision {
     let ops = writers.ops;
-    let (culprit, why) = match *error {
-        LinkError::Unwritten { by, value } => {
+    let (root, why) = match *error {
+        LinkError::Unwritten { by, value, root } => {
             let why = match ops[by].output {
                 Some(RegisterOutput::Read(_)) => Explanation::new().op(by).text(format!(
                     " read {value}, which no write or compare-and-set that took effect wrote"
                 )),
-                _ => Explanation::new().op(by).text(format!(
-                    " took effect{}, so the value was {value} before it; but no write or \
-                     compare-and-set that took effect wrote {value}",
-                    if ops[by].is_open() {
-                        " (its value was seen)"
-                    } else {
-                        ""
-                    }
+                _ => forced(writers, by, root).op(by).text(format!(
+                    " took effect, so the value was {value} before it; but no write or \
+                     compare-and-set that took effect wrote {value}"
                 )),
             };
-            (by, why)
+            (root, why)
         }
         LinkError::SameFrom {
             first,
             second,
             value,
+            root,
         } => (
-            second,
-            Explanation::new()
+            root,
+            forced(writers, second, root)
                 .op(first)
                 .text(" and ")
                 .op(second)
@@ -43,13 +39,33 @@ pub(super) fn link_error(writers: &Writers, error: &LinkError) -> Decision {
                      once, so only one of them can have found it"
                 )),
         ),
-        LinkError::Cycle { cas } => (cas, cycle_of_links(writers, cas)),
+        LinkError::Cycle { cas, root } => (
+            root,
+            forced(writers, cas, root).append(cycle_of_links(writers, cas)),
+        ),
     };
     Decision::NotLinearizable {
-        culprit,
+        culprit: root,
         why,
         candidate: Vec::new(),
     }
+}
+
+/// Why `op`, of unknown outcome, took effect: `root` saw what it built. Empty if `op` is
+/// `root`.
+pub(super) fn forced(writers: &Writers, op: usize, root: usize) -> Explanation {
+    if op == root {
+        return Explanation::new();
+    }
+    let seen = match writers.ops[root].output {
+        Some(RegisterOutput::Read(value)) => format!(" read {}", describe_value(value)),
+        _ => String::from(" took effect"),
+    };
+    Explanation::new()
+        .op(root)
+        .text(format!("{seen}, which needs "))
+        .op(op)
+        .text(" (outcome unknown) to have taken effect; ")
 }
 
 /// The compare-and-sets on the cycle through `cas`, each comparing against the one before.
@@ -109,6 +125,11 @@ pub(super) fn slot_violation(
             " took effect after {vi} was written (compare-and-sets {}), but ",
             path(writers, chain, i, j)
         ))),
+        (false, true) if j == i + 1 => why
+            .op(x)
+            .text(format!(" read {vi}, but "))
+            .op(y)
+            .text(", which replaced it, returned before it was called"),
         (false, true) => why
             .op(x)
             .text(format!(" read {vi}, but "))
