@@ -14,7 +14,7 @@ use crate::check::{PartitionResult, PrefixSearch, WitnessBudget};
 use crate::entry_list::EntryList;
 use crate::history::{History, Operation};
 use crate::model::Model;
-use crate::search::{search, wall_clock_now, Deadline, Limits, OutcomeKind};
+use crate::search::{search, wall_clock_now, Deadline, Limits, OutcomeKind, SearchOutcome};
 use std::collections::BTreeSet;
 use std::time::Duration;
 
@@ -49,19 +49,22 @@ pub(crate) fn find_witnesses<M: Model>(
         let memory = MemoryBudget::new(Some(
             max_memory_bytes.map_or(WITNESS_MEMORY_BYTES, |max| max.min(WITNESS_MEMORY_BYTES)),
         ));
-        let (deadline, max_steps) = match budget {
-            WitnessBudget::Steps(steps) => (Deadline::after(None), Some(steps)),
+        let limits = match budget {
+            WitnessBudget::Steps(steps) => Limits {
+                deadline: Deadline::after(None),
+                max_steps: Some(steps),
+                memory: &memory,
+            },
             WitnessBudget::Time { .. } => {
                 // What is left, shared fairly by the partitions still waiting.
                 let left = total.saturating_sub(started.elapsed());
                 let share = left / (pending.len() - done) as u32;
-                (Deadline::after(Some(share)), share.is_zero().then_some(0))
+                Limits {
+                    deadline: Deadline::after(Some(share)),
+                    max_steps: share.is_zero().then_some(0),
+                    memory: &memory,
+                }
             }
-        };
-        let limits = Limits {
-            deadline,
-            max_steps,
-            memory: &memory,
         };
         let result = &mut results[waiting.partition];
         witness(model, &history.operations, result, waiting, &limits);
@@ -76,21 +79,42 @@ fn witness<M: Model>(
     limits: &Limits,
 ) {
     let from_decision = prefix_along(model, ops, &result.ops, &waiting.candidate);
-    let outcome = search(model, ops, &result.ops, limits);
-    let (order, mut unplaced, prefix) = match outcome.kind {
-        OutcomeKind::NotLinearizable => (outcome.order, outcome.unplaced, PrefixSearch::Complete),
-        OutcomeKind::Linearizable => panic!(
-            "partition {}: the model's decision says not linearizable, the search found {:?}",
-            result.label, outcome.order
+    let outcome = (limits.max_steps != Some(0)).then(|| search(model, ops, &result.ops, limits));
+    let (order, mut unplaced, prefix) = match outcome {
+        Some(SearchOutcome {
+            kind: OutcomeKind::NotLinearizable,
+            order,
+            unplaced,
+        }) => (order, unplaced, PrefixSearch::Complete),
+        Some(SearchOutcome {
+            kind: OutcomeKind::Linearizable,
+            order,
+            ..
+        }) => panic!(
+            "partition {}: the model's decision says not linearizable, the search found {order:?}",
+            result.label
         ),
-        OutcomeKind::Unknown(reason) => {
-            let order = if outcome.order.len() > from_decision.len() {
-                outcome.order
+        Some(SearchOutcome {
+            kind: OutcomeKind::Unknown(reason),
+            order,
+            ..
+        }) => {
+            let order = if order.len() > from_decision.len() {
+                order
             } else {
                 from_decision
             };
             let unplaced = unplaced_after_prefix(ops, &result.ops, &order);
             (order, unplaced, PrefixSearch::StoppedEarly { reason })
+        }
+        None => {
+            let unplaced = unplaced_after_prefix(ops, &result.ops, &from_decision);
+            let reason = String::from("no budget left for a search");
+            (
+                from_decision,
+                unplaced,
+                PrefixSearch::StoppedEarly { reason },
+            )
         }
     };
     // The operation the decision explains leads, unless the prefix placed it.
