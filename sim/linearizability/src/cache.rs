@@ -149,20 +149,26 @@ impl<'b, S: Eq + Hash + Clone> Cache<'b, S> {
         self.hasher.hash_one((header, window, open, state))
     }
 
-    /// Charges an entry of `words` arena words, its state's heap, and whatever the table or
-    /// the arena must allocate to hold it (the old allocation lives on until the copy is done).
+    /// Charges an entry of `words` arena words and its state's heap, and what the table or the
+    /// arena grows by to hold it; refuses if that, plus the old allocation that lives on while
+    /// it is copied, would pass the budget. So the charge follows the memo's real footprint.
     fn charge(&mut self, words: usize, heap_bytes: usize) -> Result<(), OverBudget> {
-        let mut bytes = heap_bytes;
+        let (mut grown, mut copied) = (heap_bytes, 0);
         if self.table.len() == self.table.capacity() {
-            bytes += table_bytes::<S>((self.table.capacity() * 2).max(4));
+            let old = table_bytes::<S>(self.table.capacity());
+            grown += table_bytes::<S>((self.table.capacity() * 2).max(4)) - old;
+            copied = copied.max(old);
         }
         if self.arena.len() + words > self.arena.capacity() {
-            bytes += (self.arena.capacity() * 2).max(self.arena.len() + words) * 8;
+            let capacity = (self.arena.capacity() * 2).max(self.arena.len() + words);
+            grown += (capacity - self.arena.capacity()) * 8;
+            self.arena.reserve_exact(capacity - self.arena.len());
+            copied = copied.max(self.arena.len() * 8);
         }
-        let before = self.budget.used_bytes.fetch_add(bytes, Ordering::Relaxed);
-        self.charged_bytes += bytes;
+        let before = self.budget.used_bytes.fetch_add(grown, Ordering::Relaxed);
+        self.charged_bytes += grown;
         match self.budget.max_bytes {
-            Some(max) if before + bytes > max => Err(OverBudget {
+            Some(max) if before + grown + copied > max => Err(OverBudget {
                 entries: self.table.len(),
             }),
             Some(_) | None => Ok(()),
@@ -182,6 +188,9 @@ fn rehash<S: Hash>(hasher: &FixedState, arena: &[u64], slot: &Slot<S>, open_word
 /// Bytes of a table allocation that holds `capacity` slots: buckets are a power of two with at
 /// most 7/8 of them full, each a slot and a control byte.
 fn table_bytes<S>(capacity: usize) -> usize {
+    if capacity == 0 {
+        return 0;
+    }
     let buckets = (capacity * 8 / 7).next_power_of_two();
     buckets * (std::mem::size_of::<Slot<S>>() + 1)
 }

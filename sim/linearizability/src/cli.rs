@@ -27,8 +27,8 @@ pub struct CheckArgs {
     #[arg(long, value_name = "SECS")]
     pub timeout: Option<u64>,
     /// Give up on a key when its search's memo would pass this many MiB (verdict unknown).
-    /// Each key has its own budget, so the verdict does not depend on --threads; the estimate
-    /// leaves out allocator slack, so the process peaks near 1.4 × threads × this.
+    /// Each key has its own budget, so the verdict does not depend on --threads; the process
+    /// holds up to --threads such memos at once, and small ones of keys waiting their turn.
     #[arg(long, value_name = "MIB", default_value_t = 350)]
     pub max_memory_mib: usize,
     /// Partitions (keys) checked at once.
