@@ -1,7 +1,7 @@
 //! `sim check FILE...`: check history files and print one line per file.
 
 use crate::check::{check, CheckOptions, CheckResult, PrefixSearch, Verdict, WitnessBudget};
-use crate::explanation::name_operation;
+use crate::explanation::{cut_middle, name_operation};
 use crate::formats::{parse, ParsedHistory};
 use crate::history::History;
 use crate::model::Model;
@@ -266,6 +266,9 @@ fn check_history<M: Model>(
     }
 }
 
+/// A longer description of the operation that cannot be placed loses its middle.
+const OPERATION_CHARS: usize = 120;
+
 /// `key "3": <why>; 12 of 40 operations linearized, then line 57 get("3") -> "x" cannot be
 /// placed`, with why the prefix may be short when its search stopped early.
 fn describe_failure<M: Model>(
@@ -295,7 +298,10 @@ fn describe_failure<M: Model>(
         failed.label,
         failed.order.len(),
         failed.ops.len(),
-        model.describe_operation(&op.input, op.output.as_ref())
+        cut_middle(
+            &model.describe_operation(&op.input, op.output.as_ref()),
+            OPERATION_CHARS
+        )
     ))
 }
 

@@ -87,13 +87,18 @@ pub fn name_operation<M: Model>(
 /// `text` quoted for an explanation, its middle cut out past `max_chars` characters so that a
 /// long value read stays one readable line: `"x 1 0 yx 2 0 y…x 9 3 y"`.
 pub(crate) fn quoted_short(text: &str, max_chars: usize) -> String {
+    format!("{:?}", cut_middle(text, max_chars))
+}
+
+/// `text`, or its first and last `max_chars / 2` characters around `…` if it is longer.
+pub(crate) fn cut_middle(text: &str, max_chars: usize) -> String {
     let count = text.chars().count();
     if count <= max_chars {
-        return format!("{text:?}");
+        return text.to_string();
     }
     let head: String = text.chars().take(max_chars / 2).collect();
     let tail: String = text.chars().skip(count - max_chars / 2).collect();
-    format!("{:?}", format!("{head}…{tail}"))
+    format!("{head}…{tail}")
 }
 
 #[cfg(test)]

@@ -33,10 +33,10 @@ fn register(
     }
 }
 
-/// Key `key`: twelve writes of 0 and 1 nesting in time, then a read of 5. Not linearizable, but
-/// only a search of thousands of steps finds out (values repeat: no decision applies).
-fn slow_failure(key: &str) -> Vec<RegisterOperation> {
-    let mut ops: Vec<_> = (0..12)
+/// Key `key`: `writes` writes of 0 and 1 nesting in time, then a read of 5. Not linearizable,
+/// but only a search of about 2^`writes` steps finds out (values repeat: no decision applies).
+fn slow_failure(key: &str, writes: u64) -> Vec<RegisterOperation> {
+    let mut ops: Vec<_> = (0..writes)
         .map(|c| {
             register(
                 c,
@@ -78,7 +78,7 @@ fn quick_failure(key: &str) -> Vec<RegisterOperation> {
 
 #[test]
 fn the_race_stops_at_the_first_failing_search() {
-    let mut ops = slow_failure("a");
+    let mut ops = slow_failure("a", 12);
     ops.extend(quick_failure("b"));
     let history = History::new(ops);
     let result = check(&CasRegisterModel, &history, &CheckOptions::default());
@@ -97,10 +97,31 @@ fn the_race_stops_at_the_first_failing_search() {
     // Alone, key a's search does find the failure.
     let alone = check(
         &CasRegisterModel,
-        &History::new(slow_failure("a")),
+        &History::new(slow_failure("a", 12)),
         &CheckOptions::default(),
     );
     assert_eq!(alone.verdict, Verdict::NotLinearizable);
+}
+
+#[test]
+fn after_the_race_results_do_not_depend_on_threads() {
+    // Two keys whose searches outlast the race: with one thread, key "a" fails first and key
+    // "b" is never searched; with two, "b" (four times quicker) runs and ends beside "a", and
+    // must be reported alike.
+    let mut ops = slow_failure("a", 18);
+    ops.extend(slow_failure("b", 16));
+    let history = History::new(ops);
+    let options = |threads| CheckOptions {
+        threads,
+        ..CheckOptions::default()
+    };
+    let one = check(&CasRegisterModel, &history, &options(1));
+    assert_eq!(one.partitions[0].verdict, PartitionVerdict::NotLinearizable);
+    assert!(matches!(
+        one.partitions[1].verdict,
+        PartitionVerdict::Unknown { .. }
+    ));
+    assert_eq!(check(&CasRegisterModel, &history, &options(2)), one);
 }
 
 fn kv(
