@@ -25,6 +25,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 porcupine=${PORCUPINE_BENCH:-../shared/tools/porcupine-bench}
 [ -x "$porcupine" ] || porcupine=/work/shared/tools/porcupine-bench
+porcupine=$(realpath "$porcupine") # cargo runs the bench from the package's directory
 
 porcupine_test_data() {
   if [ -n "${PORCUPINE_TEST_DATA:-}" ]; then echo "$PORCUPINE_TEST_DATA"; return; fi

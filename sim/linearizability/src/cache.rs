@@ -7,7 +7,7 @@
 //! before a linearized one was called is linearized too), then a window as wide as the
 //! operations in flight at the frontier, then zeros. An entry keeps a header word (the frontier
 //! word and the window's length), the window's words and the open operations' words, back to
-//! back in one arena; a table slot is the entry's arena offset and the state. On Porcupine's
+//! back in one arena; a table slot is the entry's hash, arena offset and state. On Porcupine's
 //! c50 histories that is about a tenth of a whole bitset in its own allocation.
 
 use hashbrown::HashTable;
@@ -44,14 +44,14 @@ pub(crate) struct Cache<'b, S> {
 }
 
 struct Slot<S> {
+    /// Kept so that growing the table need not hash the arena again.
+    hash: u64,
     offset: u32,
     state: S,
 }
 
 /// The memo would grow past the memory budget.
-pub(crate) struct OverBudget {
-    pub entries: usize,
-}
+pub(crate) struct OverBudget;
 
 /// A linearized set as stored: header, window, open words.
 struct Packed<'a> {
@@ -107,6 +107,11 @@ impl<'b, S: Eq + Hash + Clone> Cache<'b, S> {
         }
     }
 
+    /// Entries recorded.
+    pub fn len(&self) -> usize {
+        self.table.len()
+    }
+
     /// Records (`linearized`, `state`); `Ok(false)` if it was already there.
     /// `heap_bytes` is what `state` holds on the heap, for the budget.
     pub fn insert(
@@ -124,7 +129,9 @@ impl<'b, S: Eq + Hash + Clone> Cache<'b, S> {
         let hash = self.hash(packed.header, packed.window, packed.open, state);
         let arena = &self.arena;
         let found = self.table.find(hash, |slot| {
-            slot.state == *state && packed.matches(&arena[slot.offset as usize..])
+            slot.hash == hash
+                && slot.state == *state
+                && packed.matches(&arena[slot.offset as usize..])
         });
         if found.is_some() {
             return Ok(false);
@@ -135,13 +142,11 @@ impl<'b, S: Eq + Hash + Clone> Cache<'b, S> {
         self.arena.extend_from_slice(packed.window);
         self.arena.extend_from_slice(packed.open);
         let slot = Slot {
+            hash,
             offset,
             state: state.clone(),
         };
-        let (arena, hasher) = (&self.arena, &self.hasher);
-        let open_words = self.open_words;
-        self.table
-            .insert_unique(hash, slot, |slot| rehash(hasher, arena, slot, open_words));
+        self.table.insert_unique(hash, slot, |slot| slot.hash);
         Ok(true)
     }
 
@@ -168,21 +173,10 @@ impl<'b, S: Eq + Hash + Clone> Cache<'b, S> {
         let before = self.budget.used_bytes.fetch_add(grown, Ordering::Relaxed);
         self.charged_bytes += grown;
         match self.budget.max_bytes {
-            Some(max) if before + grown + copied > max => Err(OverBudget {
-                entries: self.table.len(),
-            }),
+            Some(max) if before + grown + copied > max => Err(OverBudget),
             Some(_) | None => Ok(()),
         }
     }
-}
-
-/// The hash of a stored entry, as [`Cache::hash`] computed it when it was inserted.
-fn rehash<S: Hash>(hasher: &FixedState, arena: &[u64], slot: &Slot<S>, open_words: usize) -> u64 {
-    let stored = &arena[slot.offset as usize..];
-    let window_len = (stored[0] & u64::from(u32::MAX)) as usize;
-    let window = &stored[1..1 + window_len];
-    let open = &stored[1 + window_len..1 + window_len + open_words];
-    hasher.hash_one((stored[0], window, open, &slot.state))
 }
 
 /// Bytes of a table allocation that holds `capacity` slots: buckets are a power of two with at
@@ -260,8 +254,8 @@ mod tests {
         let mut cache = Cache::new(&budget, 1, 1);
         let mut refused = None;
         for state in 0u32..100 {
-            if let Err(over) = cache.insert(&[1], &state, 0) {
-                refused = Some((state, over.entries));
+            if cache.insert(&[1], &state, 0).is_err() {
+                refused = Some((state, cache.len()));
                 break;
             }
         }

@@ -23,6 +23,7 @@ pub mod model;
 pub mod models;
 mod schedule;
 mod search;
+mod states;
 mod witness;
 
 pub use check::{

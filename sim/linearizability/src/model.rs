@@ -66,6 +66,18 @@ pub trait Model: Sync {
         false
     }
 
+    /// Whether `step` would accept `input` answered `output` in `state`; the search asks this of
+    /// read-only operations, whose next state it knows. Override it where `step` would build a
+    /// state only to have it dropped.
+    fn accepts(
+        &self,
+        state: &Self::State,
+        input: &Self::Input,
+        output: Option<&Self::Output>,
+    ) -> bool {
+        self.step(state, input, output).is_some()
+    }
+
     /// One line describing a state for people.
     fn describe_state(&self, state: &Self::State) -> String;
 

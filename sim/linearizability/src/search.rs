@@ -26,6 +26,7 @@ use crate::cache::{Cache, MemoryBudget};
 use crate::entry_list::EntryList;
 use crate::history::Operation;
 use crate::model::Model;
+use crate::states::States;
 use protocol_core::collections::fixed_hash_map;
 use std::time::{Duration, Instant};
 
@@ -226,8 +227,10 @@ impl<S> Walk<S> {
 pub(crate) struct Search<'a, M: Model> {
     model: &'a M,
     searched: Searched<'a, M::Input, M::Output>,
-    cache: Cache<'a, M::State>,
-    walk: Walk<M::State>,
+    /// The memo and the walk know states by number (see `states`).
+    states: States<'a, M>,
+    cache: Cache<'a, u32>,
+    walk: Walk<u32>,
     longest: Vec<u32>,
     entry: u32,
     steps: u64,
@@ -247,12 +250,13 @@ impl<'a, M: Model> Search<'a, M> {
             list: EntryList::new(&searched.ops),
             stack: Vec::new(),
             linearized: vec![0u64; searched.total_words],
-            state: model.init(),
+            state: 0,
         };
         let entry = walk.list.first();
         Search {
             model,
             searched,
+            states: States::new(model, model.init(), memory),
             cache,
             walk,
             longest: Vec::new(),
@@ -302,14 +306,17 @@ impl<'a, M: Model> Search<'a, M> {
                 continue;
             }
             let op = searched.ops[local];
-            let Some(after) = self.model.step(&walk.state, &op.input, op.output.as_ref()) else {
-                self.entry = next;
-                continue;
-            };
             let forced = searched.read_only[local];
+            let after = match self.states.step(self.model, walk.state, forced, op) {
+                Ok(Some(after)) => after,
+                Ok(None) => {
+                    self.entry = next;
+                    continue;
+                }
+                Err(_) => return Some(self.out_of_memory()),
+            };
             walk.flip(searched.bits[local]);
-            let heap_bytes = self.model.state_heap_bytes(&after);
-            match self.cache.insert(&walk.linearized, &after, heap_bytes) {
+            match self.cache.insert(&walk.linearized, &after, 0) {
                 Ok(true) => {
                     let before = std::mem::replace(&mut walk.state, after);
                     walk.stack.push(Frame {
@@ -335,14 +342,14 @@ impl<'a, M: Model> Search<'a, M> {
                         None => return Some(OutcomeKind::NotLinearizable),
                     }
                 }
-                Err(over) => {
-                    return Some(OutcomeKind::Unknown(format!(
-                        "memory budget ran out with {} memo entries",
-                        over.entries
-                    )));
-                }
+                Err(_) => return Some(self.out_of_memory()),
             }
         }
+    }
+
+    fn out_of_memory(&self) -> OutcomeKind {
+        let entries = self.cache.len();
+        OutcomeKind::Unknown(format!("memory budget ran out with {entries} memo entries"))
     }
 
     /// The search's result once `run` gave `kind`. After an unknown end, the longest prefix
