@@ -3,7 +3,7 @@
 //! `FILE  ours-verdict  ours-ms  porcupine-verdict  porcupine-ms  porcupine/ours`
 //! (ms: median wall time of the check alone, parsing excluded, as porcupine-bench measures its
 //! own), then the sums, the ratio of sums, the file where ours is slowest next to Porcupine,
-//! and this process's CPU time.
+//! and the CPU time of each checker's process.
 //!
 //!     cargo bench -p linearizability --bench histories -- [--repeat N] [--threads N]
 //!         [--porcupine PATH | --no-porcupine] [--porcupine-timeout SECS] [FILE...]
@@ -42,15 +42,21 @@ fn main() {
     let cpu_before = cpu_time();
     let ours: Vec<Row> = args.files.iter().map(|f| check_ours(f, &args)).collect();
     let cpu = cpu_time().saturating_sub(cpu_before);
+    let children_before = cpu_time_of_children();
     let theirs = args
         .porcupine
         .as_ref()
         .map(|porcupine| check_porcupine(porcupine, &args));
+    let their_cpu = cpu_time_of_children().saturating_sub(children_before);
     print_rows(&args.files, &ours, theirs.as_ref());
     println!(
-        "our process CPU (user+sys): {:.0} ms for {} runs of each file",
+        "process CPU (user+sys, parsing and start-up included), {} runs of each file: ours {:.0} ms{}",
+        args.repeat,
         cpu.as_secs_f64() * 1e3,
-        args.repeat
+        theirs.map_or(String::new(), |_| format!(
+            ", porcupine {:.0} ms",
+            their_cpu.as_secs_f64() * 1e3
+        ))
     );
 }
 
@@ -214,9 +220,19 @@ fn default_files() -> Vec<PathBuf> {
         .collect()
 }
 
-/// User plus system CPU time of this process, from /proc/self/stat (fields 14 and 15, in
-/// clock ticks of 1/100 s on Linux), so no libc is needed. Zero where /proc is missing.
+/// User plus system CPU time of this process (fields 14 and 15 of /proc/self/stat).
 fn cpu_time() -> Duration {
+    proc_stat_ticks(11, 12)
+}
+
+/// User plus system CPU time of the children this process waited for (fields 16 and 17).
+fn cpu_time_of_children() -> Duration {
+    proc_stat_ticks(13, 14)
+}
+
+/// The sum of two fields of /proc/self/stat, counted after the command name, in clock ticks of
+/// 1/100 s on Linux, so no libc is needed. Zero where /proc is missing.
+fn proc_stat_ticks(first: usize, second: usize) -> Duration {
     let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
         return Duration::ZERO;
     };
@@ -229,6 +245,6 @@ fn cpu_time() -> Duration {
             .and_then(|f| f.parse::<u64>().ok())
             .unwrap_or(0)
     };
-    // Fields 14 and 15 overall are 12 and 13 here (field 3 is index 1 after the name).
-    Duration::from_millis((ticks(11) + ticks(12)) * 10)
+    // Field n overall is index n - 3 here (field 3 is index 0 after the name).
+    Duration::from_millis((ticks(first) + ticks(second)) * 10)
 }

@@ -6,14 +6,15 @@
 //! - If a decision procedure already found a partition not linearizable, no search runs: the
 //!   undecided partitions are reported as not searched.
 //! - Else the undecided partitions' searches race: in rounds, each search that has not ended
-//!   takes a quantum of steps, the quantum doubling each round up to `RACE_LAST_STEPS`. After
-//!   a round in which a search failed, the race stops. A round's outcome depends only on step
-//!   counts, never on timing or threads, so the verdict and every witness are functions of
-//!   the history.
-//! - Searches still running after the race go on to their end one by one (`threads` at a time),
-//!   in partition order, each keeping the memo it built during the race. Once one fails, the
-//!   later ones are reported as not searched, even if a thread finished them, so the result
-//!   does not depend on which thread ran what.
+//!   takes a quantum of steps, the quantum doubling each round up to `RACE_LAST_STEPS`; then a
+//!   last round takes each search still running to its end. Within a round the searches run
+//!   in partition order (`threads` at a time), and none starts after one failed; after such a
+//!   round the race stops. The searches after the first failure of the round may have run or
+//!   not, as the threads went, so they are all reported as not searched, with no prefix.
+//!   Everything else depends only on step counts, never on timing or threads: the verdict and
+//!   every witness are functions of the history.
+//! - Searches paused when the race stops keep their memos (about 2^17 entries at most) until
+//!   the check ends; a search in the last round holds a whole memo budget.
 
 use crate::cache::MemoryBudget;
 use crate::check::{CheckOptions, PartitionResult, PartitionVerdict, PrefixSearch};
@@ -72,40 +73,39 @@ pub(crate) fn search_partitions<M: Model>(
             Mutex::new(Slot::Running(Box::new(search)))
         })
         .collect();
-    let threads = options.threads;
-    if !race(&slots, threads, deadline) {
-        run_to_the_end(&slots, threads, deadline);
-    }
+    race(&slots, options.threads, deadline);
     collect(&targets, slots)
 }
 
-/// Rounds of growing quanta; whether some search failed.
-fn race<M: Model>(slots: &[Mutex<Slot<M>>], threads: usize, deadline: Deadline) -> bool {
+/// Rounds of growing quanta, then one without a pause; it stops after a round in which a
+/// search failed, or once every search has ended.
+fn race<M: Model>(slots: &[Mutex<Slot<M>>], threads: usize, deadline: Deadline) {
     let mut pause_at = 0;
     let mut quantum = RACE_FIRST_STEPS;
-    while quantum <= RACE_LAST_STEPS {
-        pause_at += quantum;
-        for_each_slot(slots, threads, &|_, slot| {
-            step_slot(slot, deadline, Some(pause_at))
+    loop {
+        let pause = (quantum <= RACE_LAST_STEPS).then(|| {
+            pause_at += quantum;
+            pause_at
         });
-        let slots = slots
+        let failed = run_round(slots, threads, deadline, pause);
+        let all_ended = slots
             .iter()
-            .map(|slot| slot.lock().expect("no worker panicked"));
-        let (mut any_failed, mut all_ended) = (false, true);
-        for slot in slots {
-            any_failed |= slot.failed();
-            all_ended &= !matches!(*slot, Slot::Running(_));
-        }
-        if any_failed || all_ended {
-            return any_failed;
+            .all(|slot| !matches!(*slot.lock().expect("no worker panicked"), Slot::Running(_)));
+        if failed || all_ended || pause.is_none() {
+            return;
         }
         quantum *= 2;
     }
-    false
 }
 
-/// The searches still running go on to their end, in order; none starts after one failed.
-fn run_to_the_end<M: Model>(slots: &[Mutex<Slot<M>>], threads: usize, deadline: Deadline) {
+/// Every running search, in order, takes steps up to `pause` (to its end if `None`); none
+/// starts after one failed. Whether one failed.
+fn run_round<M: Model>(
+    slots: &[Mutex<Slot<M>>],
+    threads: usize,
+    deadline: Deadline,
+    pause: Option<u64>,
+) -> bool {
     let running_before: Vec<bool> = slots
         .iter()
         .map(|slot| matches!(*slot.lock().expect("no worker panicked"), Slot::Running(_)))
@@ -115,18 +115,20 @@ fn run_to_the_end<M: Model>(slots: &[Mutex<Slot<M>>], threads: usize, deadline: 
         if first_failure.load(Ordering::SeqCst) < index {
             return;
         }
-        step_slot(slot, deadline, None);
+        step_slot(slot, deadline, pause);
         if slot.failed() {
             first_failure.fetch_min(index, Ordering::SeqCst);
         }
     });
-    // Past the first failure a search ran or not as the threads went: drop them all alike.
+    // Every search before the first failure ran its round, whatever the threads did; past it
+    // a search ran or not as they went: drop those alike.
     let first = first_failure.into_inner();
     for (index, slot) in slots.iter().enumerate().skip(first.saturating_add(1)) {
         if running_before[index] {
             *slot.lock().expect("no worker panicked") = Slot::Empty;
         }
     }
+    first < usize::MAX
 }
 
 /// Runs a running search until it ends or has taken `pause_at` steps.
