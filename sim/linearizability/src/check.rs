@@ -7,8 +7,6 @@ use crate::model::{Decision, Model, Partition};
 use crate::schedule::search_partitions;
 use crate::search::wall_clock_now;
 use crate::witness::{find_witnesses, Pending};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Mutex;
 use std::time::Duration;
 
 /// Budgets and parallelism. A check that ends within its budgets gives the same verdict and
@@ -21,7 +19,8 @@ pub struct CheckOptions {
     /// this. Each partition has its own budget, so the verdict never depends on how many run
     /// at once; the process may hold up to `threads` budgets.
     pub max_memory_bytes: Option<usize>,
-    /// Partitions checked at once; 1 checks them in order on the calling thread.
+    /// Searches run to their end at once, after the race of short rounds (see `schedule`);
+    /// decisions and the race run on the calling thread. 1: everything on the calling thread.
     pub threads: usize,
     /// Let the model decide the partitions it has a polynomial procedure for
     /// ([`Model::decide`]); off, the generic search decides everything (for comparisons).
@@ -139,12 +138,9 @@ pub fn check<M: Model>(
             .flatten()
             .map(|decision| decided_partition(partition, decision))
     };
+    // Decisions cost O(n log n): threads would cost more to start than they save.
     let decided: Vec<Option<(PartitionResult, Option<Pending>)>> =
-        if options.threads == 1 || partitions.len() < 2 {
-            partitions.iter().map(decide).collect()
-        } else {
-            check_in_parallel(&partitions, options.threads, &decide)
-        };
+        partitions.iter().map(decide).collect();
     let undecided: Vec<usize> = (0..partitions.len())
         .filter(|&p| decided[p].is_none())
         .collect();
@@ -223,40 +219,6 @@ fn decided_partition(
             (result, Some(waiting))
         }
     }
-}
-
-/// Workers take partitions in order from a shared counter; results land in their own slots, so
-/// the combined result does not depend on which worker ran what.
-fn check_in_parallel<T: Send>(
-    partitions: &[Partition],
-    threads: usize,
-    check_one: &(dyn Fn(&Partition) -> T + Sync),
-) -> Vec<T> {
-    let next = AtomicUsize::new(0);
-    let slots: Vec<Mutex<Option<T>>> = partitions.iter().map(|_| Mutex::new(None)).collect();
-    std::thread::scope(|scope| {
-        for _ in 0..threads.min(partitions.len()) {
-            scope.spawn(|| loop {
-                let index = next.fetch_add(1, Ordering::Relaxed);
-                let Some(partition) = partitions.get(index) else {
-                    break;
-                };
-                let result = check_one(partition);
-                *slots[index]
-                    .lock()
-                    .expect("no worker panics holding a slot") = Some(result);
-            });
-        }
-    });
-    slots
-        .into_iter()
-        .map(|slot| {
-            let result = slot
-                .into_inner()
-                .expect("no worker panicked holding a slot");
-            result.expect("every partition was taken by a worker")
-        })
-        .collect()
 }
 
 /// Not linearizable if any partition is not; else unknown if any is; else linearizable.

@@ -31,7 +31,7 @@ pub struct CheckArgs {
     /// holds up to --threads such memos at once, and small ones of keys waiting their turn.
     #[arg(long, value_name = "MIB", default_value_t = 350)]
     pub max_memory_mib: usize,
-    /// Partitions (keys) checked at once.
+    /// Keys whose searches run to their end at once (after a race of short rounds).
     #[arg(long, default_value_t = 2)]
     pub threads: usize,
     /// Also write a self-contained HTML view of every file checked.

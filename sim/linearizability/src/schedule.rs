@@ -8,7 +8,8 @@
 //! - Else the undecided partitions' searches race: in rounds, each search that has not ended
 //!   takes a quantum of steps, the quantum doubling each round up to `RACE_LAST_STEPS`; then a
 //!   last round takes each search still running to its end. Within a round the searches run
-//!   in partition order (`threads` at a time), and none starts after one failed; after such a
+//!   in partition order (in the last round `threads` at a time), and none starts after one
+//!   failed; after such a
 //!   round the race stops. The searches after the first failure of the round may have run or
 //!   not, as the threads went, so they are all reported as not searched, with no prefix.
 //!   Everything else depends only on step counts, never on timing or threads: the verdict and
@@ -87,7 +88,10 @@ fn race<M: Model>(slots: &[Mutex<Slot<M>>], threads: usize, deadline: Deadline) 
             pause_at += quantum;
             pause_at
         });
-        let failed = run_round(slots, threads, deadline, pause);
+        // A round of the race is short: threads would cost more to start and join than they
+        // save (on a loaded machine, far more). Only the last round uses them.
+        let round_threads = if pause.is_some() { 1 } else { threads };
+        let failed = run_round(slots, round_threads, deadline, pause);
         let all_ended = slots
             .iter()
             .all(|slot| !matches!(*slot.lock().expect("no worker panicked"), Slot::Running(_)));
