@@ -273,11 +273,9 @@ impl<'a, M: Model> Search<'a, M> {
     /// Runs until the search ends, or `deadline` passes (an end: unknown), or it has taken
     /// `pause_at` steps in all (`None`: paused, call again).
     pub fn run(&mut self, deadline: Deadline, pause_at: Option<u64>) -> Option<OutcomeKind> {
-        let searched = &self.searched;
-        let walk = &mut self.walk;
         loop {
-            if walk.list.is_empty() {
-                self.longest = walk.prefix();
+            if self.walk.list.is_empty() {
+                self.longest = self.walk.prefix();
                 return Some(OutcomeKind::Linearizable);
             }
             if pause_at.is_some_and(|pause| self.steps >= pause) {
@@ -289,61 +287,83 @@ impl<'a, M: Model> Search<'a, M> {
                 let reason = format!("time budget ran out after {steps} search steps");
                 return Some(OutcomeKind::Unknown(reason));
             }
-            let entry = self.entry;
-            let local = walk.list.op[entry as usize] as usize;
-            let twin = searched.twin[local];
-            let next = walk.list.next[entry as usize];
-            if !walk.list.is_call[entry as usize] {
-                // Its operation must be linearized before here and is not: undo the last choice.
-                match walk.backtrack(&searched.bits) {
-                    Some(next) => self.entry = next,
-                    None => return Some(OutcomeKind::NotLinearizable),
-                }
-                continue;
+            if let Some(end) = self.step() {
+                return Some(end);
             }
-            if twin != NO_TWIN && !walk.is_linearized(searched.bits[twin as usize]) {
+        }
+    }
+
+    /// One step of the walk, at `self.entry`; `Some` if the search ends.
+    fn step(&mut self) -> Option<OutcomeKind> {
+        let entry = self.entry;
+        let searched = &self.searched;
+        let local = self.walk.list.op[entry as usize] as usize;
+        let next = self.walk.list.next[entry as usize];
+        if !self.walk.list.is_call[entry as usize] {
+            // Its operation must be linearized before here and is not: undo the last choice.
+            return self.backtrack();
+        }
+        let twin = searched.twin[local];
+        if twin != NO_TWIN && !self.walk.is_linearized(searched.bits[twin as usize]) {
+            self.entry = next;
+            return None;
+        }
+        let forced = searched.read_only[local];
+        let op = searched.ops[local];
+        match self.states.step(self.model, self.walk.state, forced, op) {
+            Ok(Some(after)) => self.linearize(local, after, forced),
+            Ok(None) => {
                 self.entry = next;
-                continue;
+                None
             }
-            let op = searched.ops[local];
-            let forced = searched.read_only[local];
-            let after = match self.states.step(self.model, walk.state, forced, op) {
-                Ok(Some(after)) => after,
-                Ok(None) => {
-                    self.entry = next;
-                    continue;
+            Err(_) => Some(self.out_of_memory()),
+        }
+    }
+
+    /// Linearizes the operation `local` of the call at `self.entry`, leading to state
+    /// `after`, unless the memo has seen where that leads.
+    fn linearize(&mut self, local: usize, after: u32, forced: bool) -> Option<OutcomeKind> {
+        let entry = self.entry;
+        let bit = self.searched.bits[local];
+        self.walk.flip(bit);
+        match self.cache.insert(&self.walk.linearized, &after, 0) {
+            Ok(true) => {
+                let before = std::mem::replace(&mut self.walk.state, after);
+                let frame = Frame {
+                    call: entry,
+                    before,
+                    forced,
+                };
+                self.walk.stack.push(frame);
+                self.walk.list.lift(entry);
+                if self.walk.stack.len() > self.longest.len() {
+                    self.longest = self.walk.prefix();
                 }
-                Err(_) => return Some(self.out_of_memory()),
-            };
-            walk.flip(searched.bits[local]);
-            match self.cache.insert(&walk.linearized, &after, 0) {
-                Ok(true) => {
-                    let before = std::mem::replace(&mut walk.state, after);
-                    walk.stack.push(Frame {
-                        call: entry,
-                        before,
-                        forced,
-                    });
-                    walk.list.lift(entry);
-                    if walk.stack.len() > self.longest.len() {
-                        self.longest = walk.prefix();
-                    }
-                    self.entry = walk.list.first();
-                }
-                Ok(false) if !forced => {
-                    walk.flip(searched.bits[local]);
-                    self.entry = next;
-                }
-                Ok(false) => {
-                    // Explored before: the current prefix has no completion (module comment).
-                    walk.flip(searched.bits[local]);
-                    match walk.backtrack(&searched.bits) {
-                        Some(next) => self.entry = next,
-                        None => return Some(OutcomeKind::NotLinearizable),
-                    }
-                }
-                Err(_) => return Some(self.out_of_memory()),
+                self.entry = self.walk.list.first();
+                None
             }
+            Ok(false) if !forced => {
+                self.walk.flip(bit);
+                self.entry = self.walk.list.next[entry as usize];
+                None
+            }
+            Ok(false) => {
+                // Explored before: the current prefix has no completion (module comment).
+                self.walk.flip(bit);
+                self.backtrack()
+            }
+            Err(_) => Some(self.out_of_memory()),
+        }
+    }
+
+    /// Undoes the last choice; `Some` (not linearizable) if there is none.
+    fn backtrack(&mut self) -> Option<OutcomeKind> {
+        match self.walk.backtrack(&self.searched.bits) {
+            Some(next) => {
+                self.entry = next;
+                None
+            }
+            None => Some(OutcomeKind::NotLinearizable),
         }
     }
 

@@ -46,7 +46,7 @@
 //! block of ⊥ (the reads of nil) comes first. Conversely, blocks concatenated, each in slot
 //! order, the ⊥ block first, give every read its value and every compare-and-set its `from`
 //! (each block starts with a write, which needs nothing). Hence a linearization exists iff real
-//! time allows such an order: conditions (1) and (2) of [`super::blocks`].
+//! time allows such an order: conditions (1) and (2) of `models/blocks.rs`.
 //!
 //! `why.rs` words the failure of each rule in terms of what the reads and compare-and-sets saw.
 
