@@ -26,6 +26,7 @@ pub mod model;
 pub mod models;
 mod schedule;
 mod search;
+mod search_ops;
 mod states;
 mod witness;
 
