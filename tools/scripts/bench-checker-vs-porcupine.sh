@@ -54,10 +54,10 @@ etcd_real() {
       out=$( { (ulimit -v $((max_mem * 2048)); /usr/bin/time -f '%e %U %S %M' "$porcupine" \
         -timeout "$timeout" -max-mem "$max_mem" "$dir/$file") || true; } 2>&1)
       read -r pwall puser psys prss < <(echo "$out" | tail -1)
-      theirs=("$(echo "$out" | head -1 | cut -f2)" "$pwall" "$(echo "$puser + $psys" | bc)" "$((prss / 1024))")
+      theirs=("$(echo "$out" | head -1 | cut -f2)" "$pwall" "$(printf %.2f "$(echo "$puser + $psys" | bc)")" "$((prss / 1024))")
     fi
     printf '%-16s %-12s | %-12s %8s %8s %8s | %-12s %8s %8s %8s\n' "$file" "$expected" "$ours" "$wall" \
-      "$(echo "$user + $sys" | bc)" "$((rss / 1024))" "${theirs[@]}"
+      "$(printf %.2f "$(echo "$user + $sys" | bc)")" "$((rss / 1024))" "${theirs[@]}"
   done < "$dir/EXPECTED.tsv"
 }
 
