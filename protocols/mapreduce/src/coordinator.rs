@@ -221,9 +221,14 @@ impl Coordinator {
         }
     }
 
-    /// A request names the task its worker finished. If we still think that worker runs
-    /// that very attempt, its `TaskDone` is late (or lost): count the completion now, rather
-    /// than hand the same task back to be run again.
+    /// A request names the task its worker last finished, until one request is answered.
+    /// That worker renamed the task's outputs into place before it sent its `TaskDone`, so
+    /// the note is as good as one: count it as a completion whenever the `TaskDone` would
+    /// count. The network may deliver this request first, or the task may have timed out
+    /// while the worker ran late; either way, handing the task out again would run it for
+    /// nothing (mr-random seed 1816 handed a timed-out reduce back to the very worker that
+    /// had just finished it, and that redundant attempt ran on after the job was done).
+    /// Usually the `TaskDone` came first and the note repeats it: nothing to do or trace.
     fn on_finished_before_asking(
         &mut self,
         worker: NodeId,
@@ -231,14 +236,11 @@ impl Coordinator {
         attempt: u32,
         out: &mut Outbox<Self>,
     ) {
-        let Some(index) = self.held_by(worker) else {
-            return; // the TaskDone came first, or the task moved on: nothing to do
-        };
-        let holds = matches!(
-            self.slots[index].state,
-            TaskState::InProgress { attempt: a, .. } if a == attempt
-        );
-        if self.slots[index].id == task && holds {
+        let counts = self.slot_index(task).is_some_and(|index| {
+            let slot = &self.slots[index];
+            slot.state != TaskState::Done && attempt >= 1 && attempt <= slot.assigned
+        });
+        if counts {
             self.on_task_done(worker, task, attempt, out);
         }
     }

@@ -296,3 +296,74 @@ fn a_request_that_overtakes_its_task_done_does_not_rerun_the_task() {
     let late = done(&mut c, 11, 1, task, attempt);
     assert!(matches!(late[..], [CoordEvent::IgnoredCompletion { .. }]));
 }
+
+/// Sends `worker`'s request naming the task it last finished; returns the answer and events.
+fn ask_having_finished(
+    node: &mut Coordinator,
+    now_ms: u64,
+    worker: u32,
+    finished: (TaskId, u32),
+) -> (Option<Reply>, Vec<CoordEvent>) {
+    let msg = MrMsg::RequestTask {
+        seq: 9,
+        finished: Some(finished),
+    };
+    let from = NodeId(worker);
+    let outputs = step(node, now_ms, Input::Message { from, msg });
+    let reply = outputs.iter().find_map(|o| match o {
+        Output::Send {
+            to,
+            msg: MrMsg::Reply { seq: 9, reply },
+        } if *to == from => Some(reply.clone()),
+        _ => None,
+    });
+    (reply, events(outputs))
+}
+
+/// Found by `mr-random` seed 1816: the last reduce timed out while its slow worker was still
+/// running it; the worker's next request (naming the finished attempt) overtook its
+/// `TaskDone`, and the coordinator handed the task back to that same worker instead of
+/// ending the job, so the worker ran a redundant attempt past the job's end.
+#[test]
+fn a_finished_note_for_a_timed_out_task_counts_and_the_worker_is_told_to_exit() {
+    let mut c = boot(&config(1, 1, None));
+    let (map0, _) = assigned(ask(&mut c, 0, 1));
+    done(&mut c, 1, 1, map0, 1);
+    let (r0, attempt) = assigned(ask(&mut c, 2, 1));
+    assert_eq!(timeout(&mut c, 10_002, r0).len(), 1, "the reduce timed out");
+    let (reply, events) = ask_having_finished(&mut c, 10_100, 1, (r0, attempt));
+    assert_eq!(reply, Some(Reply::Exit), "{events:?}");
+    assert_eq!(
+        events,
+        vec![
+            CoordEvent::Completed {
+                task: r0,
+                attempt,
+                worker: NodeId(1)
+            },
+            CoordEvent::JobDone,
+        ]
+    );
+    // The overtaken TaskDone is then a duplicate.
+    let late = done(&mut c, 10_101, 1, r0, attempt);
+    assert!(matches!(late[..], [CoordEvent::IgnoredCompletion { .. }]));
+}
+
+/// The note repeats a completion the coordinator usually has already: it must change
+/// nothing then, nor count an attempt that was never assigned.
+#[test]
+fn a_finished_note_for_a_done_or_unknown_attempt_changes_nothing() {
+    let mut c = boot(&config(2, 1, None));
+    let (map0, _) = assigned(ask(&mut c, 0, 1));
+    done(&mut c, 1, 1, map0, 1);
+    let (reply, events) = ask_having_finished(&mut c, 2, 1, (map0, 1));
+    assert!(events
+        .iter()
+        .all(|e| matches!(e, CoordEvent::Assigned { .. })));
+    assert_eq!(reply.map(assigned), Some((TaskId::map(1), 1)));
+    let (_, events) = ask_having_finished(&mut c, 3, 2, (TaskId::map(1), 2));
+    assert!(events
+        .iter()
+        .all(|e| matches!(e, CoordEvent::Assigned { .. })));
+    assert_eq!(c.phase(), Phase::Map, "map1 attempt 2 was never assigned");
+}
