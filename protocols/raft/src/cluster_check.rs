@@ -7,9 +7,12 @@
 //! it after every step stays cheap. [`ClusterCheck::check_log_matching_full`] is the thorough
 //! O(nodes² × log) version, for the end of a run.
 
+use crate::checks::{
+    APPLY_ORDER, ELECTION_SAFETY, LEADER_COMPLETENESS, LOG_MATCHING, STATE_MACHINE_SAFETY,
+};
 use crate::node::{RaftEvent, RaftNode};
 use crate::types::{LogIndex, Term};
-use protocol_core::NodeId;
+use protocol_core::{NodeId, Violation};
 use std::collections::{BTreeMap, VecDeque};
 
 /// What the cluster committed at one index, as first seen.
@@ -56,7 +59,7 @@ impl ClusterCheck {
     }
 
     /// One event `node` emitted, in emission order: stream order and state machine safety.
-    pub fn applied(&mut self, node: NodeId, event: &RaftEvent) -> Result<(), String> {
+    pub fn applied(&mut self, node: NodeId, event: &RaftEvent) -> Result<(), Violation> {
         let last = self.stream[node.index()];
         match event {
             RaftEvent::Applied {
@@ -66,14 +69,20 @@ impl ClusterCheck {
             } => {
                 let expected = last.unwrap_or(LogIndex::ZERO).next();
                 if *index != expected {
-                    return Err(format!("apply order: {node} applied index {index} (term {term}) but expected {expected}"));
+                    let message = format!(
+                        "{node} applied index {index} (term {term}) but expected {expected}"
+                    );
+                    return Err(Violation::new(APPLY_ORDER, message).involving([node]));
                 }
                 self.stream[node.index()] = Some(*index);
                 self.record(node, *index, *term, Some(command), Term(u64::MAX))
             }
             RaftEvent::Snapshot { index, term, .. } => {
                 if let Some(l) = last.filter(|l| index <= l) {
-                    return Err(format!("apply order: {node} installed snapshot at {index} (term {term}) after applying {l}"));
+                    let message = format!(
+                        "{node} installed snapshot at {index} (term {term}) after applying {l}"
+                    );
+                    return Err(Violation::new(APPLY_ORDER, message).involving([node]));
                 }
                 self.stream[node.index()] = Some(*index);
                 self.record(node, *index, *term, None, Term(u64::MAX))
@@ -83,7 +92,7 @@ impl ClusterCheck {
     }
 
     /// The nodes after a step (`None` for a node that is down).
-    pub fn after_step(&mut self, nodes: &[Option<&RaftNode>]) -> Result<(), String> {
+    pub fn after_step(&mut self, nodes: &[Option<&RaftNode>]) -> Result<(), Violation> {
         for node in nodes.iter().flatten() {
             self.check_node(node)?;
         }
@@ -104,7 +113,7 @@ impl ClusterCheck {
         &mut self,
         nodes: &[Option<&RaftNode>],
         changed: Option<NodeId>,
-    ) -> Result<(), String> {
+    ) -> Result<(), Violation> {
         let Some(changed) = changed else {
             return self.after_step(nodes);
         };
@@ -122,25 +131,22 @@ impl ClusterCheck {
     }
 
     /// Election safety, leader completeness and new commits of one node.
-    fn check_node(&mut self, node: &RaftNode) -> Result<(), String> {
+    fn check_node(&mut self, node: &RaftNode) -> Result<(), Violation> {
         if node.is_leader() && !self.leaders.contains_key(&node.term()) {
             self.check_leader_completeness(node)?;
         }
         if node.is_leader() {
             let leader = *self.leaders.entry(node.term()).or_insert(node.id());
             if leader != node.id() {
-                return Err(format!(
-                    "election safety: {leader} and {} both lead term {}",
-                    node.id(),
-                    node.term()
-                ));
+                let message = format!("{leader} and {} both lead term {}", node.id(), node.term());
+                return Err(Violation::new(ELECTION_SAFETY, message).involving([leader, node.id()]));
             }
         }
         self.check_new_commits(node)
     }
 
     /// Log matching over whole logs: same index and term means the same prefix.
-    pub fn check_log_matching_full(&self, nodes: &[Option<&RaftNode>]) -> Result<(), String> {
+    pub fn check_log_matching_full(&self, nodes: &[Option<&RaftNode>]) -> Result<(), Violation> {
         let up: Vec<&RaftNode> = nodes.iter().flatten().copied().collect();
         for (a, first) in up.iter().enumerate() {
             for second in &up[a + 1..] {
@@ -155,7 +161,14 @@ impl ClusterCheck {
                 let Some(top) = top else { continue };
                 for i in (lo.0..=top.0).map(LogIndex) {
                     if x.entry(i) != y.entry(i) {
-                        return Err(format!("log matching: {} and {} agree at index {top} (term {}) but differ at {i}", first.id(), second.id(), x.term_at(top).unwrap_or_default()));
+                        let message = format!(
+                            "{} and {} agree at index {top} (term {}) but differ at {i}",
+                            first.id(),
+                            second.id(),
+                            x.term_at(top).unwrap_or_default()
+                        );
+                        return Err(Violation::new(LOG_MATCHING, message)
+                            .involving([first.id(), second.id()]));
                     }
                 }
             }
@@ -178,24 +191,28 @@ impl ClusterCheck {
     }
 
     /// Leader completeness: a new leader of term T holds every entry committed before T.
-    fn check_leader_completeness(&self, leader: &RaftNode) -> Result<(), String> {
+    fn check_leader_completeness(&self, leader: &RaftNode) -> Result<(), Violation> {
         let log = leader.log();
         let skip = (log.snapshot_index().0 + 1).saturating_sub(self.first_kept) as usize;
         for (pos, slot) in self.committed.iter().enumerate().skip(skip) {
             let i = self.first_kept + pos as u64;
             let Some(c) = slot else { continue };
             if c.commit_term < leader.term() && log.term_at(LogIndex(i)) != Some(c.term) {
-                return Err(format!(
-                    "leader completeness: {} leads term {} without index {i} (term {}) committed by term {}",
-                    leader.id(), leader.term(), c.term, c.commit_term
-                ));
+                let message = format!(
+                    "{} leads term {} without index {i} (term {}) committed by term {}",
+                    leader.id(),
+                    leader.term(),
+                    c.term,
+                    c.commit_term
+                );
+                return Err(Violation::new(LEADER_COMPLETENESS, message).involving([leader.id()]));
             }
         }
         Ok(())
     }
 
     /// Entries a node newly counts as committed must be what the cluster committed there.
-    fn check_new_commits(&mut self, node: &RaftNode) -> Result<(), String> {
+    fn check_new_commits(&mut self, node: &RaftNode) -> Result<(), Violation> {
         let log = node.log();
         let from = self.checked_commit[node.id().index()].max(log.snapshot_index());
         for i in (from.0 + 1..=node.commit_index().0).map(LogIndex) {
@@ -234,7 +251,7 @@ impl ClusterCheck {
         term: Term,
         command: Option<&Vec<u8>>,
         commit_term: Term,
-    ) -> Result<(), String> {
+    ) -> Result<(), Violation> {
         let Some(slot) = index.0.checked_sub(self.first_kept) else {
             return Ok(()); // inside every node's snapshot: nothing left to compare with
         };
@@ -254,10 +271,11 @@ impl ClusterCheck {
                 let differs =
                     c.term != term || matches!((&c.command, command), (Some(a), Some(b)) if a != b);
                 if differs {
-                    return Err(format!(
-                        "state machine safety: {node} has index {index} committed with term {term}, but term {} was committed there",
+                    let message = format!(
+                        "{node} has index {index} committed with term {term}, but term {} was committed there",
                         c.term
-                    ));
+                    );
+                    return Err(Violation::new(STATE_MACHINE_SAFETY, message).involving([node]));
                 }
                 if c.command.is_none() {
                     c.command = command.cloned();
@@ -271,17 +289,18 @@ impl ClusterCheck {
 
 /// Log matching at one point per pair: where both logs end in common, equal terms mean
 /// equal entries.
-fn spot_check_log_matching(a: &RaftNode, b: &RaftNode) -> Result<(), String> {
+fn spot_check_log_matching(a: &RaftNode, b: &RaftNode) -> Result<(), Violation> {
     let i = a.log().last_index().min(b.log().last_index());
     let (ea, eb) = (a.log().entry(i), b.log().entry(i));
     if let (Some(ea), Some(eb)) = (ea, eb) {
         if ea.term == eb.term && ea.command != eb.command {
-            return Err(format!(
-                "log matching: {} and {} hold different commands at index {i} in term {}",
+            let message = format!(
+                "{} and {} hold different commands at index {i} in term {}",
                 a.id(),
                 b.id(),
                 ea.term
-            ));
+            );
+            return Err(Violation::new(LOG_MATCHING, message).involving([a.id(), b.id()]));
         }
     }
     Ok(())
@@ -304,16 +323,16 @@ mod tests {
         let mut check = ClusterCheck::new(2);
         assert!(check.applied(NodeId(0), &applied(1, 1, 5)).is_ok());
         let err = check.applied(NodeId(0), &applied(3, 1, 6)).unwrap_err();
-        assert!(err.contains("n0") && err.contains("index 3"), "{err}");
+        assert_eq!(err.check, APPLY_ORDER, "{err}");
+        assert_eq!(err.nodes, [NodeId(0)]);
+        assert!(err.message.contains("index 3"), "{err}");
         let snap = RaftEvent::Snapshot {
             index: LogIndex(1),
             term: Term(1),
             data: vec![],
         };
-        assert!(
-            check.applied(NodeId(0), &snap).is_err(),
-            "a snapshot below what was applied"
-        );
+        let err = check.applied(NodeId(0), &snap).unwrap_err();
+        assert_eq!(err.check, APPLY_ORDER, "a snapshot below what was applied");
         check.restarted(NodeId(0));
         assert!(
             check.applied(NodeId(0), &applied(1, 1, 5)).is_ok(),
@@ -328,10 +347,8 @@ mod tests {
         assert!(check.applied(NodeId(1), &applied(1, 1, 5)).is_ok());
         check.restarted(NodeId(1));
         let err = check.applied(NodeId(1), &applied(1, 2, 6)).unwrap_err();
-        assert!(
-            err.contains("state machine safety") && err.contains("n1"),
-            "{err}"
-        );
+        assert_eq!(err.check, STATE_MACHINE_SAFETY, "{err}");
+        assert_eq!(err.nodes, [NodeId(1)]);
     }
 
     #[test]
@@ -355,10 +372,8 @@ mod tests {
         let err = check
             .check_log_matching_full(&[Some(&a), None, Some(&b)])
             .unwrap_err();
-        assert!(
-            err.contains("log matching") && err.contains("differ at 1"),
-            "{err}"
-        );
+        assert_eq!(err.check, LOG_MATCHING, "{err}");
+        assert!(err.message.contains("differ at 1"), "{err}");
         // The per-step spot check looks only at the last common index, and misses it.
         assert!(spot_check_log_matching(&a, &b).is_ok());
     }
@@ -375,7 +390,8 @@ mod tests {
         let err = check
             .after_step_of(&[Some(&a), Some(&b), None], Some(NodeId(1)))
             .unwrap_err();
-        assert!(err.contains("election safety"), "{err}");
+        assert_eq!(err.check, ELECTION_SAFETY, "{err}");
+        assert_eq!(err.nodes, [NodeId(0), NodeId(1)]);
         // Log matching between the changed node and each other one.
         let config = Config::with_size(3);
         let x = leader_with_log(&config, &[1, 1, 2], 2);
@@ -389,7 +405,7 @@ mod tests {
         let err = check
             .after_step_of(&[None, Some(&x), Some(&y)], Some(NodeId(2)))
             .unwrap_err();
-        assert!(err.contains("log matching"), "{err}");
+        assert_eq!(err.check, LOG_MATCHING, "{err}");
         assert!(
             check
                 .after_step_of(&[None, None, Some(&y)], Some(NodeId(0)))
@@ -406,10 +422,8 @@ mod tests {
         let mut check = ClusterCheck::new(3);
         assert!(check.after_step(&[Some(&a), None, None]).is_ok());
         let err = check.after_step(&[Some(&a), Some(&b), None]).unwrap_err();
-        assert!(
-            err.contains("election safety") && err.contains("term 1"),
-            "{err}"
-        );
+        assert_eq!(err.check, ELECTION_SAFETY, "{err}");
+        assert!(err.message.contains("term 1"), "{err}");
     }
 
     #[test]
@@ -431,10 +445,9 @@ mod tests {
         // A term-2 leader holding only index 1 lacks a committed entry.
         let short = leader_with_log(&Config::with_size(3), &[1], 2);
         let err = check.after_step(&[Some(&short), None, None]).unwrap_err();
-        assert!(
-            err.contains("leader completeness") && err.contains("index 2"),
-            "{err}"
-        );
+        assert_eq!(err.check, LEADER_COMPLETENESS, "{err}");
+        assert_eq!(err.nodes, [NodeId(0)]);
+        assert!(err.message.contains("index 2"), "{err}");
         let complete = leader_with_log(&Config::with_size(3), &[1, 1], 3);
         assert!(check.after_step(&[Some(&complete), None, None]).is_ok());
     }

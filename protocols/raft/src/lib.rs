@@ -4,6 +4,7 @@
 //! requests come in through `handle`; sends, timers, durable writes and the ordered stream of
 //! applied results ([`RaftEvent`]) go out through the `Outbox`. No simulator dependency.
 
+pub mod checks;
 pub mod cluster_check;
 pub mod config;
 mod debug;

@@ -8,31 +8,38 @@ mod common;
 
 use common::{encode_commands, Cluster};
 use protocol_core::mutant::Mutant as _;
-use protocol_core::rng;
+use protocol_core::{rng, CheckId, Time, Violation};
 use raft::{Config, Mutant};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
-/// What a failure must name to count as catching a mutant: a safety property (the cluster
-/// checker's checks, or the core's own assertion that it would truncate a committed entry).
-/// A liveness failure (the run committed too little, `one` found no agreement) is not a catch:
-/// a mutant that merely stalls the cluster has not been shown unsafe.
-const SAFETY_CHECKS: &[&str] = &[
-    "election safety",
-    "log matching",
-    "state machine safety",
-    "leader completeness",
-    "apply order",
-    "truncating committed",
-];
+/// How a churn run failed.
+#[derive(Debug, PartialEq)]
+enum Failure {
+    /// One of the cluster checker's checks, at a virtual time.
+    Check(Time, Violation),
+    /// A panic: a node's own assertion, or the run's liveness assertion.
+    Panic(String),
+}
 
-fn is_safety_failure(failure: &str) -> bool {
-    SAFETY_CHECKS.iter().any(|check| failure.contains(check))
+/// The core's assertion that it would truncate a committed entry: a safety property the
+/// node checks itself, so it arrives as a panic message rather than a typed check.
+const TRUNCATING_COMMITTED: &str = "truncating committed";
+
+/// What a failure must be to count as catching a mutant: one of the cluster checker's safety
+/// checks, or the core's own assertion that it would truncate a committed entry. A liveness
+/// failure (the run committed too little, `one` found no agreement) is not a catch: a mutant
+/// that merely stalls the cluster has not been shown unsafe.
+fn is_safety_failure(failure: &Failure) -> bool {
+    match failure {
+        Failure::Check(_, violation) => raft::checks::ALL.contains(&violation.check),
+        Failure::Panic(message) => message.contains(TRUNCATING_COMMITTED),
+    }
 }
 
 /// Figure 8 / churn: start commands everywhere, crash or cut off the leader, restart others.
 /// Returns the first violation, or a panic's message (a node assertion, or the run's own
 /// liveness assertion).
-fn churn(seed: u64, mutant: Option<Mutant>) -> Option<String> {
+fn churn(seed: u64, mutant: Option<Mutant>) -> Option<Failure> {
     let run = catch_unwind(AssertUnwindSafe(|| {
         let mut cluster = Cluster::new(Config::with_size(5).with_mutant(mutant));
         cluster.record_violations = true;
@@ -97,7 +104,7 @@ fn churn(seed: u64, mutant: Option<Mutant>) -> Option<String> {
         if cluster.violation.is_none() {
             let views: Vec<_> = cluster.nodes.iter().map(Option::as_ref).collect();
             if let Err(v) = cluster.check.check_log_matching_full(&views) {
-                return Some(v);
+                return Some(Failure::Check(cluster.now, v));
             }
             let len = cluster.check.committed_len();
             assert!(
@@ -109,17 +116,16 @@ fn churn(seed: u64, mutant: Option<Mutant>) -> Option<String> {
             );
         }
         let _ = encode_commands(&[]);
-        cluster.violation
+        cluster.violation.map(|(at, v)| Failure::Check(at, v))
     }));
     match run {
-        Ok(violation) => violation,
-        Err(panic) => Some(format!(
-            "panic: {}",
+        Ok(failure) => failure,
+        Err(panic) => Some(Failure::Panic(
             panic
                 .downcast_ref::<String>()
                 .cloned()
                 .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
-                .unwrap_or_default()
+                .unwrap_or_default(),
         )),
     }
 }
@@ -146,11 +152,11 @@ fn every_mutant_is_caught() {
         .filter(|&m| m != Mutant::CommitOldTermByCounting)
     {
         let caught = (0..SEEDS).find_map(|seed| {
-            let failure = churn(seed, Some(mutant)).filter(|f| is_safety_failure(f));
+            let failure = churn(seed, Some(mutant)).filter(is_safety_failure);
             failure.map(|f| (seed, f))
         });
         match caught {
-            Some((seed, violation)) => eprintln!("{mutant}: caught on seed {seed}: {violation}"),
+            Some((seed, failure)) => eprintln!("{mutant}: caught on seed {seed}: {failure:?}"),
             None => missed.push(mutant),
         }
     }
@@ -162,14 +168,15 @@ fn every_mutant_is_caught() {
 
 #[test]
 fn only_safety_failures_count_as_catches() {
-    assert!(is_safety_failure(
-        "t=1982.338ms election safety: n0 and n4 both lead term 2"
-    ));
-    assert!(is_safety_failure("panic: n1: truncating committed index 4"));
-    assert!(!is_safety_failure(
-        "panic: the run committed only 3: [3, 3, 0, 0, 0]"
-    ));
-    assert!(!is_safety_failure(
-        "panic: one([102]) failed to reach agreement"
-    ));
+    let at = Time::from_ms(1_982);
+    let two_leaders = Violation::new(raft::checks::ELECTION_SAFETY, "n0 and n4 both lead term 2");
+    assert!(is_safety_failure(&Failure::Check(at, two_leaders)));
+    let foreign = Violation::new(CheckId::new("liveness"), "no leader in 10 s");
+    assert!(!is_safety_failure(&Failure::Check(at, foreign)));
+    let truncation = Failure::Panic("n1: truncating committed index 4".to_string());
+    assert!(is_safety_failure(&truncation));
+    let stalled = Failure::Panic("the run committed only 3: [3, 3, 0, 0, 0]".to_string());
+    assert!(!is_safety_failure(&stalled));
+    let no_agreement = Failure::Panic("one([102]) failed to reach agreement".to_string());
+    assert!(!is_safety_failure(&no_agreement));
 }

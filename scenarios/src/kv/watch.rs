@@ -168,14 +168,9 @@ pub fn rafts<'a>(
         .collect()
 }
 
-/// A cluster checker's message as a violation named by its leading words
-/// ("election safety: ..." is check `election-safety`).
-fn raft_violation(message: String) -> Violation {
-    let check = match message.split_once(':') {
-        Some((name, _)) if name.len() < 40 => name.replace(' ', "-"),
-        _ => "raft-invariant".to_string(),
-    };
-    Violation::new(check, message)
+/// A cluster checker's typed violation as the simulator's.
+fn raft_violation(v: protocol_core::Violation) -> Violation {
+    Violation::new(v.check.name(), v.message)
 }
 
 impl KvWatch {

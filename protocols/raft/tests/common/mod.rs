@@ -4,10 +4,14 @@
 
 #![allow(dead_code)] // each test file uses a different part
 
-use protocol_core::{Disk, Input, Node, NodeId, Outbox, Output, Time};
+use protocol_core::{CheckId, Disk, Input, Node, NodeId, Outbox, Output, Time, Violation};
 use raft::cluster_check::ClusterCheck;
 use raft::{Config, RaftEvent, RaftMsg, RaftNode, RaftTimer};
 use std::collections::{BTreeMap, VecDeque};
+
+/// The test network's own check: a message storm that never lets time move. Not one of
+/// Raft's safety checks, so a mutant that only livelocks is not counted as caught.
+pub const LIVELOCK: CheckId = CheckId::new("livelock");
 
 pub struct Cluster {
     pub config: Config,
@@ -20,9 +24,10 @@ pub struct Cluster {
     pub messages_delivered: u64,
     /// Like the course's applierSnap: snapshot after every index that is a multiple of this.
     pub snapshot_every: Option<u64>,
-    /// When set, the first checker violation is kept here instead of failing the test.
+    /// When set, the first checker violation is kept here (with its time) instead of
+    /// failing the test.
     pub record_violations: bool,
-    pub violation: Option<String>,
+    pub violation: Option<(Time, Violation)>,
     queue: VecDeque<(NodeId, NodeId, RaftMsg)>,
     timers: BTreeMap<(u32, RaftTimer), Time>,
     boots: u64,
@@ -116,9 +121,8 @@ impl Cluster {
                 at_this_instant += 1;
                 // The network is instant, so a message storm never lets time move: a livelock.
                 if at_this_instant > 1_000_000 {
-                    self.report(format!(
-                        "livelock: a million messages at one instant, last {msg:?}"
-                    ));
+                    let message = format!("a million messages at one instant, last {msg:?}");
+                    self.report(Violation::new(LIVELOCK, message));
                     self.queue.clear();
                     continue;
                 }
@@ -202,10 +206,9 @@ impl Cluster {
         }
     }
 
-    fn report(&mut self, violation: String) {
-        let message = format!("t={} {violation}", self.now);
-        assert!(self.record_violations, "{message}");
-        self.violation.get_or_insert(message);
+    fn report(&mut self, violation: Violation) {
+        assert!(self.record_violations, "t={} {violation}", self.now);
+        self.violation.get_or_insert((self.now, violation));
     }
 
     /// Node `i`'s view of the committed log by index, across restarts (the course's
