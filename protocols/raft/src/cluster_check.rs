@@ -157,9 +157,11 @@ impl ClusterCheck {
     }
 
     /// Leader completeness: a new leader of term T holds every entry committed before T.
+    /// From its snapshot point on, whose term the log keeps: a snapshot that stands for a
+    /// different entry there lacks the committed one as surely as a log would.
     fn check_leader_completeness(&self, leader: &RaftNode) -> Result<(), Violation> {
         let log = leader.log();
-        let skip = (log.snapshot_index().0 + 1).saturating_sub(self.first_kept) as usize;
+        let skip = log.snapshot_index().0.saturating_sub(self.first_kept) as usize;
         for (pos, slot) in self.committed.iter().enumerate().skip(skip) {
             let i = self.first_kept + pos as u64;
             let Some(c) = slot else { continue };
@@ -330,6 +332,128 @@ mod tests {
         let err = check.after_step(&[Some(&a), Some(&b), None]).unwrap_err();
         assert_eq!(err.check, ELECTION_SAFETY, "{err}");
         assert!(err.message.contains("term 1"), "{err}");
+    }
+
+    #[test]
+    fn a_different_term_or_command_at_a_committed_index_is_a_violation() {
+        let mut check = ClusterCheck::new(3);
+        check.applied(NodeId(0), &applied(1, 1, 5)).unwrap();
+        let err = check.applied(NodeId(1), &applied(1, 2, 5)).unwrap_err();
+        assert_eq!(err.check, STATE_MACHINE_SAFETY, "another term: {err}");
+        let err = check.applied(NodeId(2), &applied(1, 1, 6)).unwrap_err();
+        assert_eq!(err.check, STATE_MACHINE_SAFETY, "another command: {err}");
+    }
+
+    /// Three followers that committed indexes 1..=5 (term 1) and then snapshotted at 3.
+    fn followers_with_snapshots_at_3() -> Vec<RaftNode> {
+        use crate::test_support::{append, boot, deliver};
+        use protocol_core::{Outbox, Time};
+        (0..3)
+            .map(|id| {
+                let mut node = boot(3, id);
+                let (t, leader) = (Time::from_ms(1), (id + 1) % 3);
+                let entries = append(1, leader, 0, 0, &[1, 1, 1, 1, 1], 5);
+                deliver(&mut node, t, leader, entries);
+                node.snapshot(t, LogIndex(3), vec![3], &mut Outbox::new());
+                node
+            })
+            .collect()
+    }
+
+    #[test]
+    fn what_every_snapshot_covers_is_forgotten() {
+        let nodes = followers_with_snapshots_at_3();
+        let mut check = ClusterCheck::new(3);
+        check.after_step(&[Some(&nodes[0]), None, None]).unwrap();
+        assert_eq!((check.committed_len(), check.kept_indexes()), (5, 6));
+        check
+            .after_step(&[Some(&nodes[0]), Some(&nodes[1]), None])
+            .unwrap();
+        assert_eq!(
+            check.kept_indexes(),
+            6,
+            "n2 is not seen yet: nothing is forgotten"
+        );
+        let views = [Some(&nodes[0]), Some(&nodes[1]), Some(&nodes[2])];
+        check.after_step(&views).unwrap();
+        assert_eq!((check.committed_len(), check.kept_indexes()), (5, 3));
+        // Below 3 nothing is left to compare with; what was committed above still is.
+        for index in 1..=3 {
+            assert_eq!(check.applied(NodeId(0), &applied(index, 9, 9)), Ok(()));
+        }
+        let err = check.applied(NodeId(0), &applied(4, 9, 9)).unwrap_err();
+        assert_eq!(err.check, STATE_MACHINE_SAFETY);
+    }
+
+    #[test]
+    fn a_leader_whose_snapshot_stands_for_another_entry_is_a_violation() {
+        use crate::config::Config;
+        use crate::log::Log;
+        use crate::test_support::leader_with_log;
+        use crate::test_support::{append, boot, deliver};
+        use protocol_core::Time;
+        // n1 commits indexes 1..=3 in term 1.
+        let mut follower = boot(3, 1);
+        deliver(
+            &mut follower,
+            Time::from_ms(1),
+            0,
+            append(1, 0, 0, 0, &[1, 1, 1], 3),
+        );
+        let mut check = ClusterCheck::new(3);
+        check.after_step(&[None, Some(&follower), None]).unwrap();
+        // A term-2 leader whose snapshot claims index 3 in term 2.
+        let mut leader = leader_with_log(&Config::with_size(3), &[], 2);
+        leader.durable.log = Log::new(LogIndex(3), Term(2), Vec::new());
+        let err = check.after_step(&[Some(&leader), None, None]).unwrap_err();
+        assert_eq!(err.check, LEADER_COMPLETENESS, "{err}");
+        assert!(err.message.contains("index 3"), "{err}");
+    }
+
+    #[test]
+    fn a_leader_need_not_hold_what_may_have_been_committed_in_its_own_term() {
+        use crate::config::Config;
+        use crate::test_support::{append, boot, deliver, leader_with_log};
+        use protocol_core::Time;
+        // n1 counts indexes 1 and 2 committed while in term 2: committed by term 2 at latest.
+        let mut follower = boot(3, 1);
+        deliver(
+            &mut follower,
+            Time::from_ms(1),
+            0,
+            append(2, 0, 0, 0, &[1, 2], 2),
+        );
+        let mut check = ClusterCheck::new(3);
+        check.after_step(&[None, Some(&follower), None]).unwrap();
+        let short = leader_with_log(&Config::with_size(3), &[1], 2);
+        assert_eq!(check.after_step(&[Some(&short), None, None]), Ok(()));
+    }
+
+    #[test]
+    fn the_full_log_matching_check_reports_a_divergence() {
+        use crate::log::{Entry, Log};
+        use crate::test_support::boot;
+        let log = |command: u8| {
+            let entries = [1, 2].map(|c| Entry {
+                term: Term(1),
+                command: vec![c, command],
+            });
+            Log::new(LogIndex(0), Term(0), entries.to_vec())
+        };
+        let (mut a, mut b) = (boot(3, 0), boot(3, 2));
+        a.durable.log = log(1);
+        b.durable.log = log(1);
+        let check = ClusterCheck::new(3);
+        assert_eq!(
+            check.check_log_matching_full(&[Some(&a), None, Some(&b)]),
+            Ok(())
+        );
+        b.durable.log = log(2);
+        let err = check
+            .check_log_matching_full(&[Some(&a), None, Some(&b)])
+            .unwrap_err();
+        assert_eq!(err.check, crate::checks::LOG_MATCHING);
+        assert_eq!(err.nodes, [NodeId(0), NodeId(2)]);
     }
 
     #[test]

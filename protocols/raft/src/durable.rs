@@ -369,6 +369,31 @@ mod tests {
     }
 
     #[test]
+    fn the_largest_header_takes_exactly_header_max_bytes() {
+        let largest = RaftStateHeader {
+            term: Term(u64::MAX),
+            voted_for: Some(NodeId(u32::MAX)),
+            snapshot_index: LogIndex(u64::MAX),
+            snapshot_term: Term(u64::MAX),
+            entry_count: u64::MAX,
+        };
+        let bytes = postcard::to_allocvec(&largest).expect("to a Vec");
+        assert_eq!(bytes.len(), HEADER_MAX_BYTES);
+    }
+
+    #[test]
+    fn a_snapshot_index_without_the_snapshot_file_is_corrupt() {
+        let mut disk = Disk::new();
+        disk.apply(sample().encode(false, false));
+        let err = Durable::decode(&disk).unwrap_err();
+        assert!(err.contains("snapshot index 5 but no snapshot"), "{err}");
+        let mut alone = Disk::new();
+        alone.apply(sample().encode(true, false));
+        alone.apply(DurableWrite::new().with_delete(RAFT_STATE_FILE));
+        assert!(Durable::decode(&alone).unwrap_err().contains("without"));
+    }
+
+    #[test]
     fn forgetting_the_vote_drops_it_from_disk() {
         let mut disk = Disk::new();
         disk.apply(sample().encode(true, true));

@@ -39,9 +39,11 @@
 //! A heartbeat writes nothing and costs one comparison of counts per node.
 
 use crate::checks::LOG_MATCHING;
+use crate::log::Log;
 use crate::node::RaftNode;
 use crate::types::LogIndex;
 use protocol_core::{NodeId, Violation};
+use std::cmp::Ordering;
 
 pub(crate) struct LogMatching {
     /// Per node: its log's count of writes at the last check; `None` if it was not up then
@@ -69,19 +71,15 @@ impl LogMatching {
                 self.marks[a] = None;
                 continue;
             };
-            let log = node.log();
-            let from = match self.marks[a] {
-                Some(mark) if mark == log.writes() => continue, // nothing written: most steps
-                // A count below the mark is another log value: compare all of it.
-                Some(mark) if mark < log.writes() => log.first_written_after(mark),
-                Some(_) | None => Some(log.first_index()),
-            };
-            self.marks[a] = Some(log.writes());
+            let from = unchecked_from(node.log(), self.marks[a]);
+            self.marks[a] = Some(node.log().writes());
             let Some(from) = from else { continue };
             for (b, other) in nodes.iter().enumerate() {
-                match other {
-                    Some(other) if b != a => check_pair_from(node, other, from)?,
-                    Some(_) | None => {}
+                if b == a {
+                    continue;
+                }
+                if let Some(other) = other {
+                    check_pair_from(node, other, from)?;
                 }
             }
         }
@@ -89,14 +87,30 @@ impl LogMatching {
     }
 }
 
+/// The lowest index of `log` not compared yet, given its count of writes at the last check
+/// (`mark`; `None`: not checked since it booted): `None` if nothing was written since.
+fn unchecked_from(log: &Log, mark: Option<u64>) -> Option<LogIndex> {
+    let Some(mark) = mark else {
+        return Some(log.first_index());
+    };
+    match mark.cmp(&log.writes()) {
+        Ordering::Equal => None, // a heartbeat, a vote: most steps write nothing
+        Ordering::Less => log.first_written_after(mark),
+        // Fewer writes than were seen: another log value (a reboot not announced).
+        Ordering::Greater => Some(log.first_index()),
+    }
+}
+
 /// LM over whole logs, every pair: O(nodes² × log), for the end of a run (the per-step
 /// check is complete too; this recomputes it without its bookkeeping).
 pub(crate) fn check_full(nodes: &[Option<&RaftNode>]) -> Result<(), Violation> {
     let up: Vec<&RaftNode> = nodes.iter().flatten().copied().collect();
-    for (a, first) in up.iter().enumerate() {
-        for second in &up[a + 1..] {
+    let mut rest = &up[..];
+    while let Some((first, others)) = rest.split_first() {
+        for second in others {
             check_pair_from(first, second, LogIndex::ZERO)?;
         }
+        rest = others;
     }
     Ok(())
 }
@@ -110,8 +124,8 @@ fn check_pair_from(a: &RaftNode, b: &RaftNode, from: LogIndex) -> Result<(), Vio
     if lo > hi {
         return Ok(());
     }
-    let count = (hi.0 - lo.0 + 1) as usize;
-    let (xs, ys) = (x.slice(lo, count), y.slice(lo, count));
+    // Each slice runs to its own log's end; zipped, they stop at the shorter, `hi`.
+    let (xs, ys) = (x.slice(lo, usize::MAX), y.slice(lo, usize::MAX));
     // Both know a term at lo - 1: it is at least the higher snapshot point.
     let mut below = (x.term_at(lo.prev()), y.term_at(lo.prev()));
     for (k, (ex, ey)) in xs.iter().zip(ys).enumerate() {
@@ -247,6 +261,26 @@ mod tests {
         grown.durable.log.append(entry(1, 11));
         assert_eq!(check.after_step(&[Some(&a), Some(&grown), None]), Ok(()));
         assert!(check.after_step(&[Some(&a), Some(&forged), None]).is_err());
+    }
+
+    #[test]
+    fn what_is_unchecked_follows_the_count_of_writes() {
+        let mut log = node_with(0, (0, 0), &[(1, 10), (1, 11)]).durable.log;
+        let first = Some(LogIndex(1));
+        assert_eq!(
+            unchecked_from(&log, None),
+            first,
+            "never checked: all of it"
+        );
+        assert_eq!(unchecked_from(&log, Some(2)), None, "nothing written since");
+        log.truncate_after(LogIndex(1));
+        log.append(entry(1, 12));
+        assert_eq!(unchecked_from(&log, Some(2)), Some(LogIndex(2)));
+        assert_eq!(
+            unchecked_from(&log, Some(4)),
+            first,
+            "fewer writes: another log"
+        );
     }
 
     /// One random edit of node `n`'s log, as Raft makes them (copying a peer's entries after

@@ -198,3 +198,20 @@ fn first_written_after_names_the_lowest_new_entry() {
         "older ones are gone"
     );
 }
+
+#[test]
+fn logs_are_equal_by_contents_not_by_history() {
+    let mut grown = unchecked(&[1, 2]);
+    grown.append(entry(3));
+    grown.truncate_after(LogIndex(2));
+    assert_eq!(
+        grown,
+        unchecked(&[1, 2]),
+        "other write numbers, same contents"
+    );
+    assert_ne!(unchecked(&[1, 2]), unchecked(&[1, 3]), "entries");
+    let snapshot = |index: u64, term: u64| Log::new(LogIndex(index), Term(term), vec![]);
+    assert_ne!(snapshot(1, 1), snapshot(2, 1), "snapshot index");
+    assert_ne!(snapshot(1, 1), snapshot(1, 2), "snapshot term");
+    assert_eq!(snapshot(1, 1), snapshot(1, 1));
+}
