@@ -317,6 +317,83 @@ mod tests {
     }
 
     #[test]
+    fn the_checks_accept_a_well_formed_state_and_the_empty_one() {
+        assert_eq!(sample().check(), Ok(()));
+        assert_eq!(Durable::default().check(), Ok(()));
+        let mut current = sample();
+        current.term = current.log.last_term();
+        assert_eq!(current.check_recent(), Ok(()), "log term equal to current");
+    }
+
+    #[test]
+    fn a_log_term_above_the_current_term_is_rejected() {
+        let mut ahead = sample();
+        ahead.term = Term(2);
+        let err = ahead.check_recent().unwrap_err();
+        assert!(err.contains("above current term"), "{err}");
+        assert_eq!(ahead.check(), Err(err));
+    }
+
+    #[test]
+    fn snapshot_bytes_need_a_snapshot_index() {
+        let stray = Durable {
+            snapshot: vec![1],
+            ..Durable::default()
+        };
+        let err = stray.check_recent().unwrap_err();
+        assert!(err.contains("without a snapshot index"), "{err}");
+    }
+
+    #[test]
+    fn the_full_check_sees_disorder_deep_in_the_log() {
+        let mut durable = sample();
+        let entries = [2, 1, 3].map(|t| Entry {
+            term: Term(t),
+            command: vec![],
+        });
+        durable.log = Log::new(LogIndex(5), Term(2), entries.to_vec());
+        assert_eq!(
+            durable.check_recent(),
+            Ok(()),
+            "the newest entries are in order"
+        );
+        assert!(durable.check().unwrap_err().contains("index 7"));
+    }
+
+    #[test]
+    #[should_panic(expected = "encoding invalid durable state")]
+    fn encoding_an_invalid_state_is_a_bug() {
+        let mut ahead = sample();
+        ahead.term = Term(2);
+        ahead.encode(false, false);
+    }
+
+    #[test]
+    fn the_largest_header_takes_exactly_header_max_bytes() {
+        let largest = RaftStateHeader {
+            term: Term(u64::MAX),
+            voted_for: Some(NodeId(u32::MAX)),
+            snapshot_index: LogIndex(u64::MAX),
+            snapshot_term: Term(u64::MAX),
+            entry_count: u64::MAX,
+        };
+        let bytes = postcard::to_allocvec(&largest).expect("to a Vec");
+        assert_eq!(bytes.len(), HEADER_MAX_BYTES);
+    }
+
+    #[test]
+    fn a_snapshot_index_without_the_snapshot_file_is_corrupt() {
+        let mut disk = Disk::new();
+        disk.apply(sample().encode(false, false));
+        let err = Durable::decode(&disk).unwrap_err();
+        assert!(err.contains("snapshot index 5 but no snapshot"), "{err}");
+        let mut alone = Disk::new();
+        alone.apply(sample().encode(true, false));
+        alone.apply(DurableWrite::new().with_delete(RAFT_STATE_FILE));
+        assert!(Durable::decode(&alone).unwrap_err().contains("without"));
+    }
+
+    #[test]
     fn forgetting_the_vote_drops_it_from_disk() {
         let mut disk = Disk::new();
         disk.apply(sample().encode(true, true));

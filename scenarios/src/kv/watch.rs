@@ -102,8 +102,8 @@ pub fn rafts<'a>(
 }
 
 impl KvWatch {
-    /// Log matching over the whole logs of the servers up now (for the end of a run; the
-    /// per-step check looks at one index per pair).
+    /// Log matching over the whole logs of the servers up now, recomputed from scratch (for
+    /// the end of a run: a cross-check of the per-step check, which is complete too).
     pub fn check_log_matching_full(&self, rafts: &[Option<&RaftNode>]) -> Result<(), Violation> {
         self.check.check_log_matching_full(rafts)
     }

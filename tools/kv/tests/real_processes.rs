@@ -50,10 +50,8 @@ fn a_short_nemesis_run_is_linearizable() {
     let events = fs::read_to_string(dir.join("events.log")).unwrap();
     assert!(events.contains(": start "), "no fault injected:\n{events}");
     let options = CheckOptions {
-        timeout: None,
         max_memory_bytes: Some(1 << 30),
-        threads: 1,
-        fast_paths: true,
+        ..CheckOptions::default()
     };
     let report = check_file(&dir.join("history.jsonl"), None, &options, false).unwrap();
     assert_eq!(
