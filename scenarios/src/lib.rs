@@ -8,6 +8,8 @@ pub mod bench;
 pub mod kv;
 pub mod mapreduce;
 pub mod raft;
+pub mod shardctrler;
+pub mod shardkv;
 pub mod soak;
 
 use sim_kit::Registry;
@@ -21,5 +23,7 @@ pub fn registry() -> Registry {
         .family(raft::family())
         .family(kv::family())
         .family(mapreduce::family())
+        .family(shardctrler::family())
+        .family(shardkv::family())
         .default_scenario(DEFAULT_SCENARIO)
 }
