@@ -15,7 +15,7 @@ pub mod soak;
 use sim_kit::Registry;
 
 /// What `sim --seed N` runs without `--scenario`: the richest scenario there is.
-pub const DEFAULT_SCENARIO: &str = "raft-random";
+pub const DEFAULT_SCENARIO: &str = "shardkv-random";
 
 /// Every scenario of this repository, by family.
 pub fn registry() -> Registry {

@@ -5,13 +5,12 @@
 //! and the watch checks every configuration against the least moves any balanced one needs.
 
 use super::checks;
+use super::course_checks::{groups_problem, minimal_problem, servers_problem, Change};
 use super::harness::{groups, join, leave, CtrlerHarness};
 use crate::raft::harness::reliable_network;
 use protocol_core::NodeId;
-use shardctrler::checks::moved_shards;
 use shardctrler::{Answer, Config, GroupId, ShardId, NSHARDS};
 use sim_kit::{RunOptions, RunReport, Step};
-use std::collections::BTreeSet;
 
 /// The course's `npara`: concurrent clerks.
 const NPARA: u64 = 10;
@@ -22,77 +21,33 @@ fn tester(options: &RunOptions) -> (CtrlerHarness, NodeId) {
     (h, ck)
 }
 
-/// The course's `check(groups)`: the latest configuration has exactly `gids`, every shard on
-/// one of them, at most one shard apart. The configuration, for the test's next steps.
+/// The course's `check(groups)` on the latest configuration, which it returns for the
+/// test's next steps.
 pub fn check(h: &mut CtrlerHarness, ck: NodeId, gids: &[u64]) -> Step<Config> {
     let c = h.query(ck, None)?;
-    let expected: BTreeSet<GroupId> = gids.iter().map(|&g| GroupId(g)).collect();
-    let actual: BTreeSet<GroupId> = c.groups.keys().copied().collect();
-    let problem = if actual != expected {
-        Some(format!("wanted groups {expected:?}, got {actual:?}"))
-    } else if !gids.is_empty() && ShardId::all().any(|s| !actual.contains(&c.owner(s))) {
-        Some("a shard on a group not in play".to_string())
-    } else if !c.is_balanced() {
-        Some(format!("unbalanced: {:?}", c.shard_counts()))
-    } else {
-        None
-    };
-    match problem {
-        Some(what) => Err(h.fail(checks::CHECK_GROUPS, format!("{}: {what}: {c:?}", c.num))),
+    match groups_problem(&c, gids) {
+        Some(what) => Err(h.fail(checks::CHECK_GROUPS, what)),
         None => Ok(c),
     }
 }
 
-/// Each of `gids` has the servers it joined with, in order.
 fn check_servers(h: &mut CtrlerHarness, c: &Config, gids: &[u64], count: u32) -> Step {
-    let expected = groups(gids, count);
-    for (gid, servers) in &expected {
-        if c.servers(*gid) != Some(servers.as_slice()) {
-            let message = format!(
-                "{}: {gid} holds {:?}, joined with {servers:?}",
-                c.num,
-                c.servers(*gid)
-            );
-            return Err(h.fail(checks::SERVER_LIST, message));
-        }
+    match servers_problem(c, &groups(gids, count)) {
+        Some(what) => Err(h.fail(checks::SERVER_LIST, what)),
+        None => Ok(()),
     }
-    Ok(())
 }
 
-/// What changed between two configurations a minimal-transfer check compares.
-#[derive(Clone, Copy)]
-enum Change {
-    Joins,
-    Leaves,
-}
-
-/// The minimal-transfer check over the groups in play: from `before` to `after`, no shard
-/// moved onto a group already in play (after joins), or off a group still in play (after
-/// leaves). With `bound`, TestMinimalAgain's limit on how many shards move.
 fn check_minimal(
     h: &mut CtrlerHarness,
     change: Change,
-    (before, after): (&Config, &Config),
+    configs: (&Config, &Config),
     bound: Option<usize>,
 ) -> Step {
-    let moved = moved_shards(before, after);
-    let needless = |s: &&ShardId| match change {
-        Change::Joins => before.groups.contains_key(&after.owner(**s)),
-        Change::Leaves => after.groups.contains_key(&before.owner(**s)),
-    };
-    let what = match (moved.iter().find(needless), bound) {
-        (Some(s), _) => format!(
-            "{s} moved {} -> {} though it did not have to",
-            before.owner(*s),
-            after.owner(*s)
-        ),
-        (None, Some(bound)) if moved.len() > bound => {
-            format!("{} shards moved, at most {bound}", moved.len())
-        }
-        (None, _) => return Ok(()),
-    };
-    let message = format!("{} -> {}: {what}", before.num, after.num);
-    Err(h.fail(checks::MINIMAL_TRANSFERS, message))
+    match minimal_problem(change, configs, bound) {
+        Some(what) => Err(h.fail(checks::MINIMAL_TRANSFERS, what)),
+        None => Ok(()),
+    }
 }
 
 /// "Basic leave/join": the configurations recorded along the way; the fourth is left as

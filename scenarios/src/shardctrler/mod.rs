@@ -7,6 +7,7 @@
 pub mod checks;
 pub mod clusters;
 pub mod course;
+pub mod course_checks;
 pub mod harness;
 pub mod random;
 pub mod watch;

@@ -99,7 +99,8 @@ impl Workload<ShardKvNode> for KvOps {
 
 /// Groups joining and leaving at random through controller clerk `mck`, one change at a
 /// time, at least one group always joined (the service's known limit: data stays with the
-/// last group to leave), and now and then a shard moved to a joined group.
+/// last group to leave), now and then a shard moved to a joined group or the latest
+/// configuration queried.
 pub struct Membership {
     pub mck: NodeId,
     groups: Groups,
@@ -109,7 +110,7 @@ pub struct Membership {
     busy: bool,
     running: bool,
     rng: Rng,
-    /// Changes asked for so far.
+    /// Controller operations asked for so far.
     pub changes: u64,
 }
 
@@ -157,7 +158,7 @@ impl Membership {
     }
 
     /// The next change: join a group not in play, leave one (never the last), or move a
-    /// shard to a joined group.
+    /// shard to a joined group; now and then a Query instead.
     fn next_op(&mut self) -> CtrlerOp {
         let out: Vec<GroupId> = self
             .groups
@@ -167,6 +168,10 @@ impl Membership {
             .collect();
         let joined: Vec<GroupId> = self.joined.iter().copied().collect();
         let choice = range_inclusive(&mut self.rng, 0, 9);
+        if choice == 1 {
+            // The tester's own look at the configuration: its answer is checked fresh.
+            return CtrlerOp::Query { num: None };
+        }
         if choice == 0 || (out.is_empty() && joined.len() == 1) {
             let shard = ShardId(index(&mut self.rng, NSHARDS) as u32);
             let gid = joined[index(&mut self.rng, joined.len())];

@@ -260,3 +260,35 @@ pub fn miss_change(options: &RunOptions) -> RunReport {
 pub fn owned_by(config: &shardctrler::Config, key: &str, gid: GroupId) -> bool {
     config.owner(key2shard(key)) == gid
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn expected(pairs: &[(&str, &str)]) -> Expected {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn half_answered_fails_on_other_keys_before_wrong_values() {
+        let va = expected(&[("0", "a"), ("1", "b"), ("2", "c")]);
+        let (k0, k1) = ("0".to_string(), "1".to_string());
+        let owned = [&k0, &k1];
+        assert_eq!(
+            half_answered(&expected(&[("0", "a"), ("1", "b")]), &owned, &va),
+            Ok(())
+        );
+        let (count, what) = half_answered(&expected(&[("0", "a")]), &owned, &va).unwrap_err();
+        assert!(count, "one key short: {what}");
+        let extra = expected(&[("0", "a"), ("1", "b"), ("2", "")]);
+        assert!(
+            half_answered(&extra, &owned, &va).unwrap_err().0,
+            "a key not owned answered"
+        );
+        let wrong = expected(&[("0", "a"), ("1", "x")]);
+        assert_eq!(half_answered(&wrong, &owned, &va).unwrap_err().0, false);
+    }
+}
