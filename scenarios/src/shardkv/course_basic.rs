@@ -289,6 +289,9 @@ mod tests {
             "a key not owned answered"
         );
         let wrong = expected(&[("0", "a"), ("1", "x")]);
-        assert_eq!(half_answered(&wrong, &owned, &va).unwrap_err().0, false);
+        assert!(
+            !half_answered(&wrong, &owned, &va).unwrap_err().0,
+            "a wrong value"
+        );
     }
 }
