@@ -14,10 +14,13 @@ use sim_kit::clients::{ClosedLoop, Workload};
 use sim_kit::{Hooks, Step};
 use std::collections::{BTreeMap, BTreeSet};
 
-/// A value no other operation of the run writes: `x <client> <n> y`. Unique values let the
-/// checker decide appends in polynomial time, and let a value say which appends it holds.
+/// A value no other operation of the run writes: `[<client>.<n>]`. Unique values that are no
+/// prefix of one another let the checker decide a key in polynomial time (and a value say
+/// which appends it holds); the brackets keep them apart from the tests' random lowercase
+/// values too, which a token starting with a letter could extend (a 1-char "x" before
+/// "x 0 1 y" sends the checker to its exponential search).
 pub fn token(client: usize, n: u64) -> String {
-    format!("x {client} {n} y")
+    format!("[{client}.{n}]")
 }
 
 pub enum KvOps {
