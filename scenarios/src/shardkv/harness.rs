@@ -101,12 +101,10 @@ impl ShardKvHarness {
         let actors = Actors::idle(options.rng("clients"));
         let mut kit = Harness::new(options, network, ShardKvWatch::new(), actors);
         let ctrlers = add_controller(&mut kit, options, 3);
-        let mck = kit
-            .sim
-            .add_node(ShardKvConfig::CtrlerClerk(CtrlerClerkConfig::new(
-                ClientId(3),
-                ctrlers.clone(),
-            )));
+        // A client id is its node's id, for every clerk of the run.
+        let client = ClientId(kit.sim.node_count() as u64);
+        let mck_config = CtrlerClerkConfig::new(client, ctrlers.clone());
+        let mck = kit.sim.add_node(ShardKvConfig::CtrlerClerk(mck_config));
         let mut groups = Vec::new();
         for (i, &size) in sizes.iter().enumerate() {
             let gid = GroupId(GIDS[0] + i as u64);
