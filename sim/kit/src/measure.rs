@@ -61,6 +61,14 @@ pub fn process_cpu_time() -> Option<Duration> {
     Some(Duration::from_millis((utime + stime) * 10))
 }
 
+/// CPU time the calling thread has run (`/proc/thread-self/schedstat`, nanoseconds), where
+/// Linux tells it: what one run of a sweep cost, whatever else the process does meanwhile.
+pub fn thread_cpu_time() -> Option<Duration> {
+    let stat = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    let nanos: u64 = stat.split_whitespace().next()?.parse().ok()?;
+    Some(Duration::from_nanos(nanos))
+}
+
 /// Peak resident memory of this process in KiB (`VmHWM`), where /proc tells it.
 pub fn peak_rss_kib() -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
@@ -83,6 +91,13 @@ mod tests {
     fn proc_readings_parse_on_linux() {
         if cfg!(target_os = "linux") {
             assert!(process_cpu_time().is_some());
+            let before = thread_cpu_time().expect("schedstat on linux");
+            let spin: u64 = (0..2_000_000u64).map(std::hint::black_box).sum();
+            assert!(spin > 0);
+            assert!(
+                thread_cpu_time().expect("schedstat") > before,
+                "the thread ran"
+            );
             assert!(peak_rss_kib().is_some_and(|kib| kib > 0));
             assert!(rss_kib().is_some_and(|kib| kib > 0));
         }

@@ -2,6 +2,7 @@
 //! can act on without replaying.
 
 use crate::options::RunOptions;
+use crate::recording::Recording;
 use protocol_core::{CheckId, Time};
 use sim::stats::DropReason;
 use sim::{checks, Budget, Failure, Stats};
@@ -30,6 +31,8 @@ pub struct RunReport {
     pub trace_lines: Option<Vec<String>>,
     /// Files a failing run wrote (a client history, its view), by what they are.
     pub artifacts: Vec<(&'static str, PathBuf)>,
+    /// The run's timeline and client operations, when `RunOptions::timeline` asked.
+    pub recording: Option<Box<Recording>>,
 }
 
 impl RunReport {
@@ -62,6 +65,7 @@ impl RunReport {
             }),
             trace_lines: None,
             artifacts: Vec::new(),
+            recording: None,
         }
     }
 
