@@ -223,3 +223,207 @@ fn network<W: Write>(events: &mut Events<'_, W>, timeline: &Timeline) -> io::Res
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::recording::{ClientOp, OpMark};
+    use sim::stats::DropReason;
+    use sim::timeline::{Mark, PauseSpan};
+    use sim::NodeState;
+
+    /// Three nodes: n0 leads term 2, n1 crashes; a delivery, a drop, one in flight; a pause,
+    /// a cut link, a timer and a client operation.
+    fn recording() -> Recording {
+        let mut timeline = Timeline::default();
+        let (n0, n1, n2) = (NodeId(0), NodeId(1), NodeId(2));
+        for node in [n0, n1, n2] {
+            timeline.set_state(Time(0), node, Some(NodeState::numbered("follower", 1)));
+        }
+        timeline.set_state(Time(500), n0, Some(NodeState::numbered("leader", 2)));
+        timeline.set_state(Time(700), n1, None);
+        let flight = |from, to, sent, end, outcome| MessageFlight {
+            from,
+            to,
+            kind: "AppendEntries",
+            sent: Time(sent),
+            end: Time(end),
+            outcome,
+        };
+        timeline
+            .messages
+            .push_back(flight(n0, n1, 600, 650, Outcome::Delivered));
+        timeline
+            .messages
+            .push_back(flight(n0, n2, 600, 600, Outcome::Dropped(DropReason::Lost)));
+        timeline
+            .messages
+            .push_back(flight(n0, n2, 900, 1200, Outcome::InFlight));
+        timeline.pauses.push(PauseSpan {
+            node: n2,
+            from: Time(100),
+            until: Time(300),
+        });
+        timeline.set_links(Time(200), vec![(n2, n0)]);
+        timeline.marks.push(Mark {
+            time: Time(400),
+            nodes: vec![n1],
+            kind: MarkKind::Timer,
+            text: "Election".into(),
+        });
+        timeline.end = Time(1000);
+        let op = ClientOp {
+            client: 7,
+            call: Time(50),
+            ret: None,
+            text: "get(\"k\")".into(),
+            mark: OpMark::FirstUnplaced,
+        };
+        Recording {
+            timeline,
+            operations: vec![op],
+        }
+    }
+
+    fn events() -> Vec<Value> {
+        let mut out = Vec::new();
+        write(&recording(), "test seed 1", &mut out).unwrap();
+        let doc: Value = serde_json::from_slice(&out).expect("the trace is JSON");
+        assert_eq!(doc["displayTimeUnit"], "ms");
+        doc["traceEvents"]
+            .as_array()
+            .expect("traceEvents is an array")
+            .clone()
+    }
+
+    fn of<'a>(events: &'a [Value], ph: &str) -> Vec<&'a Value> {
+        events.iter().filter(|e| e["ph"] == ph).collect()
+    }
+
+    #[test]
+    fn every_node_is_a_named_process_with_its_tracks() {
+        let events = events();
+        let names: Vec<(u64, &str)> = of(&events, "M")
+            .into_iter()
+            .filter(|e| e["name"] == "process_name")
+            .map(|e| {
+                (
+                    e["pid"].as_u64().unwrap(),
+                    e["args"]["name"].as_str().unwrap(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            names,
+            [
+                (1, "n0"),
+                (2, "n1"),
+                (3, "n2"),
+                (NETWORK_PID, "network"),
+                (CLIENTS_PID, "clients")
+            ]
+        );
+        let threads = of(&events, "M")
+            .into_iter()
+            .filter(|e| e["name"] == "thread_name")
+            .count();
+        assert_eq!(
+            threads,
+            3 * 3 + 2 + 1,
+            "three tracks a node, two of the network, a client"
+        );
+        for event in &events {
+            if event["ph"] != "M" {
+                assert!(event["ts"].is_u64(), "every event has a time: {event}");
+                assert!(event["pid"].is_u64() && event["tid"].is_u64(), "{event}");
+            }
+        }
+    }
+
+    #[test]
+    fn states_are_back_to_back_spans_and_down_is_one() {
+        let events = events();
+        let spans: Vec<(u64, u64, u64, &str)> = of(&events, "X")
+            .into_iter()
+            .filter(|e| e["cat"] == "state")
+            .map(|e| {
+                let (pid, ts, dur) = (
+                    e["pid"].as_u64().unwrap(),
+                    e["ts"].as_u64().unwrap(),
+                    e["dur"].as_u64().unwrap(),
+                );
+                (pid, ts, ts + dur, e["name"].as_str().unwrap())
+            })
+            .collect();
+        assert!(spans.contains(&(1, 0, 500, "follower 1")));
+        assert!(spans.contains(&(1, 500, 1000, "leader 2")));
+        assert!(spans.contains(&(2, 700, 1000, "down")));
+        assert_eq!(spans.len(), 5);
+    }
+
+    #[test]
+    fn flows_join_a_send_slice_to_an_arrival_slice() {
+        let events = events();
+        let starts = of(&events, "s");
+        let ends = of(&events, "f");
+        assert_eq!(
+            starts.len(),
+            2,
+            "the delivered and the dropped message; none in flight"
+        );
+        let slices = of(&events, "X");
+        let inside = |point: &Value| {
+            slices.iter().any(|x| {
+                let (ts, dur) = (x["ts"].as_u64().unwrap(), x["dur"].as_u64().unwrap());
+                let at = point["ts"].as_u64().unwrap();
+                x["pid"] == point["pid"]
+                    && x["tid"] == point["tid"]
+                    && ts <= at
+                    && at <= ts + dur
+                    && x["cat"] == "message"
+            })
+        };
+        for start in &starts {
+            let end: Vec<&&Value> = ends.iter().filter(|f| f["id"] == start["id"]).collect();
+            assert_eq!(end.len(), 1, "one end per flow: {start}");
+            assert_eq!(end[0]["bp"], "e", "bound to the enclosing slice");
+            assert!(start["ts"].as_u64() <= end[0]["ts"].as_u64());
+            assert!(
+                inside(start),
+                "the flow starts inside a send slice: {start}"
+            );
+            assert!(
+                inside(end[0]),
+                "the flow ends inside an arrival slice: {}",
+                end[0]
+            );
+        }
+        let sends = slices
+            .iter()
+            .filter(|x| x["name"].as_str().unwrap().starts_with("send"))
+            .count();
+        assert_eq!(sends, 3, "the message in flight has its send slice");
+    }
+
+    #[test]
+    fn faults_links_and_operations_are_spans_and_instants() {
+        let events = events();
+        let name = |e: &&Value| e["name"].as_str().unwrap().to_string();
+        let spans: Vec<String> = of(&events, "X").iter().map(name).collect();
+        assert!(spans.contains(&"paused".to_string()), "{spans:?}");
+        assert!(spans.contains(&"1 links down".to_string()), "{spans:?}");
+        assert!(spans.contains(&"get(\"k\")".to_string()), "{spans:?}");
+        let op = of(&events, "X")
+            .into_iter()
+            .find(|e| e["cat"] == "client")
+            .unwrap();
+        assert_eq!(op["dur"], 950, "an open operation lasts to the end");
+        assert_eq!(op["args"]["mark"], "first-unplaced");
+        let instants: Vec<String> = of(&events, "i").iter().map(name).collect();
+        assert_eq!(
+            instants,
+            ["Election"],
+            "a timer is an instant on its node's track"
+        );
+    }
+}

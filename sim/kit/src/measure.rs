@@ -61,12 +61,28 @@ pub fn process_cpu_time() -> Option<Duration> {
     Some(Duration::from_millis((utime + stime) * 10))
 }
 
-/// CPU time the calling thread has run (`/proc/thread-self/schedstat`, nanoseconds), where
-/// Linux tells it: what one run of a sweep cost, whatever else the process does meanwhile.
+/// CPU time the calling thread has run (`CLOCK_THREAD_CPUTIME_ID`, exact to the
+/// nanosecond, where schedstat lags by a scheduler tick): what one run of a sweep cost,
+/// whatever else the process does meanwhile.
+#[cfg(unix)]
 pub fn thread_cpu_time() -> Option<Duration> {
-    let stat = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
-    let nanos: u64 = stat.split_whitespace().next()?.parse().ok()?;
-    Some(Duration::from_nanos(nanos))
+    let mut now = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: clock_gettime writes one timespec through a pointer to a live local.
+    let status = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut now) };
+    if status != 0 {
+        return None;
+    }
+    let secs = u64::try_from(now.tv_sec).ok()?;
+    let nanos = u32::try_from(now.tv_nsec).ok()?;
+    Some(Duration::new(secs, nanos))
+}
+
+#[cfg(not(unix))]
+pub fn thread_cpu_time() -> Option<Duration> {
+    None
 }
 
 /// Peak resident memory of this process in KiB (`VmHWM`), where /proc tells it.

@@ -158,3 +158,147 @@ fn escape(text: &str) -> String {
     }
     escaped
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::options::RunOptions;
+    use crate::page_data::SELECTED_MESSAGES as SELECTED;
+    use crate::recording::{ClientOp, OpMark, Recording};
+    use protocol_core::{CheckId, NodeId, Time};
+    use sim::timeline::{Mark, MarkKind, MessageFlight, Outcome};
+    use sim::{NodeState, Timeline};
+
+    const CHECK: CheckId = CheckId::new("two-leaders");
+
+    /// A failed run of four nodes where n0 and n2 both lead, with messages among all of them
+    /// and a note whose text would end a script element if it were not escaped.
+    fn report(operations: Vec<ClientOp>) -> RunReport {
+        let options = RunOptions::new("toy", 9).with_mutant("vote-twice");
+        let mut report = RunReport::could_not_start(&options, CHECK, "n0 and n2 lead term 2");
+        let failure = report.failure.as_mut().unwrap();
+        failure.nodes = vec![NodeId(0), NodeId(2)];
+        failure.time = Time(10_000);
+        let mut timeline = Timeline::default();
+        for i in 0..4 {
+            timeline.set_state(Time(0), NodeId(i), Some(NodeState::numbered("follower", 1)));
+        }
+        for i in 0..200u64 {
+            let (from, to) = (NodeId((i % 4) as u32), NodeId(((i + 1) % 4) as u32));
+            timeline.messages.push_back(MessageFlight {
+                from,
+                to,
+                kind: "Ping",
+                sent: Time(i * 50),
+                end: Time(i * 50 + 30),
+                outcome: Outcome::Delivered,
+            });
+        }
+        timeline.marks.push(Mark {
+            time: Time(5),
+            nodes: Vec::new(),
+            kind: MarkKind::Note,
+            text: "</script><b>".into(),
+        });
+        timeline.end = Time(10_000);
+        report.recording = Some(Box::new(Recording {
+            timeline,
+            operations,
+        }));
+        report
+    }
+
+    fn data(html: &str) -> serde_json::Value {
+        let start = html.find("id=\"data\">").expect("a data element") + "id=\"data\">".len();
+        let end = start + html[start..].find("</script>").expect("its end");
+        serde_json::from_str(&html[start..end]).expect("the data is JSON")
+    }
+
+    #[test]
+    fn the_page_opens_on_the_violations_nodes_and_their_latest_messages() {
+        let report = report(Vec::new());
+        let html =
+            render(&report, &ReplayPrefix::cargo_bin("toy")).expect("a failed, recorded run");
+        assert!(html.contains(
+            "cargo run --release --bin toy -- --seed 9 --scenario toy --mutant vote-twice"
+        ));
+        assert_eq!(
+            html.matches("</script>").count(),
+            2,
+            "the note's text is escaped inside the data"
+        );
+        let data = data(&html);
+        assert_eq!(data["evidence"]["nodes"], serde_json::json!([0, 2]));
+        assert_eq!(data["marks"][0][3], "</script><b>", "and reads back whole");
+        let messages = data["messages"].as_array().unwrap();
+        assert_eq!(messages.len(), 200);
+        let selected: Vec<&serde_json::Value> = messages.iter().filter(|m| m[6] == 1).collect();
+        assert_eq!(
+            selected.len(),
+            SELECTED,
+            "the latest of the evidence's nodes"
+        );
+        for m in &selected {
+            let (from, to) = (m[0].as_u64().unwrap(), m[1].as_u64().unwrap());
+            assert!([0, 2].contains(&from) || [0, 2].contains(&to), "{m}");
+        }
+        let oldest_selected = selected[0][3].as_u64().unwrap();
+        assert!(
+            oldest_selected > 5_000,
+            "the latest ones: {oldest_selected}"
+        );
+    }
+
+    #[test]
+    fn a_linearizability_failure_opens_on_the_operation_that_cannot_be_placed() {
+        let op = |client, call, ret, mark| ClientOp {
+            client,
+            call: Time(call),
+            ret: Some(Time(ret)),
+            text: format!("get from {client}"),
+            mark,
+        };
+        let operations = vec![
+            op(1, 100, 900, OpMark::Linearized),
+            op(3, 2_000, 2_600, OpMark::FirstUnplaced),
+        ];
+        let mut report = report(operations);
+        report.failure.as_mut().unwrap().nodes.clear();
+        let html = render(&report, &ReplayPrefix::cargo_bin("toy")).unwrap();
+        let data = data(&html);
+        assert_eq!(data["evidence"]["op"], 1);
+        assert_eq!(data["evidence"]["from"], 2_000);
+        assert_eq!(data["evidence"]["to"], 2_600);
+        assert_eq!(
+            data["evidence"]["nodes"],
+            serde_json::json!([3]),
+            "client 3 is node n3"
+        );
+        assert!(
+            html.contains("cannot be placed: <b>client 3 get from 3</b>"),
+            "{html}"
+        );
+        for m in data["messages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|m| m[6] == 1)
+        {
+            let (sent, end) = (m[3].as_u64().unwrap(), m[4].as_u64().unwrap());
+            assert!(
+                sent <= 2_600 && end >= 2_000,
+                "in flight while it was open: {m}"
+            );
+        }
+    }
+
+    #[test]
+    fn no_page_without_a_failure_or_a_recording() {
+        let mut report = report(Vec::new());
+        report.recording = None;
+        assert!(render(&report, &ReplayPrefix::cargo_bin("toy")).is_none());
+        let mut report = self::report(Vec::new());
+        report.failure = None;
+        assert!(render(&report, &ReplayPrefix::cargo_bin("toy")).is_none());
+    }
+}

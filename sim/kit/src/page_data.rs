@@ -13,7 +13,7 @@ use sim::Failure;
 pub const MAX_PAGE_MESSAGES: usize = 20_000;
 
 /// Messages the evidence involves that the page draws before any are asked for.
-const SELECTED_MESSAGES: usize = 60;
+pub const SELECTED_MESSAGES: usize = 60;
 
 /// What the failing check's evidence involves: nodes, a client operation, a stretch of time.
 #[derive(Clone, Debug, PartialEq, Eq)]
