@@ -83,8 +83,9 @@ impl RaftNode {
         if !self.accept_leader(now, from, out) {
             return;
         }
-        let reply = self.on_append_entries_current(req, out);
-        self.send(from, RaftMsg::AppendEntriesReply(reply), out);
+        if let Some(reply) = self.on_append_entries_current(req, out) {
+            self.send(from, RaftMsg::AppendEntriesReply(reply), out);
+        }
     }
 
     /// `from` leads our current term: follow it. False if we lead this term ourselves, which
@@ -105,12 +106,13 @@ impl RaftNode {
         true
     }
 
-    /// The consistency check, then the append; returns the reply.
+    /// The consistency check, then the append; returns the reply, or nothing for a message
+    /// that contradicts what we know committed (see [`RaftNode::contradicts_committed`]).
     fn on_append_entries_current(
         &mut self,
         req: AppendEntries,
         out: &mut Outbox<RaftNode>,
-    ) -> AppendEntriesReply {
+    ) -> Option<AppendEntriesReply> {
         let term = self.durable.term;
         let (mut prev, mut prev_term, mut entries) =
             (req.prev_log_index, req.prev_log_term, req.entries);
@@ -118,12 +120,20 @@ impl RaftNode {
         if prev < snapshot_index {
             // What lies inside our snapshot is committed, hence equal to the leader's: skip it.
             let skip = ((snapshot_index.0 - prev.0) as usize).min(entries.len());
+            let at_snapshot = entries.get(skip.wrapping_sub(1)).map(|e| e.term);
+            let snapshot_term = self.durable.log.snapshot_term();
+            if skip == (snapshot_index.0 - prev.0) as usize && at_snapshot != Some(snapshot_term) {
+                return None; // a different entry where our snapshot ends: a broken peer
+            }
             entries.drain(..skip);
             prev = snapshot_index;
-            prev_term = self.durable.log.snapshot_term();
+            prev_term = snapshot_term;
         }
         if let Some(reject) = self.check_consistency(prev, prev_term) {
-            return reject;
+            return Some(reject);
+        }
+        if self.contradicts_committed(prev, &entries) {
+            return None;
         }
         let last_new = prev.plus(entries.len() as u64);
         self.append_from(prev, entries);
@@ -131,13 +141,33 @@ impl RaftNode {
             self.v.commit_index = self.v.commit_index.max(req.leader_commit.min(last_new));
             self.apply_committed(out);
         }
-        AppendEntriesReply {
+        Some(AppendEntriesReply {
             term,
             success: true,
             match_index: last_new,
             conflict_term: None,
             conflict_index: LogIndex::ZERO,
+        })
+    }
+
+    /// Whether `entries` after `prev` hold another term than our log at an index we know is
+    /// committed. A leader holds every committed entry (leader completeness), so only a
+    /// broken peer (a second leader of the term, a leader that lost entries) sends that: the
+    /// message is ignored, like any peer error, rather than cut a committed entry. Found by
+    /// fuzzing a follower with arbitrary peers (tools/fuzz, target raft_follower).
+    fn contradicts_committed(&self, prev: LogIndex, entries: &[Entry]) -> bool {
+        let commit = self.v.commit_index;
+        let log = &self.durable.log;
+        // `prev` matched (the consistency check passed, or it is our snapshot's end, which
+        // is committed): an entry after it of an older term than ours there cannot be.
+        let before_first = log.term_at(prev).unwrap_or_default();
+        if entries.first().is_some_and(|e| e.term < before_first) {
+            return true;
         }
+        (1..=entries.len() as u64)
+            .map(|k| (prev.plus(k), &entries[k as usize - 1]))
+            .take_while(|(index, _)| *index <= commit)
+            .any(|(index, entry)| log.term_at(index).is_some_and(|t| t != entry.term))
     }
 
     /// The rejection, if our log does not hold `prev` with `prev_term`. It carries the fast

@@ -354,6 +354,8 @@ impl KvHarness {
                 self.fact("history", what);
             }
         }
+        let goals = self.sim.observer().goals.reached.clone();
+        self.reached(&goals);
         let watch = self.sim.observer();
         let figures = [
             ("servers", self.servers as u64),

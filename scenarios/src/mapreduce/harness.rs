@@ -340,6 +340,8 @@ impl MrHarness {
     }
 
     pub fn report(&mut self, verdict: Step) -> RunReport {
+        let goals = self.watch().goals.clone();
+        self.reached(&goals);
         let watch = self.watch();
         let starts: u32 = watch.started.values().sum();
         let (crashes, done_at) = (watch.crashes, watch.job_done_at);

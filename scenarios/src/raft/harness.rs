@@ -374,6 +374,8 @@ impl RaftHarness {
         let verdict = verdict.and_then(|()| self.check_log_matching_full());
         let watch = self.sim.observer();
         let (leaders, commands) = (watch.leaders_seen() as u64, watch.max_index);
+        let goals = watch.goals.reached.clone();
+        self.reached(&goals);
         let servers = self.servers as u64;
         self.metric("servers", servers);
         self.metric("leaders-seen", leaders);

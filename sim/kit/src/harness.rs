@@ -7,6 +7,7 @@
 //! everything else is here once.
 
 use crate::checks;
+use crate::goals::Reached;
 use crate::options::RunOptions;
 use crate::recording::{ClientOp, Recording};
 use crate::report::RunReport;
@@ -55,6 +56,7 @@ pub struct Harness<N: Node, O: Observer<N>, H: Hooks<N, O> = ()> {
     artifacts: Vec<(&'static str, PathBuf)>,
     /// Client operations for the run's recording (`options.timeline` only).
     operations: Vec<ClientOp>,
+    goals: Reached,
 }
 
 /// The course's limit on one test.
@@ -79,6 +81,7 @@ impl<N: Node, O: Observer<N>, H: Hooks<N, O>> Harness<N, O, H> {
             facts: Vec::new(),
             artifacts: Vec::new(),
             operations: Vec::new(),
+            goals: Reached::new(),
         }
     }
 
@@ -179,6 +182,11 @@ impl<N: Node, O: Observer<N>, H: Hooks<N, O>> Harness<N, O, H> {
         self.facts.push((name, value.into()));
     }
 
+    /// The run reached these goals (a watch's marks, usually), for the report.
+    pub fn reached(&mut self, goals: &Reached) {
+        goals.iter().for_each(|goal| self.goals.mark(goal));
+    }
+
     /// Where this failing run may write its files, if the caller asked for files.
     pub fn artifact_dir(&self) -> Option<PathBuf> {
         self.options.artifacts.clone()
@@ -213,6 +221,7 @@ impl<N: Node, O: Observer<N>, H: Hooks<N, O>> Harness<N, O, H> {
             trace_lines: sim.trace().lines(),
             artifacts: std::mem::take(&mut self.artifacts),
             recording,
+            goals: self.goals.iter().collect(),
         }
     }
 }

@@ -22,6 +22,7 @@ pub mod cli;
 pub mod clients;
 pub mod corpus;
 pub mod family;
+pub mod goals;
 pub mod harness;
 pub mod history;
 pub mod measure;

@@ -6,6 +6,7 @@
 //! never depend on how many jobs ran them.
 
 use crate::family::{Registry, ScenarioRef};
+use crate::goals::GoalId;
 use crate::measure::{thread_cpu_time, Stopwatch};
 use crate::options::RunOptions;
 use crate::report::RunReport;
@@ -191,6 +192,8 @@ pub struct SweepResult {
     /// CPU time the run took on its thread, where the OS tells it: a measurement of the
     /// machine, not of the run, so equality and the digest leave it out.
     pub cpu: Option<Duration>,
+    /// The goals the run reached.
+    pub goals: Vec<GoalId>,
 }
 
 impl PartialEq for SweepResult {
@@ -339,7 +342,38 @@ fn sweep_one(scenario: ScenarioRef<'_>, options: &SweepOptions, seed: u64) -> Sw
         events: report.events,
         delivered: report.stats.delivered,
         cpu,
+        goals: report.goals,
     }
+}
+
+/// How many runs of a scenario reached one of its declared goals.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GoalCount {
+    pub scenario: &'static str,
+    pub goal: GoalId,
+    pub reached: u64,
+    pub runs: u64,
+}
+
+/// For every goal the swept scenarios declare, how many of their runs reached it.
+pub fn goal_counts(scenarios: &[ScenarioRef<'_>], results: &[SweepResult]) -> Vec<GoalCount> {
+    let mut counts = Vec::new();
+    for scenario in scenarios {
+        let runs: Vec<&SweepResult> = results
+            .iter()
+            .filter(|r| r.scenario == scenario.name())
+            .collect();
+        for &goal in scenario.scenario.goals {
+            let reached = runs.iter().filter(|r| r.goals.contains(&goal)).count();
+            counts.push(GoalCount {
+                scenario: scenario.name(),
+                goal,
+                reached: reached as u64,
+                runs: runs.len() as u64,
+            });
+        }
+    }
+    counts
 }
 
 /// A digest of a whole sweep: equal digests mean equal per-seed results. A run that timed

@@ -45,6 +45,9 @@ pub(crate) struct SweepArgs {
     /// Write a JUnit XML report to FILE: a test case per failing seed, and a summary case.
     #[arg(long, value_name = "FILE")]
     junit: Option<PathBuf>,
+    /// Fail the sweep if a goal a swept scenario declares was reached by no run.
+    #[arg(long)]
+    require_goals: bool,
     #[command(flatten)]
     budget: BudgetArgs,
 }
@@ -89,6 +92,18 @@ pub(crate) fn sweep(app: &App, args: &SweepArgs) -> Result<bool, InputError> {
     for result in results.iter().filter(|r| r.failure.is_some()) {
         writeln!(text, "{}", failure_lines(app, result, &options))?;
     }
+    let counts = runner::goal_counts(&scenarios, &results);
+    for count in &counts {
+        writeln!(
+            text,
+            "goal {} of {}: reached in {} of {} runs",
+            count.goal, count.scenario, count.reached, count.runs
+        )?;
+    }
+    let unreached = counts.iter().filter(|c| c.reached == 0).count();
+    if args.require_goals && unreached > 0 {
+        writeln!(text, "{unreached} declared goal(s) reached by no run")?;
+    }
     writeln!(text, "{}", summary.line(&results, total))?;
     if let Some(note) = summary.budget_note(&results, total) {
         writeln!(text, "{note}")?;
@@ -105,7 +120,8 @@ pub(crate) fn sweep(app: &App, args: &SweepArgs) -> Result<bool, InputError> {
         sweep_files::write_junit(path, &summary, &results, &replays, total)
             .map_err(|e| InputError(format!("cannot write {}: {e}", path.display())))?;
     }
-    Ok(results.iter().all(|r| r.failure.is_none()))
+    let goals_missed = args.require_goals && unreached > 0;
+    Ok(results.iter().all(|r| r.failure.is_none()) && !goals_missed)
 }
 
 /// One failed seed of a sweep: what failed, the replay command, and a ready corpus line
