@@ -21,9 +21,9 @@ const EVENTS_TID: u64 = 3;
 /// Writes `recording` as one JSON document; `title` names the run (`raft-random seed 7`).
 pub fn write(recording: &Recording, title: &str, out: &mut impl Write) -> io::Result<()> {
     let mut events = Events { out, first: true };
-    write!(
+    writeln!(
         events.out,
-        "{{\"displayTimeUnit\":\"ms\",\"otherData\":{},\"traceEvents\":[\n",
+        "{{\"displayTimeUnit\":\"ms\",\"otherData\":{},\"traceEvents\":[",
         json!({ "run": title, "clock": "virtual microseconds" })
     )?;
     let timeline = &recording.timeline;

@@ -14,14 +14,15 @@
 use crate::corpus;
 use crate::family::{Registry, ScenarioRef};
 use crate::options::RunOptions;
+use crate::page;
 use crate::report::{failure_report, summary, ReplayPrefix, RunReport};
 use crate::runner::{self, DEFAULT_TAIL};
 use crate::seeds;
 use crate::sweep_cmd::{self, SweepArgs};
-use crate::{chrome, page};
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use crate::trace_out::{TraceFormat, TraceOut};
+use clap::{Args, Parser, Subcommand};
 use protocol_core::Time;
-use sim::{Budget, TraceMode};
+use sim::Budget;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -150,12 +151,6 @@ struct RunArgs {
     budget: BudgetArgs,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-enum TraceFormat {
-    Text,
-    Chrome,
-}
-
 #[derive(Subcommand)]
 enum Command {
     /// List the scenarios and the mutants each family accepts.
@@ -245,7 +240,7 @@ fn run_seed(app: &App, args: &RunArgs) -> Result<bool, InputError> {
             .ok_or_else(|| InputError("no scenario is registered".into()))?,
     };
     Registry::validate(&[scenario], args.mutant.as_deref())?;
-    let trace = TraceOut::of(args)?;
+    let trace = TraceOut::new(args.trace_format, args.trace.clone())?;
     let options = RunOptions {
         mutant: args.mutant.clone(),
         trace: trace.mode(),
@@ -279,69 +274,6 @@ fn run_seed(app: &App, args: &RunArgs) -> Result<bool, InputError> {
         writeln!(out, "determinism: two runs gave the same trace hash")?;
     }
     Ok(report.passed())
-}
-
-/// Where `--trace` goes, in which format.
-struct TraceOut {
-    format: TraceFormat,
-    /// `None`: no trace; `-`: standard output.
-    path: Option<PathBuf>,
-}
-
-impl TraceOut {
-    fn of(args: &RunArgs) -> Result<TraceOut, InputError> {
-        let out = TraceOut {
-            format: args.trace_format,
-            path: args.trace.clone(),
-        };
-        let to_stdout = out.path.as_deref().is_none_or(|p| p.as_os_str() == "-");
-        if out.format == TraceFormat::Chrome && to_stdout {
-            return Err(InputError(
-                "--trace-format chrome writes a file: give --trace FILE".into(),
-            ));
-        }
-        Ok(out)
-    }
-
-    fn mode(&self) -> TraceMode {
-        match (self.format, &self.path) {
-            (TraceFormat::Text, Some(_)) => TraceMode::Full,
-            (TraceFormat::Text, None) | (TraceFormat::Chrome, _) => TraceMode::Hash,
-        }
-    }
-
-    /// Writes the run's trace where it was asked for (text lines to stdout go first, above
-    /// the summary, as they always did).
-    fn write(&self, report: &mut RunReport, out: &mut impl Write) -> Result<(), InputError> {
-        let Some(path) = &self.path else {
-            return Ok(());
-        };
-        let cannot =
-            |e: std::io::Error| InputError(format!("cannot write {}: {e}", path.display()));
-        match self.format {
-            TraceFormat::Text => {
-                let lines = report.trace_lines.take().unwrap_or_default();
-                if path.as_os_str() == "-" {
-                    for line in &lines {
-                        writeln!(out, "{line}")?;
-                    }
-                    writeln!(out)?;
-                } else {
-                    std::fs::write(path, lines.join("\n") + "\n").map_err(cannot)?;
-                }
-            }
-            TraceFormat::Chrome => {
-                let recording = report.recording.take().unwrap_or_default();
-                let title = format!("{} seed {}", report.scenario, report.seed);
-                let file = std::fs::File::create(path).map_err(cannot)?;
-                let mut file = std::io::BufWriter::new(file);
-                chrome::write(&recording, &title, &mut file).map_err(cannot)?;
-                file.flush().map_err(cannot)?;
-                writeln!(out, "chrome trace: {}", path.display())?;
-            }
-        }
-        Ok(())
-    }
 }
 
 /// A failing run replayed for its report, recording its timeline, and writing its files

@@ -36,6 +36,7 @@ pub mod runner;
 pub mod seeds;
 mod sweep_cmd;
 pub mod sweep_files;
+mod trace_out;
 
 pub use family::{Family, Registry, Scenario, ScenarioRef, UsageError};
 pub use harness::{Drive, Harness, Hooks, Step};

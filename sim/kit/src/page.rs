@@ -96,10 +96,10 @@ fn evidence_box(
             op.call
         );
     }
-    let _ = write!(
+    let _ = writeln!(
         html,
         "<p class=\"hint\">The timeline below opens on this evidence (marked red). \
-         Wheel: zoom; drag: pan; hover: details. {} messages, {} state changes, {} client operations.</p></section>\n",
+         Wheel: zoom; drag: pan; hover: details. {} messages, {} state changes, {} client operations.</p></section>",
         recording.timeline.messages.len() as u64 + recording.timeline.messages_omitted,
         recording.timeline.states.len(),
         recording.operations.len()
@@ -135,10 +135,10 @@ fn details(report: &RunReport, replay: &ReplayPrefix) -> String {
         }
         html.push_str("</p>");
     }
-    let _ = write!(
+    let _ = writeln!(
         html,
         "<details open><summary>Failure report (last events with message contents)</summary>\
-         <pre>{}</pre></details></section>\n",
+         <pre>{}</pre></details></section>",
         escape(&failure_report(report, replay))
     );
     html
