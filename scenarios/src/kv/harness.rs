@@ -373,7 +373,12 @@ impl KvHarness {
     /// The whole history against the key/value model, partitioned by key.
     fn check_history(&mut self) -> Step {
         let history = self.sim.observer().history();
-        match self.history_check.run(&KvModel, &history).1 {
+        let (result, violation) = self.history_check.run(&KvModel, &history);
+        if self.options().timeline {
+            let operations = sim_kit::recording::operations(&KvModel, &history, &result);
+            self.record_operations(operations);
+        }
+        match violation {
             None => Ok(()),
             Some(violation) => Err(self.sim.fail(violation)),
         }
@@ -385,6 +390,7 @@ impl KvHarness {
         };
         let history = self.sim.observer().history();
         let (result, _) = self.history_check.run(&KvModel, &history);
+        // Also for failures before the history check: the page shows the operations.
         let operations = sim_kit::recording::operations(&KvModel, &history, &result);
         self.record_operations(operations);
         let title = format!("{} seed {}", self.options().scenario, self.options().seed);
