@@ -17,6 +17,7 @@
 pub mod actors;
 pub mod catches;
 pub mod checks;
+pub mod chrome;
 pub mod cli;
 pub mod clients;
 pub mod corpus;
@@ -26,9 +27,16 @@ pub mod harness;
 pub mod history;
 pub mod measure;
 pub mod options;
+pub mod page;
+pub mod page_data;
+pub mod progress;
+pub mod recording;
 pub mod report;
 pub mod runner;
 pub mod seeds;
+mod sweep_cmd;
+pub mod sweep_files;
+mod trace_out;
 
 pub use family::{Family, Registry, Scenario, ScenarioRef, UsageError};
 pub use harness::{Drive, Harness, Hooks, Step};
