@@ -87,10 +87,8 @@ impl Workload<AbdNode> for Ops {
     }
 
     fn returned(&mut self, _: usize, event: &AbdEvent) -> Result<bool, Violation> {
-        Ok(matches!(
-            event,
-            AbdEvent::Client(ClientEvent::Returned { .. })
-        ))
+        let done = matches!(event, AbdEvent::Client(ClientEvent::Returned { .. }));
+        Ok(done)
     }
 }
 
