@@ -8,13 +8,15 @@ pub mod bench;
 pub mod kv;
 pub mod mapreduce;
 pub mod raft;
+pub mod shardctrler;
+pub mod shardkv;
 pub mod soak;
 pub mod storage_gates;
 
 use sim_kit::Registry;
 
 /// What `sim --seed N` runs without `--scenario`: the richest scenario there is.
-pub const DEFAULT_SCENARIO: &str = "raft-random";
+pub const DEFAULT_SCENARIO: &str = "shardkv-random";
 
 /// Every scenario of this repository, by family.
 pub fn registry() -> Registry {
@@ -22,5 +24,7 @@ pub fn registry() -> Registry {
         .family(raft::family())
         .family(kv::family())
         .family(mapreduce::family())
+        .family(shardctrler::family())
+        .family(shardkv::family())
         .default_scenario(DEFAULT_SCENARIO)
 }

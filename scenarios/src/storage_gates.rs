@@ -73,3 +73,9 @@ pub const STORAGE_GATES: &[StorageGate] = &[
         ],
     },
 ];
+
+/// Whether `mutant` is pinned by a gate here (families that take Raft's mutants leave those
+/// to the gates: they need a storage fault class to show).
+pub fn is_gated(mutant: &str) -> bool {
+    STORAGE_GATES.iter().any(|g| g.mutant == mutant)
+}

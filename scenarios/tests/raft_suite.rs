@@ -50,7 +50,7 @@ fn course_test_names_are_all_there() {
         let name = format!("raft-{part}");
         assert!(names.contains(&name.as_str()), "{name} missing");
     }
-    assert_eq!(registry.default_run().unwrap().name(), "raft-random");
+    assert_eq!(registry.default_run().unwrap().name(), "shardkv-random");
 }
 
 /// The summary of a run: what it did and its trace hash.

@@ -73,46 +73,76 @@ impl Hasher64 {
     }
 }
 
-/// Formatted text gathered into blocks, so that the hash sees the text and not how `Debug`
-/// cut it into pieces (a derived `Debug` writes a dozen fragments a line, and hashing each
-/// with its own length word cost more than the formatting).
-struct TextHasher {
-    hasher: Hasher64,
-    block: [u8; TEXT_BLOCK],
-    len: usize,
-}
+/// Feeds a value's `Hash` into a [`Hasher64`]. Every integer is widened to 64 bits (a
+/// `usize` length is the same on any machine) and long byte runs take the wide path, so the
+/// digest of an event or a timer depends on its contents alone, not on the platform.
+struct StdHasher(Hasher64);
 
-const TEXT_BLOCK: usize = 256;
+impl std::hash::Hasher for StdHasher {
+    fn finish(&self) -> u64 {
+        self.0.finish()
+    }
 
-impl std::fmt::Write for TextHasher {
-    fn write_str(&mut self, text: &str) -> std::fmt::Result {
-        let mut bytes = text.as_bytes();
-        while !bytes.is_empty() {
-            let take = bytes.len().min(TEXT_BLOCK - self.len);
-            self.block[self.len..self.len + take].copy_from_slice(&bytes[..take]);
-            self.len += take;
-            bytes = &bytes[take..];
-            if self.len == TEXT_BLOCK {
-                self.hasher.write_bytes(&self.block);
-                self.len = 0;
-            }
+    fn write(&mut self, bytes: &[u8]) {
+        if bytes.len() >= WIDE_FROM {
+            self.0.write_bytes_wide(bytes);
+        } else {
+            self.0.write_bytes(bytes);
         }
-        Ok(())
+    }
+
+    fn write_u8(&mut self, i: u8) {
+        self.0.write_u64(i.into());
+    }
+
+    fn write_u16(&mut self, i: u16) {
+        self.0.write_u64(i.into());
+    }
+
+    fn write_u32(&mut self, i: u32) {
+        self.0.write_u64(i.into());
+    }
+
+    fn write_u64(&mut self, i: u64) {
+        self.0.write_u64(i);
+    }
+
+    fn write_u128(&mut self, i: u128) {
+        self.0.write_u64(i as u64);
+        self.0.write_u64((i >> 64) as u64);
+    }
+
+    fn write_usize(&mut self, i: usize) {
+        self.0.write_u64(i as u64);
+    }
+
+    fn write_i8(&mut self, i: i8) {
+        self.0.write_u64(i as u64);
+    }
+
+    fn write_i16(&mut self, i: i16) {
+        self.0.write_u64(i as u64);
+    }
+
+    fn write_i32(&mut self, i: i32) {
+        self.0.write_u64(i as u64);
+    }
+
+    fn write_i64(&mut self, i: i64) {
+        self.0.write_u64(i as u64);
+    }
+
+    fn write_isize(&mut self, i: isize) {
+        self.0.write_u64(i as u64);
     }
 }
 
-/// A hash of a value's `Debug` form, for values that are not bytes (an emitted event, a
-/// timer), formatted straight into the hasher without allocating.
-pub fn hash_debug(value: &impl std::fmt::Debug) -> u64 {
-    let mut text = TextHasher {
-        hasher: Hasher64::new(),
-        block: [0; TEXT_BLOCK],
-        len: 0,
-    };
-    // Writing into the hasher cannot fail; a Debug impl that errors is a bug of its own.
-    std::fmt::write(&mut text, format_args!("{value:?}")).expect("Debug formatting failed");
-    text.hasher.write_bytes(&text.block[..text.len]);
-    text.hasher.finish()
+/// The digest of a value's `Hash`: what a trace records of an emitted event, a request or a
+/// timer, whatever its `Debug` says.
+pub fn hash_value(value: &impl std::hash::Hash) -> u64 {
+    let mut hasher = StdHasher(Hasher64::new());
+    value.hash(&mut hasher);
+    std::hash::Hasher::finish(&hasher)
 }
 
 /// Frames this long and longer are hashed four words at a time.
@@ -143,49 +173,30 @@ mod tests {
     }
 
     #[test]
-    fn debug_hash_follows_the_value() {
-        assert_eq!(hash_debug(&(1, "a")), hash_debug(&(1, "a")));
-        assert_ne!(hash_debug(&(1, "a")), hash_debug(&(1, "b")));
-        assert_ne!(hash_debug(&Some(3)), hash_debug(&Some(4)));
-        // Long text crosses blocks: every position still counts.
-        let long: Vec<u32> = (0..200).collect();
-        let base = hash_debug(&long);
-        for i in [0, 50, 63, 64, 199] {
-            let mut changed = long.clone();
-            changed[i] += 1;
-            assert_ne!(hash_debug(&changed), base, "element {i}");
+    fn value_hash_follows_the_contents_not_the_platform() {
+        #[derive(Hash)]
+        enum Event {
+            Applied { index: usize, command: Vec<u8> },
+            Named(String),
         }
-        let mut longer = long.clone();
-        longer.push(0);
-        assert_ne!(hash_debug(&longer), base);
-    }
-
-    #[test]
-    fn debug_hash_is_the_hash_of_the_text_however_it_was_cut() {
-        struct Pieces(Vec<String>);
-        impl std::fmt::Debug for Pieces {
-            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                self.0.iter().try_for_each(|piece| f.write_str(piece))
-            }
-        }
-        let text = "0123456789abcdef".repeat(40);
-        let whole = hash_debug(&Pieces(vec![text.clone()]));
-        let cut =
-            [255, 258, 300, 512, 513]
-                .iter()
-                .fold((Vec::new(), 0), |(mut pieces, from), &to| {
-                    pieces.push(text[from..to].to_string());
-                    (pieces, to)
-                });
-        let mut pieces = cut.0;
-        pieces.push(text[cut.1..].to_string());
-        assert_eq!(hash_debug(&Pieces(pieces)), whole);
-        for at in 0..text.len() {
-            let mut changed = text.clone().into_bytes();
-            changed[at] = b'x';
-            let changed = String::from_utf8(changed).expect("ascii");
-            assert_ne!(hash_debug(&Pieces(vec![changed])), whole, "byte {at}");
-        }
+        let applied = |index, command: &[u8]| Event::Applied {
+            index,
+            command: command.to_vec(),
+        };
+        let base = hash_value(&applied(3, b"abc"));
+        assert_eq!(base, hash_value(&applied(3, b"abc")));
+        assert_ne!(base, hash_value(&applied(4, b"abc")));
+        assert_ne!(base, hash_value(&applied(3, b"abd")));
+        assert_ne!(base, hash_value(&Event::Named("abc".into())));
+        let long: Vec<u8> = (0..200).collect();
+        let mut changed = long.clone();
+        changed[150] ^= 1;
+        assert_ne!(
+            hash_value(&applied(0, &long)),
+            hash_value(&applied(0, &changed))
+        );
+        // A usize is hashed as 64 bits: the digest is the same on any machine.
+        assert_eq!(hash_value(&7usize), hash_value(&7u64));
     }
 
     #[test]

@@ -8,8 +8,9 @@
 //! the violation names, and what the run was busy with just before it failed.
 
 use crate::fault::FaultAction;
-use crate::hash::{hash_debug, Hasher64};
+use crate::hash::{hash_value, Hasher64};
 use crate::stats::DropReason;
+use crate::timeline::Timeline;
 use protocol_core::{NodeId, Time};
 use std::collections::{BTreeMap, VecDeque};
 use std::fmt;
@@ -69,12 +70,16 @@ pub enum TraceRecord<T> {
         to: NodeId,
         kind: &'static str,
         bytes: u32,
+        /// When it was sent: for timelines only, never hashed (the delivery time is).
+        sent: Time,
     },
     Drop {
         from: NodeId,
         to: NodeId,
         kind: &'static str,
         reason: DropReason,
+        /// When it was sent: for timelines only, never hashed.
+        sent: Time,
     },
     Duplicate {
         from: NodeId,
@@ -126,6 +131,7 @@ impl<T: fmt::Debug> fmt::Display for TraceRecord<T> {
                 to,
                 kind,
                 bytes,
+                ..
             } => {
                 write!(f, "{to} recv {kind} from {from} ({bytes}B)")
             }
@@ -134,6 +140,7 @@ impl<T: fmt::Debug> fmt::Display for TraceRecord<T> {
                 to,
                 kind,
                 reason,
+                ..
             } => {
                 write!(f, "drop {kind} {from}->{to} {}", reason.name())
             }
@@ -239,9 +246,11 @@ pub struct Trace<T> {
     events: u64,
     tail: VecDeque<(Time, TraceRecord<T>)>,
     lines: Option<Lines>,
+    /// Kept only when asked ([`Trace::record_timeline`]); fed from every record.
+    timeline: Option<Box<Timeline>>,
 }
 
-impl<T: fmt::Debug> Trace<T> {
+impl<T: fmt::Debug + std::hash::Hash> Trace<T> {
     pub fn new(mode: TraceMode) -> Trace<T> {
         let lines = match mode {
             TraceMode::Hash => None,
@@ -275,7 +284,21 @@ impl<T: fmt::Debug> Trace<T> {
             events: 0,
             tail: VecDeque::with_capacity(TAIL_LEN + 1),
             lines,
+            timeline: None,
         }
+    }
+
+    /// Keeps a [`Timeline`] of the run from now on, beside whatever the mode keeps.
+    pub fn record_timeline(&mut self) {
+        self.timeline.get_or_insert_with(Box::default);
+    }
+
+    pub fn timeline_mut(&mut self) -> Option<&mut Timeline> {
+        self.timeline.as_deref_mut()
+    }
+
+    pub fn take_timeline(&mut self) -> Option<Box<Timeline>> {
+        self.timeline.take()
     }
 
     /// Whether events are rendered as lines: callers format contents only when it is.
@@ -291,6 +314,9 @@ impl<T: fmt::Debug> Trace<T> {
         self.hasher.write_u64(now.0);
         self.hash_record(&record);
         self.hasher.write_u64(content);
+        if let Some(timeline) = self.timeline.as_deref_mut() {
+            timeline.record(now, &record);
+        }
         if let Some(lines) = self.lines.as_mut() {
             if now >= lines.window_from {
                 *lines.by_activity.entry(record.activity()).or_default() += 1;
@@ -365,6 +391,7 @@ impl<T: fmt::Debug> Trace<T> {
                 to,
                 kind,
                 bytes,
+                sent: _,
             } => {
                 h.write_u64(1);
                 h.write_u64(pair(*from, *to));
@@ -376,6 +403,7 @@ impl<T: fmt::Debug> Trace<T> {
                 to,
                 kind,
                 reason,
+                sent: _,
             } => {
                 h.write_u64(2);
                 h.write_u64(pair(*from, *to));
@@ -389,7 +417,7 @@ impl<T: fmt::Debug> Trace<T> {
             }
             TraceRecord::Timer { node, timer } => {
                 single(h, 4, *node);
-                h.write_u64(hash_debug(timer));
+                h.write_u64(hash_value(timer));
             }
             TraceRecord::Crash { node } => single(h, 5, *node),
             TraceRecord::Restart { node } => single(h, 6, *node),

@@ -7,7 +7,7 @@ use crate::msg::{AbdMsg, Mutant, Tag, Versioned};
 use protocol_core::{BootError, Disk, Input, Node, NodeId, Outbox, Time};
 use std::collections::{BTreeMap, BTreeSet};
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Op {
     Read,
     Write(i64),
@@ -21,13 +21,13 @@ pub struct ClientConfig {
     pub mutant: Option<Mutant>,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum ClientTimer {
     Retry,
 }
 
 /// Both ends of each operation, for the history. `value` is what a read returned.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum ClientEvent {
     Invoked {
         seq: u64,
@@ -112,6 +112,20 @@ impl Node for Client {
 }
 
 impl Client {
+    /// What the client is doing, for timelines: `idle`, or the operation and its round's
+    /// phase (`read query`, `write store`).
+    pub fn activity(&self) -> &'static str {
+        let Some(current) = &self.current else {
+            return "idle";
+        };
+        match (current.op, &current.phase) {
+            (Op::Read, Phase::Query(_)) => "read query",
+            (Op::Read, Phase::Store { .. }) => "read store",
+            (Op::Write(_), Phase::Query(_)) => "write query",
+            (Op::Write(_), Phase::Store { .. }) => "write store",
+        }
+    }
+
     fn quorum(&self) -> usize {
         let n = self.config.servers.len();
         match self.config.mutant {

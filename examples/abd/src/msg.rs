@@ -5,7 +5,9 @@ use serde::{Deserialize, Serialize};
 
 /// A value's place in the register's history: a counter, then the writer, compared in that
 /// order, so two writers never make the same tag.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,
+)]
 pub struct Tag {
     pub counter: u64,
     pub writer: u32,

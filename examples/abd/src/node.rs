@@ -7,9 +7,9 @@ protocol_core::roles! {
     pub enum AbdNode {
         msg: crate::msg::AbdMsg,
         #[derive(Clone, Debug)] config: AbdConfig,
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)] timer: AbdTimer,
-        #[derive(Clone, Debug)] request: AbdRequest,
-        #[derive(Clone, Debug)] event: AbdEvent,
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)] timer: AbdTimer,
+        #[derive(Clone, Debug, Hash)] request: AbdRequest,
+        #[derive(Clone, Debug, Hash)] event: AbdEvent,
         roles {
             Server(Server) as_server,
             Client(Client) as_client,

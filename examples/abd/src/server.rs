@@ -30,7 +30,7 @@ struct Held {
 
 /// What a server tells the layer above: that it acknowledged holding `tag` (the watch checks
 /// a server never boots holding less than it acknowledged).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum ServerEvent {
     Acked(Tag),
 }

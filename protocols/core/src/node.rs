@@ -6,6 +6,7 @@ use crate::time::Time;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use std::fmt;
+use std::hash::Hash;
 
 /// A message that crosses the network. It travels as postcard bytes, so it must encode, and
 /// it names its kind so drivers can count messages and bytes per kind.
@@ -22,12 +23,14 @@ pub trait Message: Serialize + DeserializeOwned + Clone + fmt::Debug {
 pub trait Node: Sized {
     /// What nodes send each other.
     type Msg: Message;
-    /// The node's timers, one deadline each: setting one again replaces it.
-    type Timer: Copy + Ord + fmt::Debug;
+    /// The node's timers, one deadline each: setting one again replaces it. (`Hash`, as for
+    /// requests and events, is how a driver digests one into its trace: stable and cheap,
+    /// where formatting `Debug` text cost more than running the protocol.)
+    type Timer: Copy + Ord + Hash + fmt::Debug;
     /// What the layer above asks of the node (a command to replicate, a task to run).
-    type Request: fmt::Debug;
+    type Request: Hash + fmt::Debug;
     /// What the node hands to the layer above (an applied entry, a reply to a client).
-    type Event: fmt::Debug;
+    type Event: Hash + fmt::Debug;
     /// Static configuration: peers, timeouts, the mutant switch.
     type Config;
 

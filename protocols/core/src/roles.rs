@@ -45,9 +45,9 @@ pub fn lift<R, C>(
 ///     pub enum KvNode {
 ///         msg: KvMsg,
 ///         #[derive(Clone, Debug)] config: KvConfig,
-///         #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)] timer: KvTimer,
-///         #[derive(Clone, Debug)] request: KvRequest,
-///         #[derive(Clone, Debug, PartialEq, Eq)] event: KvEvent,
+///         #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)] timer: KvTimer,
+///         #[derive(Clone, Debug, Hash)] request: KvRequest,
+///         #[derive(Clone, Debug, PartialEq, Eq, Hash)] event: KvEvent,
 ///         roles {
 ///             Server(KvServer) as_server,
 ///             Clerk(Clerk) as_clerk,
@@ -254,9 +254,9 @@ mod tests {
         enum Both {
             msg: Hello,
             #[derive(Clone, Debug)] config: BothConfig,
-            #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)] timer: BothTimer,
-            #[derive(Clone, Debug)] #[allow(dead_code)] request: BothRequest,
-            #[derive(Clone, Debug, PartialEq, Eq)] event: BothEvent,
+            #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)] timer: BothTimer,
+            #[derive(Clone, Debug, Hash)] #[allow(dead_code)] request: BothRequest,
+            #[derive(Clone, Debug, PartialEq, Eq, Hash)] event: BothEvent,
             roles {
                 Greeter(Greeter) as_greeter,
                 Counter(Counter) as_counter,

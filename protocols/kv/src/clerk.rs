@@ -11,7 +11,7 @@ pub enum ClerkTimer {
 }
 
 /// The two ends of each operation, for the history. (`Debug` is in `debug.rs`.)
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq, Hash)]
 pub enum ClerkEvent {
     Invoked {
         client: ClientId,

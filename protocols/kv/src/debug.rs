@@ -12,7 +12,7 @@ use std::fmt;
 
 /// What a server's store ran: an entry or a snapshot Raft applied (never `Started`). A
 /// newtype for its brief `Debug`.
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq, Hash)]
 pub struct ServerEvent(pub RaftEvent);
 
 /// Values longer than this show their start and their length.

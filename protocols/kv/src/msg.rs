@@ -5,7 +5,7 @@ use raft::RaftMsg;
 use serde::{Deserialize, Serialize};
 
 /// One operation on the store.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Hash)]
 pub enum Op {
     Get { key: String },
     Put { key: String, value: String },

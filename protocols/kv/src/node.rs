@@ -11,8 +11,8 @@ protocol_core::roles! {
         msg: crate::msg::KvMsg,
         #[derive(Clone, Debug, PartialEq, Eq)] config: KvConfig,
         #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)] timer: KvTimer,
-        #[derive(Clone, Debug, PartialEq, Eq)] request: KvRequest,
-        #[derive(Clone, Debug, PartialEq, Eq)] event: KvEvent,
+        #[derive(Clone, Debug, PartialEq, Eq, Hash)] request: KvRequest,
+        #[derive(Clone, Debug, PartialEq, Eq, Hash)] event: KvEvent,
         roles {
             Server(KvServer) as_server,
             Clerk(Clerk) as_clerk,

@@ -15,13 +15,13 @@ pub enum Phase {
 }
 
 /// One deadline per task: a task not done by it goes back to the pool.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum CoordTimer {
     TaskTimeout(TaskId),
 }
 
 /// What the coordinator reports to its driver and to checks.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum CoordEvent {
     Assigned {
         task: TaskId,

@@ -13,7 +13,7 @@ use std::fmt;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct OpId(pub u64);
 
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize, Hash)]
 pub enum FsOp {
     /// The whole contents of `name`.
     Read { name: String },
@@ -42,13 +42,13 @@ impl fmt::Debug for FsOp {
 }
 
 /// The driver's answer to operation `op`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Hash)]
 pub struct FsReply {
     pub op: OpId,
     pub result: Result<FsData, FsError>,
 }
 
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize, Hash)]
 pub enum FsData {
     /// The answer to `Read`.
     Bytes(Vec<u8>),
@@ -70,7 +70,7 @@ impl fmt::Debug for FsData {
 
 /// Why an operation failed. An operating error: the worker abandons the task and the
 /// coordinator's timeout hands it to someone else.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Hash)]
 pub enum FsError {
     NotFound { name: String },
     Other { reason: String },

@@ -8,9 +8,9 @@ protocol_core::roles! {
     pub enum MrNode {
         msg: crate::msg::MrMsg,
         #[derive(Clone, Debug)] config: MrNodeConfig,
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)] timer: MrTimer,
-        #[derive(Clone, Debug, PartialEq, Eq)] request: MrRequest,
-        #[derive(Clone, Debug, PartialEq, Eq)] event: MrEvent,
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)] timer: MrTimer,
+        #[derive(Clone, Debug, PartialEq, Eq, Hash)] request: MrRequest,
+        #[derive(Clone, Debug, PartialEq, Eq, Hash)] event: MrEvent,
         roles {
             Coordinator(Coordinator) as_coordinator,
             Worker(Worker) as_worker,

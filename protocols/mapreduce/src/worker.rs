@@ -10,7 +10,7 @@ use crate::task::{intermediate_name, output_name, temp_name, Task, TaskId, TaskK
 use protocol_core::{BootError, Disk, Input, Node, NodeId, Outbox, Time};
 use std::collections::VecDeque;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum WorkerTimer {
     /// Ask the coordinator (again): no answer came, or it said to wait.
     Ask,
@@ -18,7 +18,7 @@ pub enum WorkerTimer {
     Work,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum WorkerEvent {
     /// Carry out `request` and answer with `Input::Request(FsReply { op, .. })`.
     Fs {
@@ -43,7 +43,7 @@ pub enum WorkerEvent {
     Exited(ExitReason),
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum ExitReason {
     JobDone,
     CoordinatorGone,
@@ -164,6 +164,14 @@ impl Node for Worker {
 impl Worker {
     pub fn has_exited(&self) -> bool {
         matches!(self.state, State::Exited)
+    }
+
+    /// The task under way, if any (for timelines and tests).
+    pub fn current_task(&self) -> Option<TaskId> {
+        match &self.state {
+            State::Working(job) => Some(job.task.id),
+            State::Asking { .. } | State::Waiting | State::Exited => None,
+        }
     }
 
     fn on_reply(&mut self, now: Time, seq: u64, reply: Reply, out: &mut Outbox<Self>) {

@@ -1,15 +1,16 @@
 //! Cluster-wide safety checks, independent of any simulator.
 //!
 //! Feed a [`ClusterCheck`] every event a node emits ([`ClusterCheck::applied`]), tell it of
-//! restarts ([`ClusterCheck::restarted`]), and show it the nodes after every step
-//! ([`ClusterCheck::after_step`]). It remembers what it needs across the run and looks only at
-//! what changed (new leaders, newly committed indexes, one spot per pair of logs), so calling
-//! it after every step stays cheap. [`ClusterCheck::check_log_matching_full`] is the thorough
-//! O(nodes² × log) version, for the end of a run.
+//! restarts ([`ClusterCheck::restarted`]: a rebooted node's log is a new value), and show it
+//! the nodes after every step ([`ClusterCheck::after_step`]). It remembers what it needs
+//! across the run and looks only at what changed (new leaders, newly committed indexes, log
+//! entries written since the last step), so calling it after every step stays cheap, and
+//! log matching still holds over whole logs after every step (`log_matching.rs` proves it).
+//! [`ClusterCheck::check_log_matching_full`] recomputes log matching from scratch, O(nodes² ×
+//! log), for the end of a run.
 
-use crate::checks::{
-    APPLY_ORDER, ELECTION_SAFETY, LEADER_COMPLETENESS, LOG_MATCHING, STATE_MACHINE_SAFETY,
-};
+use crate::checks::{APPLY_ORDER, ELECTION_SAFETY, LEADER_COMPLETENESS, STATE_MACHINE_SAFETY};
+use crate::log_matching::{self, LogMatching};
 use crate::node::{RaftEvent, RaftNode};
 use crate::types::{LogIndex, Term};
 use protocol_core::{NodeId, Violation};
@@ -38,6 +39,7 @@ pub struct ClusterCheck {
     /// the lowest of these is inside every node's snapshot and can never be compared again:
     /// it is forgotten, which keeps a long run's memory flat.
     snapshot_floor: Vec<LogIndex>,
+    log_matching: LogMatching,
 }
 
 impl ClusterCheck {
@@ -49,6 +51,7 @@ impl ClusterCheck {
             committed: VecDeque::new(),
             first_kept: 0,
             snapshot_floor: vec![LogIndex::ZERO; nodes],
+            log_matching: LogMatching::new(nodes),
         }
     }
 
@@ -56,6 +59,7 @@ impl ClusterCheck {
     pub fn restarted(&mut self, node: NodeId) {
         self.stream[node.index()] = None;
         self.checked_commit[node.index()] = LogIndex::ZERO;
+        self.log_matching.restarted(node);
     }
 
     /// One event `node` emitted, in emission order: stream order and state machine safety.
@@ -96,19 +100,13 @@ impl ClusterCheck {
         for node in nodes.iter().flatten() {
             self.check_node(node)?;
         }
-        let up: Vec<&RaftNode> = nodes.iter().flatten().copied().collect();
-        for (a, first) in up.iter().enumerate() {
-            for second in &up[a + 1..] {
-                spot_check_log_matching(first, second)?;
-            }
-        }
-        Ok(())
+        self.log_matching.after_step(nodes)
     }
 
     /// [`ClusterCheck::after_step`] when only node `changed` can differ from the nodes of
-    /// the previous call (`None`: any can). A check that involves only other nodes would give
-    /// the answer it gave then, so only `changed` and its pairs are looked at: the same
-    /// verdicts, for O(nodes) work instead of O(nodes²).
+    /// the previous call (`None`: any can). Election safety, leader completeness and new
+    /// commits of the other nodes would give the answers they gave then, so only `changed`
+    /// is looked at; log matching finds what changed by itself, and costs what changed.
     pub fn after_step_of(
         &mut self,
         nodes: &[Option<&RaftNode>],
@@ -117,17 +115,10 @@ impl ClusterCheck {
         let Some(changed) = changed else {
             return self.after_step(nodes);
         };
-        let Some(node) = nodes.get(changed.index()).copied().flatten() else {
-            return Ok(()); // down: nothing of it to check
-        };
-        self.check_node(node)?;
-        for (i, other) in nodes.iter().enumerate() {
-            match other {
-                Some(other) if i != changed.index() => spot_check_log_matching(node, other)?,
-                Some(_) | None => {}
-            }
+        if let Some(node) = nodes.get(changed.index()).copied().flatten() {
+            self.check_node(node)?;
         }
-        Ok(())
+        self.log_matching.after_step(nodes)
     }
 
     /// Election safety, leader completeness and new commits of one node.
@@ -145,35 +136,10 @@ impl ClusterCheck {
         self.check_new_commits(node)
     }
 
-    /// Log matching over whole logs: same index and term means the same prefix.
+    /// Log matching over whole logs, recomputed from scratch: same index and term means the
+    /// same prefix.
     pub fn check_log_matching_full(&self, nodes: &[Option<&RaftNode>]) -> Result<(), Violation> {
-        let up: Vec<&RaftNode> = nodes.iter().flatten().copied().collect();
-        for (a, first) in up.iter().enumerate() {
-            for second in &up[a + 1..] {
-                let (x, y) = (first.log(), second.log());
-                let lo = x.snapshot_index().max(y.snapshot_index()).next();
-                let hi = x.last_index().min(y.last_index());
-                // Walk down from the highest index both hold with equal terms; below it, all match.
-                let top = (lo.0..=hi.0)
-                    .rev()
-                    .map(LogIndex)
-                    .find(|&i| x.term_at(i) == y.term_at(i));
-                let Some(top) = top else { continue };
-                for i in (lo.0..=top.0).map(LogIndex) {
-                    if x.entry(i) != y.entry(i) {
-                        let message = format!(
-                            "{} and {} agree at index {top} (term {}) but differ at {i}",
-                            first.id(),
-                            second.id(),
-                            x.term_at(top).unwrap_or_default()
-                        );
-                        return Err(Violation::new(LOG_MATCHING, message)
-                            .involving([first.id(), second.id()]));
-                    }
-                }
-            }
-        }
-        Ok(())
+        log_matching::check_full(nodes)
     }
 
     pub fn leaders_seen(&self) -> usize {
@@ -191,9 +157,11 @@ impl ClusterCheck {
     }
 
     /// Leader completeness: a new leader of term T holds every entry committed before T.
+    /// From its snapshot point on, whose term the log keeps: a snapshot that stands for a
+    /// different entry there lacks the committed one as surely as a log would.
     fn check_leader_completeness(&self, leader: &RaftNode) -> Result<(), Violation> {
         let log = leader.log();
-        let skip = (log.snapshot_index().0 + 1).saturating_sub(self.first_kept) as usize;
+        let skip = log.snapshot_index().0.saturating_sub(self.first_kept) as usize;
         for (pos, slot) in self.committed.iter().enumerate().skip(skip) {
             let i = self.first_kept + pos as u64;
             let Some(c) = slot else { continue };
@@ -287,25 +255,6 @@ impl ClusterCheck {
     }
 }
 
-/// Log matching at one point per pair: where both logs end in common, equal terms mean
-/// equal entries.
-fn spot_check_log_matching(a: &RaftNode, b: &RaftNode) -> Result<(), Violation> {
-    let i = a.log().last_index().min(b.log().last_index());
-    let (ea, eb) = (a.log().entry(i), b.log().entry(i));
-    if let (Some(ea), Some(eb)) = (ea, eb) {
-        if ea.term == eb.term && ea.command != eb.command {
-            let message = format!(
-                "{} and {} hold different commands at index {i} in term {}",
-                a.id(),
-                b.id(),
-                ea.term
-            );
-            return Err(Violation::new(LOG_MATCHING, message).involving([a.id(), b.id()]));
-        }
-    }
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -352,37 +301,8 @@ mod tests {
     }
 
     #[test]
-    fn full_log_matching_finds_a_difference_below_the_agreed_top() {
-        use crate::config::Config;
-        use crate::log::{Entry, Log};
-        use crate::test_support::{entries, leader_with_log};
-        let config = Config::with_size(3);
-        let a = leader_with_log(&config, &[1, 1, 2], 2);
-        let mut b = leader_with_log(&config, &[1, 1, 2], 2);
-        let check = ClusterCheck::new(3);
-        assert!(check
-            .check_log_matching_full(&[Some(&a), Some(&b), None])
-            .is_ok());
-        let mut forged = entries(&[1, 1, 2]);
-        forged[0] = Entry {
-            term: Term(1),
-            command: vec![99],
-        };
-        b.durable.log = Log::new(LogIndex(0), Term(0), forged);
-        let err = check
-            .check_log_matching_full(&[Some(&a), None, Some(&b)])
-            .unwrap_err();
-        assert_eq!(err.check, LOG_MATCHING, "{err}");
-        assert!(err.message.contains("differ at 1"), "{err}");
-        // The per-step spot check looks only at the last common index, and misses it.
-        assert!(spot_check_log_matching(&a, &b).is_ok());
-    }
-
-    #[test]
     fn the_incremental_check_sees_what_the_changed_node_brings() {
-        use crate::config::Config;
-        use crate::log::Log;
-        use crate::test_support::{entries, leader, leader_with_log};
+        use crate::test_support::leader;
         let (a, _) = leader(3, 0);
         let (b, _) = leader(3, 1);
         let mut check = ClusterCheck::new(3);
@@ -392,25 +312,13 @@ mod tests {
             .unwrap_err();
         assert_eq!(err.check, ELECTION_SAFETY, "{err}");
         assert_eq!(err.nodes, [NodeId(0), NodeId(1)]);
-        // Log matching between the changed node and each other one.
-        let config = Config::with_size(3);
-        let x = leader_with_log(&config, &[1, 1, 2], 2);
-        let mut y = leader_with_log(&config, &[1, 1, 2], 2);
         let mut check = ClusterCheck::new(3);
-        let nodes = [None, Some(&x), Some(&y)];
-        assert!(check.after_step_of(&nodes, Some(NodeId(2))).is_ok());
-        let mut forged = entries(&[1, 1, 2]);
-        forged[2].command = vec![99];
-        y.durable.log = Log::new(LogIndex(0), Term(0), forged);
-        let err = check
-            .after_step_of(&[None, Some(&x), Some(&y)], Some(NodeId(2)))
-            .unwrap_err();
-        assert_eq!(err.check, LOG_MATCHING, "{err}");
+        assert!(check.after_step_of(&[Some(&a), None, None], None).is_ok());
         assert!(
             check
-                .after_step_of(&[None, None, Some(&y)], Some(NodeId(0)))
+                .after_step_of(&[None, Some(&b), None], Some(NodeId(0)))
                 .is_ok(),
-            "a changed node that is down has nothing to check"
+            "a changed node that is down has nothing to check, and b did not step"
         );
     }
 
@@ -424,6 +332,128 @@ mod tests {
         let err = check.after_step(&[Some(&a), Some(&b), None]).unwrap_err();
         assert_eq!(err.check, ELECTION_SAFETY, "{err}");
         assert!(err.message.contains("term 1"), "{err}");
+    }
+
+    #[test]
+    fn a_different_term_or_command_at_a_committed_index_is_a_violation() {
+        let mut check = ClusterCheck::new(3);
+        check.applied(NodeId(0), &applied(1, 1, 5)).unwrap();
+        let err = check.applied(NodeId(1), &applied(1, 2, 5)).unwrap_err();
+        assert_eq!(err.check, STATE_MACHINE_SAFETY, "another term: {err}");
+        let err = check.applied(NodeId(2), &applied(1, 1, 6)).unwrap_err();
+        assert_eq!(err.check, STATE_MACHINE_SAFETY, "another command: {err}");
+    }
+
+    /// Three followers that committed indexes 1..=5 (term 1) and then snapshotted at 3.
+    fn followers_with_snapshots_at_3() -> Vec<RaftNode> {
+        use crate::test_support::{append, boot, deliver};
+        use protocol_core::{Outbox, Time};
+        (0..3)
+            .map(|id| {
+                let mut node = boot(3, id);
+                let (t, leader) = (Time::from_ms(1), (id + 1) % 3);
+                let entries = append(1, leader, 0, 0, &[1, 1, 1, 1, 1], 5);
+                deliver(&mut node, t, leader, entries);
+                node.snapshot(t, LogIndex(3), vec![3], &mut Outbox::new());
+                node
+            })
+            .collect()
+    }
+
+    #[test]
+    fn what_every_snapshot_covers_is_forgotten() {
+        let nodes = followers_with_snapshots_at_3();
+        let mut check = ClusterCheck::new(3);
+        check.after_step(&[Some(&nodes[0]), None, None]).unwrap();
+        assert_eq!((check.committed_len(), check.kept_indexes()), (5, 6));
+        check
+            .after_step(&[Some(&nodes[0]), Some(&nodes[1]), None])
+            .unwrap();
+        assert_eq!(
+            check.kept_indexes(),
+            6,
+            "n2 is not seen yet: nothing is forgotten"
+        );
+        let views = [Some(&nodes[0]), Some(&nodes[1]), Some(&nodes[2])];
+        check.after_step(&views).unwrap();
+        assert_eq!((check.committed_len(), check.kept_indexes()), (5, 3));
+        // Below 3 nothing is left to compare with; what was committed above still is.
+        for index in 1..=3 {
+            assert_eq!(check.applied(NodeId(0), &applied(index, 9, 9)), Ok(()));
+        }
+        let err = check.applied(NodeId(0), &applied(4, 9, 9)).unwrap_err();
+        assert_eq!(err.check, STATE_MACHINE_SAFETY);
+    }
+
+    #[test]
+    fn a_leader_whose_snapshot_stands_for_another_entry_is_a_violation() {
+        use crate::config::Config;
+        use crate::log::Log;
+        use crate::test_support::leader_with_log;
+        use crate::test_support::{append, boot, deliver};
+        use protocol_core::Time;
+        // n1 commits indexes 1..=3 in term 1.
+        let mut follower = boot(3, 1);
+        deliver(
+            &mut follower,
+            Time::from_ms(1),
+            0,
+            append(1, 0, 0, 0, &[1, 1, 1], 3),
+        );
+        let mut check = ClusterCheck::new(3);
+        check.after_step(&[None, Some(&follower), None]).unwrap();
+        // A term-2 leader whose snapshot claims index 3 in term 2.
+        let mut leader = leader_with_log(&Config::with_size(3), &[], 2);
+        leader.durable.log = Log::new(LogIndex(3), Term(2), Vec::new());
+        let err = check.after_step(&[Some(&leader), None, None]).unwrap_err();
+        assert_eq!(err.check, LEADER_COMPLETENESS, "{err}");
+        assert!(err.message.contains("index 3"), "{err}");
+    }
+
+    #[test]
+    fn a_leader_need_not_hold_what_may_have_been_committed_in_its_own_term() {
+        use crate::config::Config;
+        use crate::test_support::{append, boot, deliver, leader_with_log};
+        use protocol_core::Time;
+        // n1 counts indexes 1 and 2 committed while in term 2: committed by term 2 at latest.
+        let mut follower = boot(3, 1);
+        deliver(
+            &mut follower,
+            Time::from_ms(1),
+            0,
+            append(2, 0, 0, 0, &[1, 2], 2),
+        );
+        let mut check = ClusterCheck::new(3);
+        check.after_step(&[None, Some(&follower), None]).unwrap();
+        let short = leader_with_log(&Config::with_size(3), &[1], 2);
+        assert_eq!(check.after_step(&[Some(&short), None, None]), Ok(()));
+    }
+
+    #[test]
+    fn the_full_log_matching_check_reports_a_divergence() {
+        use crate::log::{Entry, Log};
+        use crate::test_support::boot;
+        let log = |command: u8| {
+            let entries = [1, 2].map(|c| Entry {
+                term: Term(1),
+                command: vec![c, command],
+            });
+            Log::new(LogIndex(0), Term(0), entries.to_vec())
+        };
+        let (mut a, mut b) = (boot(3, 0), boot(3, 2));
+        a.durable.log = log(1);
+        b.durable.log = log(1);
+        let check = ClusterCheck::new(3);
+        assert_eq!(
+            check.check_log_matching_full(&[Some(&a), None, Some(&b)]),
+            Ok(())
+        );
+        b.durable.log = log(2);
+        let err = check
+            .check_log_matching_full(&[Some(&a), None, Some(&b)])
+            .unwrap_err();
+        assert_eq!(err.check, crate::checks::LOG_MATCHING);
+        assert_eq!(err.nodes, [NodeId(0), NodeId(2)]);
     }
 
     #[test]

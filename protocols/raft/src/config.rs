@@ -81,3 +81,61 @@ impl Config {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `validate`'s verdict on `config` for node 1.
+    fn verdict(config: &Config) -> Result<(), String> {
+        config.validate(NodeId(1))
+    }
+
+    #[test]
+    fn the_course_config_is_valid_for_each_member_and_not_for_others() {
+        let config = Config::with_size(3);
+        for id in 0..3 {
+            assert_eq!(config.validate(NodeId(id)), Ok(()));
+        }
+        let err = config.validate(NodeId(3)).unwrap_err();
+        assert!(err.contains("not among the peers"), "{err}");
+    }
+
+    #[test]
+    fn duplicate_peers_are_rejected() {
+        let config = Config::new(vec![NodeId(0), NodeId(1), NodeId(1)]);
+        assert!(verdict(&config).unwrap_err().contains("duplicate"));
+    }
+
+    #[test]
+    fn election_timeouts_may_be_equal_but_not_inverted() {
+        let mut config = Config::with_size(3);
+        config.election_timeout_ms_max = config.election_timeout_ms_min;
+        assert_eq!(verdict(&config), Ok(()));
+        config.election_timeout_ms_max -= 1;
+        let err = verdict(&config).unwrap_err();
+        assert!(err.contains("election_timeout_ms_min >"), "{err}");
+    }
+
+    #[test]
+    fn the_heartbeat_must_be_positive_and_below_the_election_timeout() {
+        let mut config = Config::with_size(3);
+        config.heartbeat_interval_ms = config.election_timeout_ms_min - 1;
+        assert_eq!(verdict(&config), Ok(()), "just below");
+        config.heartbeat_interval_ms = config.election_timeout_ms_min;
+        assert!(verdict(&config).unwrap_err().contains("heartbeat"));
+        config.heartbeat_interval_ms = 0;
+        assert!(verdict(&config).unwrap_err().contains("heartbeat"));
+    }
+
+    #[test]
+    fn appends_must_carry_at_least_one_entry() {
+        let mut config = Config::with_size(3);
+        config.max_entries_per_append = 0;
+        assert!(verdict(&config)
+            .unwrap_err()
+            .contains("max_entries_per_append"));
+        config.max_entries_per_append = 1;
+        assert_eq!(verdict(&config), Ok(()));
+    }
+}

@@ -13,6 +13,7 @@ mod durable;
 mod election;
 pub mod log;
 mod log_bytes;
+mod log_matching;
 pub mod msg;
 pub mod mutant;
 pub mod node;

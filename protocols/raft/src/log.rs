@@ -15,24 +15,49 @@ pub struct Entry {
 /// Entry at index `i` lives at `entries[i - snapshot_index - 1]`; the snapshot stands for
 /// everything up to and including `snapshot_index`, whose term is kept for the consistency
 /// check.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+///
+/// Entries are only appended at the end and removed from either end: never edited in place
+/// and never moved to another index. Each held entry carries its write number (this log
+/// value's count of appends when it was appended), so numbers increase along the log, and an
+/// entry numbered at most `w` was held, unchanged and at its index, whenever the count was
+/// `w`. That lets a checker look only at what changed ([`Log::first_written_after`]).
+#[derive(Clone, Debug, Default)]
 pub struct Log {
     snapshot_index: LogIndex,
     snapshot_term: Term,
     entries: Vec<Entry>,
     /// `entries` encoded, edited alongside them: what a persist writes.
     bytes: EntryBytes,
+    /// Per held entry, its write number.
+    written: Vec<u64>,
+    /// Appends made by this log value over its life.
+    writes: u64,
 }
+
+/// Two logs are equal when they hold the same snapshot point and entries, however each came
+/// to hold them (write numbers are history, not contents).
+impl PartialEq for Log {
+    fn eq(&self, other: &Log) -> bool {
+        self.snapshot_index == other.snapshot_index
+            && self.snapshot_term == other.snapshot_term
+            && self.entries == other.entries
+    }
+}
+
+impl Eq for Log {}
 
 impl Log {
     pub fn new(snapshot_index: LogIndex, snapshot_term: Term, entries: Vec<Entry>) -> Log {
         let mut bytes = EntryBytes::default();
         entries.iter().for_each(|e| bytes.push(e));
+        let writes = entries.len() as u64;
         Log {
             snapshot_index,
             snapshot_term,
             entries,
             bytes,
+            written: (1..=writes).collect(),
+            writes,
         }
     }
 
@@ -47,6 +72,19 @@ impl Log {
     /// Entries held in memory, starting at `snapshot_index + 1`.
     pub fn entries(&self) -> &[Entry] {
         &self.entries
+    }
+
+    /// How many entries this log value has appended over its life (a fresh or decoded log
+    /// counts the entries it was made with): a mark for [`Log::first_written_after`].
+    pub fn writes(&self) -> u64 {
+        self.writes
+    }
+
+    /// The lowest held index whose entry was appended after this log's count of writes was
+    /// `writes`, if any. Every held entry below it was held, unchanged and at its index, then.
+    pub fn first_written_after(&self, writes: u64) -> Option<LogIndex> {
+        let old = self.written.partition_point(|&w| w <= writes);
+        (old < self.written.len()).then(|| self.snapshot_index.plus(old as u64 + 1))
     }
 
     /// The held entries' postcard encodings, back to back.
@@ -102,6 +140,8 @@ impl Log {
         );
         self.bytes.push(&entry);
         self.entries.push(entry);
+        self.writes += 1;
+        self.written.push(self.writes);
     }
 
     /// Drops every entry after `index` (which is the snapshot index or a held entry).
@@ -113,6 +153,7 @@ impl Log {
         let keep = (index.0 - self.snapshot_index.0) as usize;
         self.entries.truncate(keep);
         self.bytes.truncate(keep);
+        self.written.truncate(keep);
     }
 
     /// The first index of the run of entries with the same term as the one at `index`
@@ -145,9 +186,11 @@ impl Log {
             let drop = (index.0 - self.snapshot_index.0) as usize;
             self.entries.drain(..drop);
             self.bytes.drain_front(drop);
+            self.written.drain(..drop);
         } else {
             self.entries.clear();
             self.bytes.clear();
+            self.written.clear();
         }
         self.snapshot_index = index;
         self.snapshot_term = term;
@@ -164,6 +207,7 @@ impl Log {
                 self.bytes.count()
             ));
         }
+        self.check_recent_writes()?;
         let n = self.entries.len();
         let before_last = match n {
             0 => return Ok(()),
@@ -195,12 +239,39 @@ impl Log {
             }
             prev = e.term;
         }
+        if let Some(pos) = self.written.windows(2).position(|w| w[0] >= w[1]) {
+            let index = self.snapshot_index.plus(pos as u64 + 2);
+            return Err(format!("write numbers do not increase at index {index}"));
+        }
         let mut fresh = EntryBytes::default();
         self.entries.iter().for_each(|e| fresh.push(e));
         if fresh != self.bytes {
             return Err("the kept encoding differs from the entries'".into());
         }
         Ok(())
+    }
+
+    /// Write numbers, one per entry, the newest above the one before it and within the count.
+    fn check_recent_writes(&self) -> Result<(), String> {
+        if self.written.len() != self.entries.len() {
+            return Err(format!(
+                "{} entries but {} write numbers",
+                self.entries.len(),
+                self.written.len()
+            ));
+        }
+        if let [.., before, last] = self.written[..] {
+            if before >= last {
+                return Err(format!("write number {last} after {before}"));
+            }
+        }
+        match self.written.last() {
+            Some(&last) if last > self.writes => Err(format!(
+                "write number {last} but only {} writes",
+                self.writes
+            )),
+            Some(_) | None => Ok(()),
+        }
     }
 
     fn position(&self, index: LogIndex) -> Option<usize> {
@@ -212,78 +283,5 @@ impl Log {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn log_of(snapshot: u64, terms: &[u64]) -> Log {
-        let entries = terms
-            .iter()
-            .map(|&t| Entry {
-                term: Term(t),
-                command: vec![t as u8],
-            })
-            .collect();
-        Log::new(
-            LogIndex(snapshot),
-            Term(terms.first().copied().unwrap_or(0)),
-            entries,
-        )
-    }
-
-    #[test]
-    fn indexes_and_terms_account_for_the_snapshot() {
-        let log = log_of(10, &[2, 2, 3]);
-        assert_eq!(log.first_index(), LogIndex(11));
-        assert_eq!(log.last_index(), LogIndex(13));
-        assert_eq!(log.term_at(LogIndex(10)), Some(Term(2)));
-        assert_eq!(log.term_at(LogIndex(13)), Some(Term(3)));
-        assert_eq!(log.term_at(LogIndex(9)), None);
-        assert_eq!(log.term_at(LogIndex(14)), None);
-        assert_eq!(log.slice(LogIndex(12), 10).len(), 2);
-        assert_eq!(log.slice(LogIndex(14), 10).len(), 0);
-    }
-
-    #[test]
-    fn backup_helpers_find_term_boundaries() {
-        let log = log_of(0, &[1, 1, 4, 4, 4, 6]);
-        assert_eq!(log.first_index_of_term_at(LogIndex(5)), LogIndex(3));
-        assert_eq!(log.first_index_of_term_at(LogIndex(2)), LogIndex(1));
-        assert_eq!(log.last_index_of_term(Term(4)), Some(LogIndex(5)));
-        assert_eq!(log.last_index_of_term(Term(5)), None);
-        assert_eq!(log.last_index_of_term(Term(6)), Some(LogIndex(6)));
-    }
-
-    #[test]
-    fn compaction_keeps_a_matching_suffix_only() {
-        let mut log = log_of(0, &[1, 1, 2, 2]);
-        log.compact_to(LogIndex(2), Term(1));
-        assert_eq!(
-            (log.first_index(), log.last_index()),
-            (LogIndex(3), LogIndex(4))
-        );
-        log.compact_to(LogIndex(3), Term(9));
-        assert_eq!(log.last_index(), LogIndex(3));
-        assert!(log.entries().is_empty());
-        assert_eq!(log.last_term(), Term(9));
-    }
-
-    #[test]
-    fn check_finds_decreasing_terms() {
-        assert!(log_of(0, &[1, 2, 2]).check().is_ok());
-        let bad = Log::new(
-            LogIndex(0),
-            Term(0),
-            vec![
-                Entry {
-                    term: Term(2),
-                    command: vec![],
-                },
-                Entry {
-                    term: Term(1),
-                    command: vec![],
-                },
-            ],
-        );
-        assert!(bad.check().unwrap_err().contains("index 2"));
-    }
-}
+#[path = "log_tests.rs"]
+mod tests;

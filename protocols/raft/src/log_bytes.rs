@@ -112,4 +112,12 @@ mod tests {
         bytes.drain_front(2);
         assert_eq!((bytes.count(), bytes.as_slice().len()), (0, 0));
     }
+
+    #[test]
+    fn debug_output_is_a_summary_not_the_bytes() {
+        let mut bytes = EntryBytes::default();
+        bytes.push(&entry(1, 3));
+        bytes.push(&entry(2, 0));
+        assert_eq!(format!("{bytes:?}"), "2 entries in 7 bytes");
+    }
 }

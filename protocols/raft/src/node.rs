@@ -31,7 +31,7 @@ pub enum RaftTimer {
 /// What a driver that only knows the `Node` trait can ask; the inherent methods
 /// [`RaftNode::start`] and [`RaftNode::snapshot`] do the same and return results directly.
 /// (`Debug` shows the bytes in hex: `debug.rs`.)
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq, Hash)]
 pub enum RaftRequest {
     Start(Vec<u8>),
     Snapshot { index: LogIndex, data: Vec<u8> },
@@ -40,7 +40,7 @@ pub enum RaftRequest {
 /// The ordered stream for the layer above: `Applied` and `Snapshot` arrive without gaps and
 /// in index order (a snapshot replaces everything up to its index). `Started` answers a
 /// `RaftRequest::Start` given through the trait. (`Debug` shows the bytes in hex: `debug.rs`.)
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq, Hash)]
 pub enum RaftEvent {
     Applied {
         index: LogIndex,
@@ -56,7 +56,7 @@ pub enum RaftEvent {
 }
 
 /// `start` on a server that is not the leader; names the leader it last heard from.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct NotLeader {
     pub term: Term,
     pub leader_hint: Option<NodeId>,
@@ -482,101 +482,5 @@ impl RaftNode {
 }
 
 #[cfg(test)]
-mod tests {
-    use crate::config::Config;
-    use crate::disk_format::LOG_FILE as RAFT_STATE_FILE;
-    use crate::msg::{RaftMsg, RequestVote};
-    use crate::mutant::Mutant;
-    use crate::node::RaftNode;
-    use crate::test_support::*;
-    use crate::types::{LogIndex, Term};
-    use protocol_core::{BootError, Disk, DurableWrite, Node, NodeId, Outbox, Time};
-
-    #[test]
-    fn corrupt_disk_is_an_error() {
-        let mut disk = Disk::new();
-        disk.apply(DurableWrite::file(
-            RAFT_STATE_FILE,
-            vec![0xde, 0xad, 0xbe, 0xef, 0xff],
-        ));
-        let result = RaftNode::boot(
-            &Config::with_size(3),
-            NodeId(1),
-            &disk,
-            1,
-            Time::ZERO,
-            &mut Outbox::new(),
-        );
-        assert!(
-            matches!(
-                result,
-                Err(BootError::CorruptDisk {
-                    node: NodeId(1),
-                    ..
-                })
-            ),
-            "{:?}",
-            result.err()
-        );
-        let bad = RaftNode::boot(
-            &Config::with_size(3),
-            NodeId(5),
-            &Disk::new(),
-            1,
-            Time::ZERO,
-            &mut Outbox::new(),
-        );
-        assert!(matches!(bad, Err(BootError::InvalidConfig { .. })));
-    }
-
-    #[test]
-    fn restart_keeps_term_vote_and_log_but_not_commit() {
-        let mut disk = Disk::new();
-        let (mut node, _) = boot_with(&Config::with_size(3), 1, &disk);
-        apply_persists(
-            &mut disk,
-            &deliver(
-                &mut node,
-                Time::from_ms(1),
-                0,
-                append(2, 0, 0, 0, &[1, 2], 2),
-            ),
-        );
-        assert_eq!(node.commit_index(), LogIndex(2));
-        let (rebooted, outs) = boot_with(&Config::with_size(3), 1, &disk);
-        assert_eq!(
-            (rebooted.term(), log_terms(&rebooted)),
-            (Term(2), vec![1, 2])
-        );
-        assert_eq!(
-            rebooted.commit_index(),
-            LogIndex(0),
-            "commit is volatile; it is relearned"
-        );
-        assert!(events(&outs).is_empty(), "no snapshot, nothing to restore");
-    }
-
-    #[test]
-    fn restarted_node_does_not_vote_twice_unless_vote_is_forgotten() {
-        for (mutant, second) in [(None, false), (Some(Mutant::ForgetVoteOnRestart), true)] {
-            let config = Config::with_size(3).with_mutant(mutant);
-            let mut disk = Disk::new();
-            let (mut node, _) = boot_with(&config, 1, &disk);
-            let vote = |c: u32| {
-                RaftMsg::RequestVote(RequestVote {
-                    term: Term(1),
-                    candidate: NodeId(c),
-                    last_log_index: LogIndex(0),
-                    last_log_term: Term(0),
-                })
-            };
-            apply_persists(&mut disk, &deliver(&mut node, Time::from_ms(1), 0, vote(0)));
-            let (mut rebooted, _) = boot_with(&config, 1, &disk);
-            let reply = sends(&deliver(&mut rebooted, Time::from_ms(2), 2, vote(2)));
-            let [(_, RaftMsg::RequestVoteReply(r))] = reply.as_slice() else {
-                panic!("{reply:?}")
-            };
-            assert_eq!(r.vote_granted, second, "mutant {mutant:?}");
-        }
-    }
-}
+#[path = "node_tests.rs"]
+mod tests;

@@ -265,4 +265,44 @@ mod tests {
         assert!(events(&outs).is_empty());
         assert_eq!(follower.commit_index(), LogIndex(3));
     }
+
+    /// The leader's `(prev_log_index, entries)` to node 1 in `outs`.
+    fn appends_to_n1(outs: &Outs) -> Vec<(u64, usize)> {
+        sends(outs)
+            .into_iter()
+            .filter_map(|(to, m)| match m {
+                RaftMsg::AppendEntries(a) if to == NodeId(1) => {
+                    Some((a.prev_log_index.0, a.entries.len()))
+                }
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_follower_behind_after_its_snapshot_gets_the_rest_at_once() {
+        let mut leader = leader_with_log(&Config::with_size(3), &[1, 1, 1, 1, 1, 1, 2], 2);
+        let back = RaftMsg::AppendEntriesReply(crate::msg::AppendEntriesReply {
+            term: Term(2),
+            success: false,
+            match_index: LogIndex(0),
+            conflict_term: None,
+            conflict_index: LogIndex(1),
+        });
+        deliver(&mut leader, T, 1, back);
+        let installed = |index: u64| {
+            RaftMsg::InstallSnapshotReply(crate::msg::InstallSnapshotReply {
+                term: Term(2),
+                last_included_index: LogIndex(index),
+            })
+        };
+        let outs = deliver(&mut leader, T, 1, installed(5));
+        assert_eq!(appends_to_n1(&outs), vec![(5, 2)], "entries 6 and 7 follow");
+        let outs = deliver(&mut leader, T, 1, installed(7));
+        assert_eq!(
+            appends_to_n1(&outs),
+            vec![],
+            "up to date: the heartbeat will do"
+        );
+    }
 }

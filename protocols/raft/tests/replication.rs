@@ -124,3 +124,55 @@ fn backup_over_long_divergent_logs_is_fast() {
         cluster.messages_delivered - before
     );
 }
+
+/// A peer that contradicts a committed entry (which no correct leader can) is ignored: no
+/// reply, nothing cut. The follower used to assert instead, and a fuzzer found the input.
+#[test]
+fn an_append_entries_contradicting_a_committed_entry_is_ignored() {
+    use protocol_core::{Disk, Input, Node, NodeId, Outbox, Time};
+    use raft::msg::AppendEntries;
+    use raft::{Entry, LogIndex, RaftMsg, RaftNode, Term};
+    let append = |term, leader, command: u8, commit| {
+        let entries = vec![Entry {
+            term: Term(term),
+            command: vec![command],
+        }];
+        let req = AppendEntries {
+            term: Term(term),
+            leader: NodeId(leader),
+            prev_log_index: LogIndex(0),
+            prev_log_term: Term(0),
+            entries,
+            leader_commit: LogIndex(commit),
+        };
+        Input::Message {
+            from: NodeId(leader),
+            msg: RaftMsg::AppendEntries(req),
+        }
+    };
+    let mut out = Outbox::new();
+    let config = Config::with_size(3);
+    let mut node = RaftNode::boot(&config, NodeId(0), &Disk::new(), 1, Time::ZERO, &mut out)
+        .expect("a fresh disk boots");
+    node.handle(Time::from_ms(1), append(1, 1, 7, 1), &mut out);
+    assert_eq!(node.commit_index(), LogIndex(1));
+    out.drain().for_each(drop);
+    // A "leader" of term 2 without the committed entry: a broken peer.
+    node.handle(Time::from_ms(2), append(2, 2, 9, 0), &mut out);
+    assert_eq!(
+        node.log().term_at(LogIndex(1)),
+        Some(Term(1)),
+        "nothing cut"
+    );
+    let replied = out.outputs().iter().any(|o| {
+        matches!(
+            o,
+            protocol_core::Output::Send {
+                msg: RaftMsg::AppendEntriesReply(_),
+                ..
+            }
+        )
+    });
+    assert!(!replied, "no answer to a broken peer");
+    node.check_invariants();
+}

@@ -11,7 +11,7 @@ pub type Groups = BTreeMap<GroupId, Vec<NodeId>>;
 
 /// One numbered configuration. Groups are a `BTreeMap`, so every walk over them is in group
 /// order on every replica (the course's Go maps iterate in a random order).
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize, Hash)]
 pub struct Config {
     pub num: ConfigNum,
     /// The group serving each shard; [`GroupId::NONE`] while no group is in play.

@@ -10,7 +10,7 @@ use std::collections::BTreeSet;
 
 /// One controller operation. The groups of a Join and a Leave are a map and a set, so the
 /// order a caller listed them in cannot reach the rebalancer.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Hash)]
 pub enum CtrlerOp {
     /// Several groups join at once (a group already in play takes the new server list).
     Join { groups: Groups },
@@ -49,7 +49,7 @@ impl Command {
 }
 
 /// What an applied operation answers.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Hash)]
 pub enum Answer {
     /// A Join, Leave or Move created this configuration (a retry is told the same number).
     Configured(ConfigNum),

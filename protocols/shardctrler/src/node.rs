@@ -17,7 +17,7 @@ pub enum ClerkTimer {
 
 /// What a clerk reports: the two ends of each operation, for the history. (`Debug` is in
 /// `debug.rs`.)
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq, Hash)]
 pub enum ClerkEvent {
     Invoked {
         client: ClientId,
@@ -34,7 +34,7 @@ pub enum ClerkEvent {
 
 /// What a server reports: each configuration it creates, and every entry or snapshot its
 /// Raft applied. (`Debug` is in `debug.rs`.)
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq, Hash)]
 pub enum ServerEvent {
     /// The state machine applied request (client, seq), `op`, and created `config` (in log
     /// order; again after a restart replays its log; not for configurations an installed
@@ -55,8 +55,8 @@ protocol_core::roles! {
         msg: CtrlerMsg,
         #[derive(Clone, Debug, PartialEq, Eq)] config: CtrlerConfig,
         #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)] timer: CtrlerTimer,
-        #[derive(Clone, Debug, PartialEq, Eq)] request: CtrlerRequest,
-        #[derive(Clone, Debug, PartialEq, Eq)] event: CtrlerEvent,
+        #[derive(Clone, Debug, PartialEq, Eq, Hash)] request: CtrlerRequest,
+        #[derive(Clone, Debug, PartialEq, Eq, Hash)] event: CtrlerEvent,
         roles {
             Server(CtrlerServer) as_server,
             Clerk(CtrlerClerk) as_clerk,

@@ -20,6 +20,8 @@ protocol_core::mutants! {
         NeverDelete = "never-delete",
         /// Challenge 2: a group serves nothing while a reconfiguration is under way, not even shards it did not touch or that have arrived.
         ServeOnlyWhenSettled = "serve-only-when-settled",
+        /// When data is deleted, on disk: a group never compacts its log, so its Raft state keeps every entry it applied, the data of shards long handed over included.
+        NeverSnapshot = "never-snapshot",
         /// Applies every committed Put and Append, retried duplicates included.
         NoDuplicateDetection = "shardkv-no-duplicate-detection",
     }
@@ -31,7 +33,7 @@ impl Mutant {
     pub fn quirks(mutant: Option<Mutant>) -> Quirks {
         let mut quirks = Quirks::default();
         match mutant {
-            None | Some(Mutant::DeleteBeforeConfirm) => {}
+            None | Some(Mutant::DeleteBeforeConfirm) | Some(Mutant::NeverSnapshot) => {}
             Some(Mutant::ServeUnowned) => quirks.serve_unowned_gets = true,
             Some(Mutant::ServeWhilePulling) => quirks.serve_pulling_gets = true,
             Some(Mutant::SkipConfigs) => quirks.accept_any_newer_config = true,
@@ -50,11 +52,12 @@ mod tests {
     use protocol_core::mutant::Mutant as _;
 
     #[test]
-    fn names_round_trip_and_each_but_one_changes_the_state_machine() {
+    fn names_round_trip_and_each_but_the_servers_own_changes_the_state_machine() {
+        let servers_own = [Mutant::DeleteBeforeConfirm, Mutant::NeverSnapshot];
         for &m in Mutant::ALL {
             assert_eq!(m.name().parse::<Mutant>(), Ok(m));
             let quirky = Mutant::quirks(Some(m)) != Quirks::default();
-            assert_eq!(quirky, m != Mutant::DeleteBeforeConfirm, "{m}");
+            assert_eq!(quirky, !servers_own.contains(&m), "{m}");
         }
         assert_eq!(Mutant::quirks(None), Quirks::default());
     }

@@ -33,7 +33,7 @@ pub enum ClerkTimer {
 }
 
 /// What a group server reports. (`Debug` is in `debug.rs`.)
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq, Hash)]
 pub enum ServerEvent {
     /// The state machine ran this Raft `Applied` or `Snapshot` event.
     Raft(RaftEvent),
@@ -49,7 +49,7 @@ pub enum ServerEvent {
 
 /// What a clerk reports: the two ends of each operation, for the history. (`Debug` is in
 /// `debug.rs`.)
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq, Hash)]
 pub enum ClerkEvent {
     Invoked {
         client: ClientId,
@@ -71,8 +71,8 @@ protocol_core::roles! {
         msg: ShardKvMsg,
         #[derive(Clone, Debug, PartialEq, Eq)] config: ShardKvConfig,
         #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)] timer: ShardKvTimer,
-        #[derive(Clone, Debug, PartialEq, Eq)] request: ShardKvRequest,
-        #[derive(Clone, Debug, PartialEq, Eq)] event: ShardKvEvent,
+        #[derive(Clone, Debug, PartialEq, Eq, Hash)] request: ShardKvRequest,
+        #[derive(Clone, Debug, PartialEq, Eq, Hash)] event: ShardKvEvent,
         roles {
             CtrlerServer(Hosted<CtrlerServer>) hosted_ctrler_server,
             CtrlerClerk(Hosted<CtrlerClerk>) hosted_ctrler_clerk,

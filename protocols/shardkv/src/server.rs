@@ -224,7 +224,7 @@ impl ShardKvServer {
             for event in self.rsm.pump(out) {
                 self.on_raft_event(event, out);
             }
-            if self.rsm.snapshot_due() {
+            if self.rsm.snapshot_due() && !self.config.is_mutant(Mutant::NeverSnapshot) {
                 self.rsm.snapshot(now, self.state.encode());
                 continue;
             }

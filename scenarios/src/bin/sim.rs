@@ -49,6 +49,10 @@ struct BenchArgs {
     /// second, and a sweep of this many seeds on two threads.
     #[arg(long, value_name = "SEEDS")]
     kv: Option<u64>,
+    /// Measure the controller and sharded KV suites instead: one seed of every scenario,
+    /// and a sweep of this many seeds on two threads.
+    #[arg(long, value_name = "SEEDS")]
+    shards: Option<u64>,
 }
 
 fn bench(args: &[String]) -> Result<bool, String> {
@@ -63,6 +67,10 @@ fn bench(args: &[String]) -> Result<bool, String> {
     };
     if let Some(seeds) = args.kv {
         print!("{}", scenarios::kv::bench::run(seeds, 2));
+        return Ok(true);
+    }
+    if let Some(seeds) = args.shards {
+        print!("{}", scenarios::shardkv::bench::run(seeds, 2));
         return Ok(true);
     }
     if args.soak {

@@ -4,6 +4,7 @@
 pub mod bench;
 pub mod checks;
 pub mod generic;
+pub mod goals;
 pub mod harness;
 pub mod random;
 pub mod special;
@@ -46,5 +47,6 @@ pub const SCENARIOS: &[Scenario] = &[
     Scenario::new("kv-3b-snapshot-unreliable-recover", "TestSnapshotUnreliableRecover3B", generic::snapshot_unreliable_recover_3b),
     Scenario::new("kv-3b-snapshot-unreliable-recover-concurrent-partition", "TestSnapshotUnreliableRecoverConcurrentPartition3B", generic::snapshot_unreliable_recover_concurrent_partition_3b),
     Scenario::new("kv-3b-snapshot-unreliable-recover-concurrent-partition-linearizable", "TestSnapshotUnreliableRecoverConcurrentPartitionLinearizable3B: 15 clients, 7 servers", generic::snapshot_unreliable_recover_concurrent_partition_linearizable_3b),
-    Scenario::new("kv-random", "random cluster, clients, keys, maxraftstate and swarm faults; then heal: pending ops complete, history linearizable", random::kv_random),
+    Scenario::new("kv-random", "random cluster, clients, keys, maxraftstate and swarm faults; then heal: pending ops complete, history linearizable", random::kv_random)
+        .with_goals(&[goals::RETRY_OF_APPLIED, crate::raft::goals::LEADER_DEPOSED_WITH_UNCOMMITTED, crate::raft::goals::SNAPSHOT_OVER_LONGER_LOG]),
 ];

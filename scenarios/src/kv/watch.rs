@@ -5,22 +5,30 @@
 //! and durability across restarts, after every step.
 
 use super::checks;
+use super::goals::RETRY_OF_APPLIED;
 use crate::raft::durable::DurableAcrossRestarts;
-use kvraft::{ClerkEvent, KvEvent, KvNode, Op, ServerEvent};
+use crate::raft::goals::RaftGoals;
+use kvraft::{ClerkEvent, Command, KvEvent, KvNode, Op, ServerEvent};
 use linearizability::models::kv::{KvInput, KvOp, KvOutput};
 use linearizability::{History, Operation};
 use protocol_core::{ClientId, NodeId, Time};
 use raft::cluster_check::ClusterCheck;
+use raft::RaftEvent;
 use raft::RaftNode;
 use sim::observer::NodesView;
 use sim::{Observer, Violation};
 use sim_kit::history::HistoryRecorder;
+use std::collections::BTreeMap;
 
 pub type KvOperation = Operation<KvInput, KvOutput>;
 
 /// The observer of every KV scenario.
 pub struct KvWatch {
     check: ClusterCheck,
+    pub(crate) goals: RaftGoals,
+    /// Per server, per client, the highest request sequence number its store applied: an
+    /// entry at or below it is a retry of an applied request (the duplicate table's work).
+    applied_seq: Vec<BTreeMap<ClientId, u64>>,
     durable: DurableAcrossRestarts,
     servers: usize,
     history: HistoryRecorder<KvInput, KvOutput>,
@@ -30,6 +38,8 @@ impl KvWatch {
     pub fn new(servers: usize) -> KvWatch {
         KvWatch {
             check: ClusterCheck::new(servers),
+            goals: RaftGoals::new(servers),
+            applied_seq: vec![BTreeMap::new(); servers],
             durable: DurableAcrossRestarts::new(servers),
             servers,
             history: HistoryRecorder::new(),
@@ -92,10 +102,29 @@ pub fn rafts<'a>(
 }
 
 impl KvWatch {
-    /// Log matching over the whole logs of the servers up now (for the end of a run; the
-    /// per-step check looks at one index per pair).
+    /// Log matching over the whole logs of the servers up now, recomputed from scratch (for
+    /// the end of a run: a cross-check of the per-step check, which is complete too).
     pub fn check_log_matching_full(&self, rafts: &[Option<&RaftNode>]) -> Result<(), Violation> {
         self.check.check_log_matching_full(rafts)
+    }
+}
+
+impl KvWatch {
+    /// Marks [`RETRY_OF_APPLIED`] when a server applies a request it had applied before.
+    fn note_retry(&mut self, node: NodeId, event: &RaftEvent) {
+        let RaftEvent::Applied { command, .. } = event else {
+            return;
+        };
+        let Ok(command) = Command::decode(command) else {
+            return;
+        };
+        let highest = self.applied_seq[node.index()]
+            .entry(command.client)
+            .or_default();
+        if command.seq <= *highest {
+            self.goals.reached.mark(RETRY_OF_APPLIED);
+        }
+        *highest = (*highest).max(command.seq);
     }
 }
 
@@ -115,12 +144,17 @@ impl Observer<KvNode> for KvWatch {
                 let index = self.history.returned(now, *client, *seq, output);
                 index.map(drop)
             }
-            KvEvent::Server(ServerEvent(event)) => self.check.applied(node, event),
+            KvEvent::Server(ServerEvent(event)) => {
+                self.goals.on_event(node, event);
+                self.note_retry(node, event);
+                self.check.applied(node, event)
+            }
         }
     }
 
     fn on_restart(&mut self, _now: Time, node: NodeId) {
         if node.index() < self.servers {
+            self.goals.restarted(node);
             self.check.restarted(node);
             self.durable.restarted(node);
         }
@@ -140,6 +174,7 @@ impl Observer<KvNode> for KvWatch {
         }
         check_service_applied(nodes, self.servers, stepped)?;
         let rafts = rafts(self.servers, |id| nodes.get(id));
+        self.goals.after_step(&rafts, stepped);
         self.durable.after_step_of(&rafts, stepped)?;
         self.check.after_step_of(&rafts, stepped)
     }

@@ -17,7 +17,8 @@ pub const SCENARIOS: &[Scenario] = &[
     Scenario::new("mr-reduce-parallelism", "reduce parallelism test (rtiming): at least two reduce calls overlapped", reduce_parallelism),
     Scenario::new("mr-job-count", "job count test: 4 workers, 2 late; every map task ran exactly once (a 8)", job_count),
     Scenario::new("mr-early-exit", "early exit test: the output when the first process exits equals the final output", early_exit),
-    Scenario::new("mr-crash", "crash test: workers die or stall in a third of tasks each, 3 restart loops; output is right", crash),
+    Scenario::new("mr-crash", "crash test: workers die or stall in a third of tasks each, 3 restart loops; output is right", crash)
+    .with_goals(&[super::goals::TASK_REISSUED]),
 ];
 
 /// Every process runs under `timeout 45s`; the crash test under 120 s.

@@ -5,6 +5,7 @@ pub mod chaos;
 pub mod checks;
 pub mod course;
 pub mod fs;
+pub mod goals;
 pub mod harness;
 pub mod inputs;
 pub mod random;

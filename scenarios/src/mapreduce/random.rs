@@ -24,7 +24,8 @@ use sim::FaultAction;
 use sim_kit::{RunOptions, RunReport, Scenario};
 use std::borrow::Cow;
 
-pub const SCENARIOS: &[Scenario] = &[Scenario::new("mr-random", "2-6 workers under the seed's swarm of faults, coordinator crashes included; after healing the job finishes with the sequential output", mr_random)];
+pub const SCENARIOS: &[Scenario] = &[Scenario::new("mr-random", "2-6 workers under the seed's swarm of faults, coordinator crashes included; after healing the job finishes with the sequential output", mr_random)
+.with_goals(&[super::goals::TASK_REISSUED])];
 
 /// Faults stop (HealAll) at this time.
 const HEAL_AT: Time = Time::from_secs(30);

@@ -2,10 +2,12 @@
 //! files with it), the coordinator's phases, and what each worker started and when it left.
 
 use super::fs::SharedFs;
+use super::goals::TASK_REISSUED;
 use mapreduce::{CoordEvent, ExitReason, MrEvent, MrNode, TaskId, TaskKind, WorkerEvent};
 use protocol_core::rng::Rng;
 use protocol_core::{NodeId, Time};
 use sim::{Observer, Violation};
+use sim_kit::goals::Reached;
 use std::collections::{BTreeMap, BTreeSet};
 
 pub struct MrWatch {
@@ -25,6 +27,9 @@ pub struct MrWatch {
     pub exited: BTreeMap<NodeId, (Time, ExitReason)>,
     pub first_exit: Option<Time>,
     pub crashes: u32,
+    /// Tasks that timed out and are not yet handed out again.
+    timed_out: BTreeSet<TaskId>,
+    pub goals: Reached,
 }
 
 impl MrWatch {
@@ -41,6 +46,8 @@ impl MrWatch {
             exited: BTreeMap::new(),
             first_exit: None,
             crashes: 0,
+            timed_out: BTreeSet::new(),
+            goals: Reached::new(),
         }
     }
 
@@ -59,6 +66,9 @@ impl MrWatch {
     fn on_coordinator(&mut self, now: Time, event: &CoordEvent) -> Result<(), Violation> {
         match event {
             CoordEvent::Assigned { task, worker, .. } => {
+                if self.timed_out.remove(task) {
+                    self.goals.mark(TASK_REISSUED);
+                }
                 if task.kind == TaskKind::Reduce && !self.map_phase_done {
                     return Err(Violation::new(
                         super::checks::REDUCE_AFTER_MAPS,
@@ -91,7 +101,10 @@ impl MrWatch {
             CoordEvent::JobDone => {
                 self.job_done_at.get_or_insert(now);
             }
-            CoordEvent::TimedOut { .. } | CoordEvent::IgnoredCompletion { .. } => {}
+            CoordEvent::TimedOut { task, .. } => {
+                self.timed_out.insert(*task);
+            }
+            CoordEvent::IgnoredCompletion { .. } => {}
         }
         Ok(())
     }

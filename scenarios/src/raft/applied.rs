@@ -13,6 +13,12 @@ pub(crate) struct AppliedLog {
     slots: VecDeque<Option<u64>>,
     /// How many slots are `Some`.
     len: usize,
+    /// The snapshot encoding of indexes `1..=encoded_ends.len()` (gaps as 0), varint after
+    /// varint, kept between snapshots: a snapshot every ten entries re-encoding the whole log
+    /// cost a Raft sweep an eighth of its time. Cut back wherever the log changes.
+    encoded: Vec<u8>,
+    /// `encoded_ends[i]`: the length of `encoded` through index `i + 1`.
+    encoded_ends: Vec<usize>,
 }
 
 impl AppliedLog {
@@ -39,6 +45,7 @@ impl AppliedLog {
 
     /// Sets the command at `index`, replacing any.
     pub fn insert(&mut self, index: u64, value: u64) {
+        self.touched(index);
         if self.slots.is_empty() {
             self.first = index;
         }
@@ -57,6 +64,7 @@ impl AppliedLog {
     }
 
     pub fn remove(&mut self, index: u64) {
+        self.touched(index);
         let Some(offset) = index.checked_sub(self.first) else {
             return;
         };
@@ -69,6 +77,7 @@ impl AppliedLog {
 
     /// Forgets every index below `floor`.
     pub fn drop_below(&mut self, floor: u64) {
+        self.touched(self.first);
         let cut = floor
             .saturating_sub(self.first)
             .min(self.slots.len() as u64) as usize;
@@ -80,6 +89,7 @@ impl AppliedLog {
 
     /// Forgets every index above `last`.
     pub fn drop_above(&mut self, last: u64) {
+        self.touched(last + 1);
         let keep = (last + 1).saturating_sub(self.first);
         if keep < self.slots.len() as u64 {
             let dropped = self.slots.drain(keep as usize..).flatten().count();
@@ -89,6 +99,7 @@ impl AppliedLog {
     }
 
     /// The commands at `1..=index` in order, `0` where none is held (the tester's snapshot).
+    #[cfg(test)]
     pub fn prefix_with_gaps(&self, index: u64) -> Vec<u64> {
         let mut commands = vec![0; index as usize];
         for (offset, slot) in self.slots.iter().enumerate() {
@@ -104,17 +115,34 @@ impl AppliedLog {
     }
 
     /// The tester's snapshot up to `index`: postcard's encoding of `(index, commands)` with
-    /// the commands of [`AppliedLog::prefix_with_gaps`], written here varint by varint
-    /// (through serde, each varint was a library `memcpy` call: 5% of a Raft sweep).
-    pub fn snapshot_bytes(&self, index: u64) -> Vec<u8> {
-        let commands = self.prefix_with_gaps(index);
-        let mut out = Vec::with_capacity(10 * (commands.len() + 2));
+    /// the commands of [`AppliedLog::prefix_with_gaps`], written varint by varint (through
+    /// serde each varint was a library call) and kept for the next snapshot.
+    pub fn snapshot_bytes(&mut self, index: u64) -> Vec<u8> {
+        for at in self.encoded_ends.len() as u64 + 1..=index {
+            let value = self.get(at).unwrap_or(0);
+            push_varint(&mut self.encoded, value);
+            self.encoded_ends.push(self.encoded.len());
+        }
+        let body = match index.checked_sub(1) {
+            Some(last) => &self.encoded[..self.encoded_ends[last as usize]],
+            None => &[],
+        };
+        let mut out = Vec::with_capacity(20 + body.len());
         push_varint(&mut out, index);
-        push_varint(&mut out, commands.len() as u64);
-        commands
-            .iter()
-            .for_each(|&value| push_varint(&mut out, value));
+        push_varint(&mut out, index);
+        out.extend_from_slice(body);
         out
+    }
+
+    /// Index `index` (and so possibly every later one) changed: the kept encoding stops
+    /// before it.
+    fn touched(&mut self, index: u64) {
+        let keep = index.saturating_sub(1).min(self.encoded_ends.len() as u64) as usize;
+        if keep < self.encoded_ends.len() {
+            self.encoded_ends.truncate(keep);
+            let len = keep.checked_sub(1).map_or(0, |i| self.encoded_ends[i]);
+            self.encoded.truncate(len);
+        }
     }
 
     /// An empty window restarts wherever the next insert lands.
@@ -142,6 +170,8 @@ mod tests {
     /// Every operation, against the `BTreeMap` it replaced.
     #[test]
     fn behaves_as_a_map_from_index_to_command() {
+        // Snapshots are taken between operations too, so the kept encoding is exercised
+        // across every kind of change.
         let mut log = AppliedLog::new();
         let mut map = BTreeMap::new();
         let ops: &[(&str, u64, u64)] = &[
@@ -195,6 +225,8 @@ mod tests {
             assert_eq!(log.prefix_with_gaps(45), prefix, "after {op} {index}");
             let encoded = postcard::to_allocvec(&(45u64, &prefix)).expect("to a Vec");
             assert_eq!(log.snapshot_bytes(45), encoded, "after {op} {index}");
+            let short = postcard::to_allocvec(&(20u64, &prefix[..20])).expect("to a Vec");
+            assert_eq!(log.snapshot_bytes(20), short, "after {op} {index}");
         }
     }
 }

@@ -7,9 +7,9 @@ use super::clients::OneActor;
 use super::watch::{command_bytes, RaftWatch};
 use protocol_core::rng::{range_inclusive, Rng};
 use protocol_core::{NodeId, Time};
-use raft::{Config, LogIndex, Mutant, RaftNode, Term};
+use raft::{Config, LogIndex, Mutant, RaftNode, Role, Term};
 use sim::network::LatencyModel;
-use sim::{NetworkConfig, Sim};
+use sim::{NetworkConfig, NodeState, Sim};
 use sim_kit::actors::{run_actors, run_actors_to_end, Actor};
 use sim_kit::{Drive, Harness, Hooks, RunOptions, RunReport};
 use std::collections::BTreeMap;
@@ -40,6 +40,16 @@ pub fn unreliable_network(rng: &mut Rng) -> NetworkConfig {
     }
 }
 
+/// A Raft server on the failure page's timeline: its role and term.
+pub fn describe_raft(raft: &RaftNode) -> NodeState {
+    let role = match raft.role() {
+        Role::Follower => "follower",
+        Role::Candidate => "candidate",
+        Role::Leader => "leader",
+    };
+    NodeState::numbered(role, raft.term().0)
+}
+
 /// The service above each server, as the course's `applierSnap`: hands Raft a snapshot
 /// whenever the tester's watch says one is due.
 pub struct TakeSnapshots;
@@ -53,7 +63,7 @@ impl Hooks<RaftNode, RaftWatch> for TakeSnapshots {
     ) -> Step {
         let due = std::mem::take(&mut sim.observer_mut().snapshots_due);
         for (node, index) in due {
-            let data = sim.observer().snapshot_bytes(node, index);
+            let data = sim.observer_mut().snapshot_bytes(node, index);
             sim.call(node, |raft, now, out| {
                 raft.snapshot(now, LogIndex(index), data, out)
             });
@@ -95,6 +105,7 @@ impl RaftHarness {
         let mutant = options.mutant::<Mutant>();
         let watch = RaftWatch::new(servers, snapshot.then_some(10));
         let mut kit = Harness::new(options, reliable_network(), watch, TakeSnapshots);
+        kit.describe_nodes(describe_raft);
         let mut rng = kit.rng("workload");
         if unreliable {
             let network = unreliable_network(&mut rng);
@@ -369,6 +380,8 @@ impl RaftHarness {
         let verdict = verdict.and_then(|()| self.check_log_matching_full());
         let watch = self.sim.observer();
         let (leaders, commands) = (watch.leaders_seen() as u64, watch.max_index);
+        let goals = watch.goals.reached.clone();
+        self.reached(&goals);
         let servers = self.servers as u64;
         self.metric("servers", servers);
         self.metric("leaders-seen", leaders);

@@ -8,6 +8,7 @@ mod digests;
 pub mod durable;
 pub mod election;
 mod figure8;
+pub mod goals;
 pub mod harness;
 pub mod persistence;
 mod random;

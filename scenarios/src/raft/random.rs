@@ -9,6 +9,7 @@
 
 use super::churn::check_final_log;
 use super::clients::ChurnClient;
+use super::goals::{LEADER_DEPOSED_WITH_UNCOMMITTED, SNAPSHOT_OVER_LONGER_LOG};
 use super::harness::{RaftHarness, Step, ELECTION_TIMEOUT_MS};
 use protocol_core::rng::{derive_seed, index, range_inclusive, rng_from_seed, Ratio};
 use protocol_core::Time;
@@ -16,7 +17,12 @@ use sim::fault::{SwarmLimits, SwarmMix};
 use sim_kit::Scenario;
 use sim_kit::{RunOptions, RunReport};
 
-pub const SCENARIOS: &[Scenario] = &[Scenario::new("raft-random", "3/5/7 servers, clients, snapshots for some seeds, the seed's swarm of faults; then heal: a new command commits everywhere and no client-seen commit is lost", raft_random)];
+pub const SCENARIOS: &[Scenario] = &[Scenario::new(
+    "raft-random",
+    "3/5/7 servers, clients, snapshots for some seeds, the seed's swarm of faults; then heal: a new command commits everywhere and no client-seen commit is lost",
+    raft_random,
+)
+.with_goals(&[LEADER_DEPOSED_WITH_UNCOMMITTED, SNAPSHOT_OVER_LONGER_LOG])];
 
 /// How long the faults last before everything heals.
 const FAULT_PHASE: Time = Time::from_secs(30);

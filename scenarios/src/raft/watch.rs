@@ -5,6 +5,7 @@ use super::applied::AppliedLog;
 use super::checks;
 use super::digests::DigestLog;
 use super::durable::DurableAcrossRestarts;
+use super::goals::RaftGoals;
 use protocol_core::{NodeId, Time};
 use raft::cluster_check::ClusterCheck;
 use raft::{RaftEvent, RaftNode};
@@ -42,6 +43,7 @@ pub struct RaftWatch {
     durable: DurableAcrossRestarts,
     /// Digest mode (long runs): snapshots are digests and old history is dropped.
     digests: Option<DigestLog>,
+    pub(crate) goals: RaftGoals,
 }
 
 impl RaftWatch {
@@ -56,6 +58,7 @@ impl RaftWatch {
             restarts: 0,
             durable: DurableAcrossRestarts::new(servers),
             digests: None,
+            goals: RaftGoals::new(servers),
         }
     }
 
@@ -225,7 +228,7 @@ impl RaftWatch {
 
     /// The tester's snapshot of server `node` up to `index`: (index, commands 1..=index), or
     /// (index, digest) in digest mode.
-    pub fn snapshot_bytes(&self, node: NodeId, index: u64) -> Vec<u8> {
+    pub fn snapshot_bytes(&mut self, node: NodeId, index: u64) -> Vec<u8> {
         if let Some(digests) = &self.digests {
             return digests.snapshot_bytes(index);
         }
@@ -240,6 +243,7 @@ impl RaftWatch {
 impl Observer<RaftNode> for RaftWatch {
     fn on_emit(&mut self, _now: Time, node: NodeId, event: &RaftEvent) -> Result<(), Violation> {
         self.check.applied(node, event)?;
+        self.goals.on_event(node, event);
         match event {
             RaftEvent::Applied { index, command, .. } => {
                 self.on_applied(node, index.0, command_value(command))
@@ -265,6 +269,7 @@ impl Observer<RaftNode> for RaftWatch {
 
     fn on_restart(&mut self, _now: Time, node: NodeId) {
         self.restarts += 1;
+        self.goals.restarted(node);
         self.check.restarted(node);
         self.last_applied[node.index()] = 0;
         self.durable.restarted(node);
@@ -275,6 +280,7 @@ impl Observer<RaftNode> for RaftWatch {
 
     fn after_step(&mut self, _now: Time, nodes: &NodesView<'_, RaftNode>) -> Result<(), Violation> {
         let view: Vec<Option<&RaftNode>> = nodes.iter().map(|(_, node)| node).collect();
+        self.goals.after_step(&view, nodes.stepped());
         self.durable.after_step_of(&view, nodes.stepped())?;
         self.check.after_step_of(&view, nodes.stepped())
     }

@@ -13,16 +13,17 @@
 
 use crate::corpus;
 use crate::family::{Registry, ScenarioRef};
-use crate::measure::Stopwatch;
 use crate::options::RunOptions;
+use crate::page;
 use crate::report::{failure_report, summary, ReplayPrefix, RunReport};
-use crate::runner::{self, SweepOptions, SweepResult, DEFAULT_TAIL};
+use crate::runner::{self, DEFAULT_TAIL};
 use crate::seeds;
+use crate::sweep_cmd::{self, SweepArgs};
+use crate::trace_out::{TraceFormat, TraceOut};
 use clap::{Args, Parser, Subcommand};
 use protocol_core::Time;
-use sim::{Budget, StorageClasses, TraceMode};
+use sim::{Budget, StorageClasses};
 use std::io::Write;
-use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
@@ -93,7 +94,7 @@ struct Cli {
 }
 
 #[derive(Args)]
-struct BudgetArgs {
+pub(crate) struct BudgetArgs {
     /// Fail the run as 'stuck' after this many events.
     #[arg(long, value_name = "N")]
     max_events: Option<u64>,
@@ -106,7 +107,7 @@ struct BudgetArgs {
 }
 
 #[derive(Args)]
-struct StorageArgs {
+pub(crate) struct StorageArgs {
     /// No storage faults: every write durable the instant it is made, no crash within a step,
     /// no corruption (the course's Persister).
     #[arg(long, conflicts_with = "storage_faults")]
@@ -118,7 +119,7 @@ struct StorageArgs {
 }
 
 impl StorageArgs {
-    fn classes(&self) -> StorageClasses {
+    pub(crate) fn classes(&self) -> StorageClasses {
         match (self.no_storage_faults, self.storage_faults) {
             (true, _) => StorageClasses::NONE,
             (false, Some(classes)) => classes,
@@ -128,7 +129,7 @@ impl StorageArgs {
 }
 
 impl BudgetArgs {
-    fn budget(&self, wall: Option<Duration>) -> Budget {
+    pub(crate) fn budget(&self, wall: Option<Duration>) -> Budget {
         Budget {
             max_events: self.max_events.unwrap_or(Budget::DEFAULT.max_events),
             max_virtual: self
@@ -148,9 +149,14 @@ struct RunArgs {
     /// The scenario to run (see `list`); default: the registry's default.
     #[arg(long)]
     scenario: Option<String>,
-    /// Print every event of the run, with virtual timestamps and node ids.
-    #[arg(long)]
-    trace: bool,
+    /// Print every event of the run with virtual timestamps and node ids, or write the
+    /// trace to FILE (`--trace-format chrome` needs a FILE).
+    #[arg(long, value_name = "FILE", num_args = 0..=1, default_missing_value = "-")]
+    trace: Option<PathBuf>,
+    /// `text`: a line per event; `chrome`: Chrome trace-event JSON for Perfetto and
+    /// chrome://tracing (a track per node, messages as flows, virtual time as the clock).
+    #[arg(long, value_enum, default_value_t = TraceFormat::Text)]
+    trace_format: TraceFormat,
     /// Run the seed twice and fail if the trace hashes differ.
     #[arg(long)]
     check_determinism: bool,
@@ -184,35 +190,13 @@ enum Command {
 }
 
 #[derive(Args)]
-struct SweepArgs {
-    /// A scenario name, `all`, or a prefix ending in `*` (quote it: 'raft-2b-*').
-    #[arg(long)]
-    scenario: String,
-    /// Seeds as A..B (B excluded) or A..=B.
-    #[arg(long, value_parser = seeds::parse_seed_range)]
-    seeds: Range<u64>,
-    /// Worker threads; results do not depend on it.
-    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=256))]
-    jobs: u64,
-    #[arg(long)]
-    mutant: Option<String>,
-    /// Give up on a run after this much wall time and count it as timed out (not a verdict).
-    #[arg(long, value_name = "SECS", default_value_t = 120)]
-    wall_limit_secs: u64,
-    #[command(flatten)]
-    budget: BudgetArgs,
-    #[command(flatten)]
-    storage: StorageArgs,
-}
-
-#[derive(Args)]
 struct ReplayArgs {
     /// Corpus files; default: every .txt file in the corpus directory.
     files: Vec<PathBuf>,
 }
 
 /// Why the command could not do its job at all (exit 2).
-struct InputError(String);
+pub(crate) struct InputError(pub(crate) String);
 
 impl<E: std::fmt::Display> From<E> for InputError {
     fn from(error: E) -> Self {
@@ -233,7 +217,7 @@ pub fn main(app: App) -> ExitCode {
     let result = match cli.command {
         None => run_seed(&app, &cli.run),
         Some(Command::List) => list(&app),
-        Some(Command::Sweep(args)) => sweep(&app, &args),
+        Some(Command::Sweep(args)) => sweep_cmd::sweep(&app, &args),
         Some(Command::Replay(args)) => replay(&app, &args),
         Some(Command::Check(args)) => {
             let mut out = std::io::stdout().lock();
@@ -280,20 +264,18 @@ fn run_seed(app: &App, args: &RunArgs) -> Result<bool, InputError> {
             .ok_or_else(|| InputError("no scenario is registered".into()))?,
     };
     Registry::validate(&[scenario], args.mutant.as_deref())?;
+    let trace = TraceOut::new(args.trace_format, args.trace.clone())?;
     let options = RunOptions {
         mutant: args.mutant.clone(),
-        trace: if args.trace {
-            TraceMode::Full
-        } else {
-            TraceMode::Hash
-        },
+        trace: trace.mode(),
+        timeline: trace.format == TraceFormat::Chrome,
         budget: args.budget.budget(None),
         storage_faults: args.storage.classes(),
         history_out: args.history.clone(),
         ..scenario.options(seed)
     };
     let mut out = std::io::stdout().lock();
-    let report = if args.check_determinism {
+    let mut report = if args.check_determinism {
         match runner::check_determinism(scenario, &options) {
             Ok(report) => report,
             Err(e) => {
@@ -304,6 +286,7 @@ fn run_seed(app: &App, args: &RunArgs) -> Result<bool, InputError> {
     } else {
         runner::run_one(scenario, &options)
     };
+    trace.write(&mut report, &mut out)?;
     let report = match diagnosed(app, scenario, &options, report, args.tail) {
         Ok(report) => report,
         Err(message) => {
@@ -311,12 +294,6 @@ fn run_seed(app: &App, args: &RunArgs) -> Result<bool, InputError> {
             return Ok(false);
         }
     };
-    if let Some(lines) = &report.trace_lines {
-        for line in lines {
-            writeln!(out, "{line}")?;
-        }
-        writeln!(out)?;
-    }
     write!(out, "{}", summary(&report, &app.replay))?;
     if args.check_determinism {
         writeln!(out, "determinism: two runs gave the same trace hash")?;
@@ -324,8 +301,8 @@ fn run_seed(app: &App, args: &RunArgs) -> Result<bool, InputError> {
     Ok(report.passed())
 }
 
-/// A failing run replayed for its report (unless it was fully traced already), writing its
-/// files under the app's failures directory.
+/// A failing run replayed for its report, recording its timeline, and writing its files
+/// (the failure page, a client history) under the app's failures directory.
 fn diagnosed(
     app: &App,
     scenario: ScenarioRef<'_>,
@@ -333,18 +310,28 @@ fn diagnosed(
     report: RunReport,
     tail: usize,
 ) -> Result<RunReport, String> {
-    if report.passed() || options.trace == TraceMode::Full {
+    if report.passed() {
         return Ok(report);
     }
     let mut name = format!("{}-{}", report.scenario, report.seed);
     if let Some(mutant) = &report.mutant {
         name = format!("{name}-{mutant}");
     }
-    let with_files = RunOptions {
-        artifacts: Some(app.failures_dir.join(name)),
+    let dir = app.failures_dir.join(name);
+    let replay_options = RunOptions {
+        artifacts: Some(dir.clone()),
+        timeline: true,
         ..options.clone()
     };
-    runner::diagnose(scenario, &with_files, report, tail).map_err(|e| e.to_string())
+    let mut diagnosed =
+        runner::diagnose(scenario, &replay_options, report, tail).map_err(|e| e.to_string())?;
+    match page::write(&dir, &diagnosed, &app.replay) {
+        Some(Ok(path)) => diagnosed.artifacts.push(("failure page", path)),
+        Some(Err(e)) => diagnosed.facts.push(("page", format!("not written: {e}"))),
+        None => {}
+    }
+    diagnosed.recording = None;
+    Ok(diagnosed)
 }
 
 fn list(app: &App) -> Result<bool, InputError> {
@@ -359,92 +346,6 @@ fn list(app: &App) -> Result<bool, InputError> {
         }
     }
     Ok(true)
-}
-
-fn sweep(app: &App, args: &SweepArgs) -> Result<bool, InputError> {
-    let scenarios = app.registry.select(&args.scenario)?;
-    Registry::validate(&scenarios, args.mutant.as_deref())?;
-    let options = SweepOptions {
-        seeds: args.seeds.clone(),
-        mutant: args.mutant.clone(),
-        budget: args
-            .budget
-            .budget(Some(Duration::from_secs(args.wall_limit_secs))),
-        storage_faults: args.storage.classes(),
-        jobs: args.jobs as usize,
-    };
-    // Ranges are capped at MAX_SEEDS_PER_RANGE and scenarios number in the hundreds.
-    let total = (args.seeds.end - args.seeds.start) * scenarios.len() as u64;
-    let done = std::sync::atomic::AtomicU64::new(0);
-    let step = (total / 10).max(1);
-    let progress = |result: &SweepResult| {
-        let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
-        if let Some(failure) = &result.failure {
-            eprintln!(
-                "  FAIL {} seed {}: {}",
-                result.scenario, result.seed, failure.check
-            );
-        }
-        if n.is_multiple_of(step) || n == total {
-            eprintln!("  {n}/{total} runs done");
-        }
-    };
-    let stopwatch = Stopwatch::start();
-    let results = runner::sweep(&scenarios, &options, &progress);
-    let elapsed = stopwatch.elapsed();
-    let mut out = std::io::stdout().lock();
-    for result in results.iter().filter(|r| r.failure.is_some()) {
-        writeln!(out, "{}", sweep_failure_line(app, result, &options))?;
-    }
-    let failed = results.iter().filter(|r| r.failed()).count();
-    let timed_out = results.iter().filter(|r| r.timed_out()).count();
-    writeln!(
-        out,
-        "sweep {} seeds {}..{}: {} runs, {} passed, {failed} failed, {timed_out} timed out, digest {:016x} ({}, {} jobs)",
-        args.scenario,
-        args.seeds.start,
-        args.seeds.end,
-        results.len(),
-        results.len() - failed - timed_out,
-        runner::sweep_digest(&results),
-        elapsed.describe(),
-        args.jobs
-    )?;
-    Ok(failed == 0 && timed_out == 0)
-}
-
-/// One failed seed of a sweep: what failed, the replay command, and a ready corpus line.
-fn sweep_failure_line(app: &App, result: &SweepResult, options: &SweepOptions) -> String {
-    let Some(failure) = &result.failure else {
-        return String::new();
-    };
-    let verdict = if result.timed_out() {
-        "TIMEOUT"
-    } else {
-        "FAIL"
-    };
-    let budget = Budget {
-        wall: None,
-        ..options.budget
-    };
-    let replay = app.replay.command(
-        result.scenario,
-        result.seed,
-        options.mutant.as_deref(),
-        &budget,
-        options.storage_faults,
-    );
-    let first_line = failure.message.lines().next().unwrap_or_default();
-    format!(
-        "{verdict} {} seed {}: {} at t={}: {first_line}\n  replay: {replay}\n  corpus: {} {}  # {}",
-        result.scenario,
-        result.seed,
-        failure.check,
-        failure.time,
-        result.scenario,
-        result.seed,
-        failure.check
-    )
 }
 
 fn replay(app: &App, args: &ReplayArgs) -> Result<bool, InputError> {

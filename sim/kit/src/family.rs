@@ -4,6 +4,7 @@
 //! `sim list`, `--mutant` validation, sweeps and the corpus all read the [`Registry`] built
 //! from them, so no list of names is kept anywhere else.
 
+use crate::goals::GoalId;
 use crate::options::RunOptions;
 use crate::report::RunReport;
 use protocol_core::mutant::Mutant;
@@ -17,11 +18,24 @@ pub struct Scenario {
     pub name: &'static str,
     pub about: &'static str,
     pub run: RunFn,
+    /// Situations a good sweep of this scenario reaches on some seeds (see [`crate::goals`]).
+    pub goals: &'static [GoalId],
 }
 
 impl Scenario {
     pub const fn new(name: &'static str, about: &'static str, run: RunFn) -> Scenario {
-        Scenario { name, about, run }
+        Scenario {
+            name,
+            about,
+            run,
+            goals: &[],
+        }
+    }
+
+    /// The scenario declares `goals`: some seeds of a sweep should reach each.
+    pub const fn with_goals(mut self, goals: &'static [GoalId]) -> Scenario {
+        self.goals = goals;
+        self
     }
 }
 

@@ -7,11 +7,13 @@
 //! everything else is here once.
 
 use crate::checks;
+use crate::goals::Reached;
 use crate::options::RunOptions;
+use crate::recording::{ClientOp, Recording};
 use crate::report::RunReport;
 use protocol_core::rng::Rng;
 use protocol_core::{CheckId, Node, NodeId, Time};
-use sim::{Failure, NetworkConfig, Observer, Sim, StorageConfig, StorageMix};
+use sim::{Failure, NetworkConfig, NodeState, Observer, Sim, StorageConfig, StorageMix};
 use std::path::PathBuf;
 
 /// A step of a scenario: it goes on, or the run failed and this is why.
@@ -52,6 +54,9 @@ pub struct Harness<N: Node, O: Observer<N>, H: Hooks<N, O> = ()> {
     metrics: Vec<(&'static str, u64)>,
     facts: Vec<(&'static str, String)>,
     artifacts: Vec<(&'static str, PathBuf)>,
+    /// Client operations for the run's recording (`options.timeline` only).
+    operations: Vec<ClientOp>,
+    goals: Reached,
 }
 
 /// The course's limit on one test.
@@ -65,6 +70,9 @@ impl<N: Node, O: Observer<N>, H: Hooks<N, O>> Harness<N, O, H> {
         sim.set_budget(options.budget);
         sim.set_storage(StorageConfig::crashes_only().masked(options.storage_faults));
         sim.capture_emits(true);
+        if options.timeline {
+            sim.record_timeline();
+        }
         Harness {
             sim,
             hooks,
@@ -73,6 +81,22 @@ impl<N: Node, O: Observer<N>, H: Hooks<N, O>> Harness<N, O, H> {
             metrics: Vec::new(),
             facts: Vec::new(),
             artifacts: Vec::new(),
+            operations: Vec::new(),
+            goals: Reached::new(),
+        }
+    }
+
+    /// How the family's nodes appear on the failure page and in Chrome traces: a short
+    /// label and a number (`leader` 3). Asked only while a timeline is recorded; call it
+    /// before adding nodes.
+    pub fn describe_nodes(&mut self, describe: fn(&N) -> NodeState) {
+        self.sim.describe_nodes(describe);
+    }
+
+    /// Keeps the clients' operations for the run's recording (the history check does).
+    pub fn record_operations(&mut self, operations: Vec<ClientOp>) {
+        if self.options.timeline {
+            self.operations = operations;
         }
     }
 
@@ -177,6 +201,11 @@ impl<N: Node, O: Observer<N>, H: Hooks<N, O>> Harness<N, O, H> {
         self.facts.push((name, value.into()));
     }
 
+    /// The run reached these goals (a watch's marks, usually), for the report.
+    pub fn reached(&mut self, goals: &Reached) {
+        goals.iter().for_each(|goal| self.goals.mark(goal));
+    }
+
     /// Where this failing run may write its files, if the caller asked for files.
     pub fn artifact_dir(&self) -> Option<PathBuf> {
         self.options.artifacts.clone()
@@ -189,6 +218,12 @@ impl<N: Node, O: Observer<N>, H: Hooks<N, O>> Harness<N, O, H> {
 
     /// The report of the run, with `verdict` as its outcome.
     pub fn report(&mut self, verdict: Step) -> RunReport {
+        let recording = self.sim.take_timeline().map(|timeline| {
+            Box::new(Recording {
+                timeline: *timeline,
+                operations: std::mem::take(&mut self.operations),
+            })
+        });
         let sim = &self.sim;
         RunReport {
             scenario: self.options.scenario,
@@ -205,6 +240,8 @@ impl<N: Node, O: Observer<N>, H: Hooks<N, O>> Harness<N, O, H> {
             failure: verdict.err(),
             trace_lines: sim.trace().lines(),
             artifacts: std::mem::take(&mut self.artifacts),
+            recording,
+            goals: self.goals.iter().collect(),
         }
     }
 }

@@ -12,6 +12,7 @@ use crate::harness::{Harness, Hooks, Step};
 use linearizability::formats::JsonLinesInput;
 use linearizability::{check, html, write_json_lines, CheckOptions, CheckResult, Verdict};
 use linearizability::{History, Model, Operation};
+use linearizability::{WitnessBudget, DEFAULT_WITNESS_STEPS};
 use protocol_core::Node;
 use protocol_core::{ClientId, Time, Violation};
 use sim::Observer;
@@ -154,6 +155,8 @@ impl HistoryCheck {
             max_memory_bytes: Some(self.memory_bytes),
             threads: 1,
             fast_paths: true,
+            // Steps, not wall time: the witness of a failure is a function of the seed too.
+            witness_budget: WitnessBudget::Steps(DEFAULT_WITNESS_STEPS),
         }
     }
 
@@ -256,6 +259,10 @@ impl<N: Node, O: Observer<N>, H: Hooks<N, O>> Harness<N, O, H> {
             }
         }
         let (result, violation) = check.run(model, history);
+        if self.options().timeline {
+            let operations = crate::recording::operations(model, history, &result);
+            self.record_operations(operations);
+        }
         let Some(violation) = violation else {
             return Ok(());
         };

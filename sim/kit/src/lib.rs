@@ -17,17 +17,26 @@
 pub mod actors;
 pub mod catches;
 pub mod checks;
+pub mod chrome;
 pub mod cli;
 pub mod clients;
 pub mod corpus;
 pub mod family;
+pub mod goals;
 pub mod harness;
 pub mod history;
 pub mod measure;
 pub mod options;
+pub mod page;
+pub mod page_data;
+pub mod progress;
+pub mod recording;
 pub mod report;
 pub mod runner;
 pub mod seeds;
+mod sweep_cmd;
+pub mod sweep_files;
+mod trace_out;
 
 pub use family::{Family, Registry, Scenario, ScenarioRef, UsageError};
 pub use harness::{Drive, Harness, Hooks, Step};

@@ -26,6 +26,9 @@ pub struct RunOptions {
     /// Where a failing run writes what it has beyond its report (a client history and its
     /// HTML view); `None` writes nothing (sweeps and tests).
     pub artifacts: Option<PathBuf>,
+    /// Keep a timeline of the run (nodes' states, links, message flights, client operations)
+    /// in its report, for the failure page and Chrome traces. Never changes the run.
+    pub timeline: bool,
 }
 
 impl Default for RunOptions {
@@ -39,6 +42,7 @@ impl Default for RunOptions {
             storage_faults: StorageClasses::ALL,
             history_out: None,
             artifacts: None,
+            timeline: false,
         }
     }
 }

@@ -1,7 +1,9 @@
 //! What a run gives back, and how it is shown: one screen of summary, and failures a person
 //! can act on without replaying.
 
+use crate::goals::GoalId;
 use crate::options::RunOptions;
+use crate::recording::Recording;
 use protocol_core::{CheckId, Time};
 use sim::stats::DropReason;
 use sim::{checks, Budget, Failure, Stats, StorageClasses};
@@ -31,6 +33,10 @@ pub struct RunReport {
     pub trace_lines: Option<Vec<String>>,
     /// Files a failing run wrote (a client history, its view), by what they are.
     pub artifacts: Vec<(&'static str, PathBuf)>,
+    /// The run's timeline and client operations, when `RunOptions::timeline` asked.
+    pub recording: Option<Box<Recording>>,
+    /// The goals the run reached (see [`crate::goals`]).
+    pub goals: Vec<GoalId>,
 }
 
 impl RunReport {
@@ -64,6 +70,8 @@ impl RunReport {
             }),
             trace_lines: None,
             artifacts: Vec::new(),
+            recording: None,
+            goals: Vec::new(),
         }
     }
 
@@ -173,6 +181,10 @@ pub fn summary(report: &RunReport, replay: &ReplayPrefix) -> String {
     line(&mut out, "faults", &faults);
     for (name, value) in &report.facts {
         line(&mut out, name, value);
+    }
+    if !report.goals.is_empty() {
+        let goals: Vec<&str> = report.goals.iter().map(|g| g.name()).collect();
+        line(&mut out, "reached", &goals.join(", "));
     }
     if !report.metrics.is_empty() {
         let metrics: Vec<String> = report

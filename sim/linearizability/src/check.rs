@@ -1,11 +1,12 @@
-//! Checking a whole history: partitions searched independently, combined in a fixed order.
+//! Checking a whole history: partitions decided independently, combined in a fixed order;
+//! then witnesses for those a model's decision procedure found not linearizable (`witness`).
 
-use crate::cache::MemoryBudget;
+use crate::explanation::Explanation;
 use crate::history::History;
 use crate::model::{Decision, Model, Partition};
-use crate::search::{search, unplaced_after_prefix, Deadline, OutcomeKind};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Mutex;
+use crate::schedule::search_partitions;
+use crate::search::wall_clock_now;
+use crate::witness::{find_witnesses, Pending};
 use std::time::Duration;
 
 /// Budgets and parallelism. A check that ends within its budgets gives the same verdict and
@@ -18,12 +19,30 @@ pub struct CheckOptions {
     /// this. Each partition has its own budget, so the verdict never depends on how many run
     /// at once; the process may hold up to `threads` budgets.
     pub max_memory_bytes: Option<usize>,
-    /// Partitions checked at once; 1 checks them in order on the calling thread.
+    /// Searches run to their end at once, after the race of short rounds (see `schedule`);
+    /// decisions and the race run on the calling thread. 1: everything on the calling thread.
     pub threads: usize,
     /// Let the model decide the partitions it has a polynomial procedure for
     /// ([`Model::decide`]); off, the generic search decides everything (for comparisons).
     pub fast_paths: bool,
+    /// How far the search for a longer linearizable prefix may go in a partition that a
+    /// decision procedure found not linearizable (the procedure's own witness comes first).
+    pub witness_budget: WitnessBudget,
 }
+
+/// The budget of the witness search (see `witness`). The verdict never depends on it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WitnessBudget {
+    /// At most this many search steps per partition: the witness is a function of the history
+    /// alone, as a simulation needs.
+    Steps(u64),
+    /// `factor` times the wall time the verdict took, at most `max`, for all partitions
+    /// together: for a person at a terminal.
+    Time { factor: u32, max: Duration },
+}
+
+/// Search steps a witness may take by default: a few milliseconds.
+pub const DEFAULT_WITNESS_STEPS: u64 = 100_000;
 
 impl Default for CheckOptions {
     fn default() -> Self {
@@ -32,6 +51,7 @@ impl Default for CheckOptions {
             max_memory_bytes: Some(1 << 30),
             threads: 1,
             fast_paths: true,
+            witness_budget: WitnessBudget::Steps(DEFAULT_WITNESS_STEPS),
         }
     }
 }
@@ -61,8 +81,23 @@ pub struct PartitionResult {
     /// prefix found (in linearization order).
     pub order: Vec<usize>,
     /// If not linearizable: the operations that could not be placed after `order`, the first
-    /// one being the operation whose return the search could not get past.
+    /// one being the operation `why` names, or else the one whose return the search could not
+    /// get past.
     pub unplaced: Vec<usize>,
+    /// Why not linearizable, when a decision procedure could say: the link or the real-time
+    /// constraint that failed, naming operations.
+    pub why: Option<Explanation>,
+    /// Whether `order` is the longest linearizable prefix there is.
+    pub prefix: PrefixSearch,
+}
+
+/// How far the search for `order` got.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PrefixSearch {
+    /// `order` is a linearization, or the longest linearizable prefix there is.
+    Complete,
+    /// The search stopped at its budget: `order` is the longest prefix found.
+    StoppedEarly { reason: String },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -87,6 +122,7 @@ pub fn check<M: Model>(
     options: &CheckOptions,
 ) -> CheckResult {
     assert!(options.threads >= 1, "at least one thread checks");
+    let started = matches!(options.witness_budget, WitnessBudget::Time { .. }).then(wall_clock_now);
     let partitions = model.partition(history);
     let covered: usize = partitions.iter().map(|p| p.ops.len()).sum();
     assert_eq!(
@@ -94,146 +130,95 @@ pub fn check<M: Model>(
         history.operations.len(),
         "partitions cover each operation once"
     );
-    let deadline = Deadline::after(options.timeout);
-    let check_one = |partition: &Partition| {
-        let memory = MemoryBudget {
-            max_bytes: options.max_memory_bytes,
-            used_bytes: AtomicUsize::new(0),
-        };
+    let decide = |partition: &Partition| {
         let decision = options
             .fast_paths
-            .then(|| model.decide(&history.operations, &partition.ops))
-            .flatten();
-        match decision {
-            Some(decision) => decided_partition(model, history, partition, decision),
-            None => check_partition(model, history, partition, deadline, &memory),
-        }
+            .then(|| model.decide(&history.operations, &partition.ops));
+        decision
+            .flatten()
+            .map(|decision| decided_partition(partition, decision))
     };
-    let results: Vec<PartitionResult> = if options.threads == 1 || partitions.len() < 2 {
-        partitions.iter().map(check_one).collect()
-    } else {
-        check_in_parallel(&partitions, options.threads, &check_one)
-    };
+    // Decisions cost O(n log n): threads would cost more to start than they save.
+    let decided: Vec<Option<(PartitionResult, Option<Pending>)>> =
+        partitions.iter().map(decide).collect();
+    let undecided: Vec<usize> = (0..partitions.len())
+        .filter(|&p| decided[p].is_none())
+        .collect();
+    let failed = decided.iter().flatten().find_map(|(result, _)| {
+        (result.verdict == PartitionVerdict::NotLinearizable).then_some(result.label.as_str())
+    });
+    let mut searched =
+        search_partitions(model, history, &partitions, &undecided, options, failed).into_iter();
+    let verdict_time = started.map_or(Duration::ZERO, |started| started.elapsed());
+    let mut results = Vec::with_capacity(partitions.len());
+    let mut pending = Vec::new();
+    for (index, decision) in decided.into_iter().enumerate() {
+        let Some((result, waiting)) = decision else {
+            results.push(
+                searched
+                    .next()
+                    .expect("one search result per undecided partition"),
+            );
+            continue;
+        };
+        results.push(result);
+        pending.extend(waiting.map(|waiting| Pending {
+            partition: index,
+            ..waiting
+        }));
+    }
+    let budget = options.witness_budget;
+    let memory = options.max_memory_bytes;
+    find_witnesses(
+        model,
+        history,
+        &mut results,
+        &pending,
+        budget,
+        verdict_time,
+        memory,
+    );
     CheckResult {
         verdict: combine(&results),
         partitions: results,
     }
 }
 
-fn check_partition<M: Model>(
-    model: &M,
-    history: &History<M::Input, M::Output>,
-    partition: &Partition,
-    deadline: Deadline,
-    memory: &MemoryBudget,
-) -> PartitionResult {
-    let outcome = search(model, &history.operations, &partition.ops, deadline, memory);
-    let verdict = match outcome.kind {
-        OutcomeKind::Linearizable => PartitionVerdict::Linearizable,
-        OutcomeKind::NotLinearizable => PartitionVerdict::NotLinearizable,
-        OutcomeKind::Unknown(reason) => PartitionVerdict::Unknown { reason },
-    };
-    PartitionResult {
-        label: partition.label.clone(),
-        ops: partition.ops.clone(),
-        verdict,
-        order: outcome.order,
-        unplaced: outcome.unplaced,
-    }
-}
-
-/// Memo bytes the search may spend on explaining a partition the model decided is not
-/// linearizable: a fixed budget of its own, so the explanation does not depend on timing or on
-/// other partitions.
-const EXPLANATION_MEMORY_BYTES: usize = 64 << 20;
-
-fn decided_partition<M: Model>(
-    model: &M,
-    history: &History<M::Input, M::Output>,
+/// A partition the model decided; if not linearizable, its witness is still to be found.
+fn decided_partition(
     partition: &Partition,
     decision: Decision,
-) -> PartitionResult {
-    let (verdict, order, unplaced) = match decision {
-        Decision::Linearizable { order } => (PartitionVerdict::Linearizable, order, Vec::new()),
-        Decision::NotLinearizable { culprit } => {
-            let (order, unplaced) = explain(model, history, partition, culprit);
-            (PartitionVerdict::NotLinearizable, order, unplaced)
-        }
-    };
-    PartitionResult {
+) -> (PartitionResult, Option<Pending>) {
+    let mut result = PartitionResult {
         label: partition.label.clone(),
         ops: partition.ops.clone(),
-        verdict,
-        order,
-        unplaced,
-    }
-}
-
-/// The longest linearizable prefix the search finds within its own budget, and the operations
-/// left unplaced after it: the search's own if it finishes, else `culprit` first (the operation
-/// the model found no place for) unless the prefix placed it.
-fn explain<M: Model>(
-    model: &M,
-    history: &History<M::Input, M::Output>,
-    partition: &Partition,
-    culprit: usize,
-) -> (Vec<usize>, Vec<usize>) {
-    let memory = MemoryBudget {
-        max_bytes: Some(EXPLANATION_MEMORY_BYTES),
-        used_bytes: AtomicUsize::new(0),
+        verdict: PartitionVerdict::Linearizable,
+        order: Vec::new(),
+        unplaced: Vec::new(),
+        why: None,
+        prefix: PrefixSearch::Complete,
     };
-    let ops = &history.operations;
-    let outcome = search(model, ops, &partition.ops, Deadline::after(None), &memory);
-    match outcome.kind {
-        OutcomeKind::NotLinearizable => (outcome.order, outcome.unplaced),
-        OutcomeKind::Linearizable => panic!(
-            "partition {}: the model's decision says not linearizable, the search found {:?}",
-            partition.label, outcome.order
-        ),
-        OutcomeKind::Unknown(_) => {
-            let mut unplaced = unplaced_after_prefix(ops, &partition.ops, &outcome.order);
-            if !outcome.order.contains(&culprit) {
-                unplaced.retain(|&i| i != culprit);
-                unplaced.insert(0, culprit);
-            }
-            (outcome.order, unplaced)
+    match decision {
+        Decision::Linearizable { order } => {
+            result.order = order;
+            (result, None)
+        }
+        Decision::NotLinearizable {
+            culprit,
+            why,
+            candidate,
+        } => {
+            assert!(partition.ops.contains(&culprit), "the culprit is a member");
+            result.verdict = PartitionVerdict::NotLinearizable;
+            result.why = Some(why);
+            let waiting = Pending {
+                partition: usize::MAX,
+                culprit,
+                candidate,
+            };
+            (result, Some(waiting))
         }
     }
-}
-
-/// Workers take partitions in order from a shared counter; results land in their own slots, so
-/// the combined result does not depend on which worker ran what.
-fn check_in_parallel(
-    partitions: &[Partition],
-    threads: usize,
-    check_one: &(dyn Fn(&Partition) -> PartitionResult + Sync),
-) -> Vec<PartitionResult> {
-    let next = AtomicUsize::new(0);
-    let slots: Vec<Mutex<Option<PartitionResult>>> =
-        partitions.iter().map(|_| Mutex::new(None)).collect();
-    std::thread::scope(|scope| {
-        for _ in 0..threads.min(partitions.len()) {
-            scope.spawn(|| loop {
-                let index = next.fetch_add(1, Ordering::Relaxed);
-                let Some(partition) = partitions.get(index) else {
-                    break;
-                };
-                let result = check_one(partition);
-                *slots[index]
-                    .lock()
-                    .expect("no worker panics holding a slot") = Some(result);
-            });
-        }
-    });
-    slots
-        .into_iter()
-        .map(|slot| {
-            let result = slot
-                .into_inner()
-                .expect("no worker panicked holding a slot");
-            result.expect("every partition was taken by a worker")
-        })
-        .collect()
 }
 
 /// Not linearizable if any partition is not; else unknown if any is; else linearizable.

@@ -193,9 +193,12 @@ fn thread_count_does_not_change_the_result() {
 }
 
 /// Many concurrent writes and a read no order explains: the search must explore many sets.
+/// Values repeat (no polynomial decision) and intervals nest (no two writes interchangeable).
 fn hard_history() -> History<RegisterInput, RegisterOutput> {
-    let mut ops: Vec<_> = (0..12).map(|c| write(c, 0, Some(100), c as i64)).collect();
-    ops.push(read(99, 200, 201, Some(-1)));
+    let mut ops: Vec<_> = (0..12)
+        .map(|c| write(c, c, Some(200 - c), c as i64 % 2))
+        .collect();
+    ops.push(read(99, 300, 301, Some(-1)));
     History::new(ops)
 }
 
@@ -234,4 +237,19 @@ fn without_budgets_the_hard_history_is_decided() {
     };
     let result = check(&CasRegisterModel, &hard_history(), &options);
     assert_eq!(result.verdict, Verdict::NotLinearizable);
+}
+
+#[test]
+fn identical_writes_nested_in_time_keep_both_orders() {
+    // write(1) [0, 10] holds an identical write(1) [1, 2]; write(2) [5, 6] must follow the
+    // inner one and the read at [7, 8] must see 1: only "inner, write(2), outer, read" works,
+    // so the outer write may not be held before the inner one.
+    let result = run(vec![
+        write(1, 0, Some(10), 1),
+        write(2, 1, Some(2), 1),
+        write(3, 5, Some(6), 2),
+        read(3, 7, 8, Some(1)),
+    ]);
+    assert_eq!(result.verdict, Verdict::Linearizable);
+    assert_eq!(result.partitions[0].order, vec![1, 2, 0, 3]);
 }

@@ -1,6 +1,7 @@
 //! `sim check FILE...`: check history files and print one line per file.
 
-use crate::check::{check, CheckOptions, CheckResult, Verdict};
+use crate::check::{check, CheckOptions, CheckResult, PrefixSearch, Verdict, WitnessBudget};
+use crate::explanation::{cut_middle, name_operation};
 use crate::formats::{parse, ParsedHistory};
 use crate::history::History;
 use crate::model::Model;
@@ -26,16 +27,27 @@ pub struct CheckArgs {
     #[arg(long, value_name = "SECS")]
     pub timeout: Option<u64>,
     /// Give up on a key when its search's memo would pass this many MiB (verdict unknown).
-    /// Each key has its own budget, so the verdict does not depend on --threads; the estimate
-    /// leaves out allocator slack, so the process peaks near 1.4 × threads × this.
+    /// Each key has its own budget, so the verdict does not depend on --threads; the process
+    /// holds up to --threads such memos at once, and small ones of keys waiting their turn.
     #[arg(long, value_name = "MIB", default_value_t = 350)]
     pub max_memory_mib: usize,
-    /// Partitions (keys) checked at once.
+    /// Keys whose searches run to their end at once (after a race of short rounds).
     #[arg(long, default_value_t = 2)]
     pub threads: usize,
     /// Also write a self-contained HTML view of every file checked.
     #[arg(long, value_name = "OUT.html")]
     pub html: Option<PathBuf>,
+    /// Where a key's polynomial decision finds it not linearizable (its own witness printed
+    /// first), search for a longer linearizable prefix for at most this many times what the
+    /// verdict took...
+    #[arg(long, value_name = "FACTOR", default_value_t = 4)]
+    pub witness_factor: u32,
+    /// ...and at most this long for the whole file.
+    #[arg(long, value_name = "MS", default_value_t = 1000)]
+    pub witness_max_ms: u64,
+    /// Instead, at most this many search steps per key: the same witness on every machine.
+    #[arg(long, value_name = "STEPS")]
+    pub witness_steps: Option<u64>,
 }
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -81,11 +93,19 @@ pub struct FileReport {
 
 /// Checks every file, printing one line each to `out`; `Ok(true)` if all are linearizable.
 pub fn run(args: &CheckArgs, out: &mut impl Write) -> Result<bool, CheckCommandError> {
+    let witness_budget = match args.witness_steps {
+        Some(steps) => WitnessBudget::Steps(steps),
+        None => WitnessBudget::Time {
+            factor: args.witness_factor,
+            max: Duration::from_millis(args.witness_max_ms),
+        },
+    };
     let options = CheckOptions {
         timeout: args.timeout.map(Duration::from_secs),
         max_memory_bytes: Some(args.max_memory_mib.saturating_mul(1 << 20)),
         threads: args.threads.max(1),
         fast_paths: true,
+        witness_budget,
     };
     let mut all_linearizable = true;
     let mut sections = Vec::new();
@@ -246,7 +266,11 @@ fn check_history<M: Model>(
     }
 }
 
-/// `key "3": 12 of 40 operations linearized, then line 57 get("3") -> "x" cannot be placed`.
+/// A longer description of the operation that cannot be placed loses its middle.
+const OPERATION_CHARS: usize = 120;
+
+/// `key "3": <why>; 12 of 40 operations linearized, then line 57 get("3") -> "x" cannot be
+/// placed`, with why the prefix may be short when its search stopped early.
 fn describe_failure<M: Model>(
     model: &M,
     history: &History<M::Input, M::Output>,
@@ -259,12 +283,25 @@ fn describe_failure<M: Model>(
     let line = call_lines
         .get(blocking)
         .map_or(String::new(), |line| format!("line {line} "));
+    let why = failed.why.as_ref().map_or(String::new(), |why| {
+        let name = |i: usize| name_operation(model, history, call_lines, i);
+        format!("{}; ", why.render(name))
+    });
+    let stopped = match &failed.prefix {
+        PrefixSearch::Complete => String::new(),
+        PrefixSearch::StoppedEarly { reason } => {
+            format!(" (the search for a longer prefix stopped early: {reason})")
+        }
+    };
     Some(format!(
-        "{}: {} of {} operations linearized, then {line}{} cannot be placed",
+        "{}: {why}{} of {} operations linearized{stopped}, then {line}{} cannot be placed",
         failed.label,
         failed.order.len(),
         failed.ops.len(),
-        model.describe_operation(&op.input, op.output.as_ref())
+        cut_middle(
+            &model.describe_operation(&op.input, op.output.as_ref()),
+            OPERATION_CHARS
+        )
     ))
 }
 

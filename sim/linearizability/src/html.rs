@@ -1,10 +1,12 @@
 //! A self-contained HTML view of checked histories, in the spirit of Porcupine's visualiser:
 //! per partition, one lane per client, each operation a bar from call to return labelled with
 //! its input and output; the linearization (or the longest linearizable prefix) numbered on the
-//! bars; the first operation that cannot be placed highlighted; hover for details.
+//! bars; the first operation that cannot be placed highlighted, with why when the model's
+//! decision says (and whether the search for a longer prefix stopped early); hover for details.
 //! No scripts, styles or fonts are fetched: everything is inline.
 
-use crate::check::{CheckResult, PartitionResult, PartitionVerdict, Verdict};
+use crate::check::{CheckResult, PartitionResult, PartitionVerdict, PrefixSearch, Verdict};
+use crate::explanation::name_operation;
 use crate::history::{History, Operation};
 use crate::model::Model;
 use std::collections::{BTreeMap, BTreeSet};
@@ -113,11 +115,17 @@ fn render_partition<M: Model>(
     call_lines: &[usize],
 ) -> String {
     let ops = &history.operations;
+    let stopped = match &partition.prefix {
+        PrefixSearch::Complete => String::new(),
+        PrefixSearch::StoppedEarly { reason } => {
+            format!(" found (the search for a longer one stopped early: {reason})")
+        }
+    };
     let (status, class) = match &partition.verdict {
         PartitionVerdict::Linearizable => (String::from("linearizable"), "ok"),
         PartitionVerdict::NotLinearizable => (
             format!(
-                "not linearizable: longest linearizable prefix {} of {}",
+                "not linearizable: longest linearizable prefix {} of {}{stopped}",
                 partition.order.len(),
                 partition.ops.len()
             ),
@@ -169,6 +177,14 @@ fn render_partition<M: Model>(
         html.push_str(&bar.render(&ops[index], &timeline));
     }
     html.push_str("</div>\n");
+    if let Some(why) = &partition.why {
+        let name = |i: usize| name_operation(model, history, call_lines, i);
+        let _ = writeln!(
+            html,
+            "<p class=\"why\">Why: {}</p>",
+            escape(&why.render(name))
+        );
+    }
     html.push_str(&render_order(model, history, partition, &states));
     html.push_str("</div>\n");
     html
@@ -349,7 +365,7 @@ h1{font-size:18px;margin:24px 0 4px} h2{font-size:14px;margin:12px 0 6px}
 #details{position:sticky;top:0;z-index:5;background:#263238;color:#eceff1;padding:6px 10px;border-radius:4px;
  font-family:ui-monospace,monospace;white-space:pre-wrap;min-height:2.6em}
 .order li{font-family:ui-monospace,monospace;font-size:12px} .state{color:#666}
-.unplaced-list{color:#c62828} .jump a{color:#c62828;margin-right:8px}
+.unplaced-list{color:#c62828} .why{color:#c62828;font-weight:bold} .jump a{color:#c62828;margin-right:8px}
 ";
 
 const SCRIPT: &str = "
@@ -364,6 +380,11 @@ const SCRIPT: &str = "
     });
     el.addEventListener('mouseleave',function(){el.classList.remove('hover');});
   });
+  // Open on the operation that cannot be placed: lanes are wider than any window.
+  var stuck=document.querySelector('.op.first-unplaced');
+  if(stuck){stuck.scrollIntoView({block:'center',inline:'center'});}
+  if(stuck){var r=stuck.getBoundingClientRect();document.body.setAttribute('data-stuck-in-view',
+    r.left>=0&&r.top>=0&&r.right<=innerWidth&&r.bottom<=innerHeight?'yes':'no');}
   // For tools/scripts/check-html-view.sh: hover the first marked operation as a person would.
   if(location.hash==='#selftest'){
     var target=document.querySelector('.op.first-unplaced')||document.querySelector('.op');

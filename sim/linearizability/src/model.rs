@@ -1,5 +1,6 @@
 //! The sequential specification a history is checked against.
 
+use crate::explanation::Explanation;
 use crate::history::{History, Operation};
 use std::fmt::Debug;
 use std::hash::Hash;
@@ -11,10 +12,11 @@ use std::hash::Hash;
 pub trait Model: Sync {
     /// The model's state. Equality and hashing decide which search states are memoised as seen.
     type State: Clone + Eq + Hash + Debug + Send;
-    /// What a client asked for.
-    type Input: Clone + Debug + Send + Sync;
+    /// What a client asked for. Equality and hashing find identical operations, of which the
+    /// search tries one order only.
+    type Input: Clone + Debug + Eq + Hash + Send + Sync;
     /// What a client was answered.
-    type Output: Clone + Debug + Send + Sync;
+    type Output: Clone + Debug + Eq + Hash + Send + Sync;
 
     /// The state before any operation.
     fn init(&self) -> Self::State;
@@ -52,6 +54,30 @@ pub trait Model: Sync {
     /// One line describing an operation for people: `put("k", "v") -> ok`.
     fn describe_operation(&self, input: &Self::Input, output: Option<&Self::Output>) -> String;
 
+    /// The call alone, as an explanation names it: `get("k")`, `cas("k", 1, 2)`.
+    fn describe_call(&self, input: &Self::Input) -> String {
+        self.describe_operation(input, None)
+    }
+
+    /// Whether every step of `input` answered `output` that the model accepts leaves the state
+    /// as it was (a read that returned a value). The search linearizes such an operation as
+    /// soon as it can and tries no other order for it (see `search`).
+    fn is_read_only(&self, _input: &Self::Input, _output: Option<&Self::Output>) -> bool {
+        false
+    }
+
+    /// Whether `step` would accept `input` answered `output` in `state`; the search asks this of
+    /// read-only operations, whose next state it knows. Override it where `step` would build a
+    /// state only to have it dropped.
+    fn accepts(
+        &self,
+        state: &Self::State,
+        input: &Self::Input,
+        output: Option<&Self::Output>,
+    ) -> bool {
+        self.step(state, input, output).is_some()
+    }
+
     /// One line describing a state for people.
     fn describe_state(&self, state: &Self::State) -> String;
 
@@ -73,6 +99,13 @@ pub struct Partition {
 pub enum Decision {
     /// `order`: history indices of every non-failed operation, a linearization.
     Linearizable { order: Vec<usize> },
-    /// `culprit`: a history index of an operation that no linearization can place.
-    NotLinearizable { culprit: usize },
+    /// `culprit`: a history index of an operation that no linearization can place; `why`: the
+    /// constraint that failed; `candidate`: history indices in the order the procedure would
+    /// have linearized them had nothing failed (maybe empty). The checker takes the longest
+    /// linearizable prefix it can read along `candidate` as a first witness.
+    NotLinearizable {
+        culprit: usize,
+        why: Explanation,
+        candidate: Vec<usize>,
+    },
 }

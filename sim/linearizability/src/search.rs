@@ -5,10 +5,29 @@
 //! are lifted out of the list and the walk restarts. Reaching a return means its operation
 //! cannot be linearized yet, so the last choice is undone (the pair is put back) and the walk
 //! goes on after it. (set of linearized operations, state) pairs already explored are memoised.
+//!
+//! Three rules cut the orders tried without changing the answer, nor the longest linearizable
+//! prefix found when there is none:
+//! - An open operation that never changes the state (a read whose outcome is unknown) can go
+//!   last, where it sees whatever is there: it is left out and appended to the witness.
+//! - A read-only operation (the model's `is_read_only`) that the walk reaches and the model
+//!   accepts goes next, and no other choice is tried at that point. Reaching its call before any
+//!   return means every operation left returned after it was called, so it may come first among
+//!   them; it changes no state, so moving it to the front of any completion of the current
+//!   prefix (or of any longer prefix) gives another. If the search under it fails, or finds the
+//!   pair memoised, the current prefix has no completion: the walk backs up past it.
+//! - Identical operations (same input, same output, both open or both completed) `a` and `b`
+//!   with `a` called no later and returned no later than `b`: in any linearization with `b`
+//!   before `a`, swapping them keeps real time (whatever sat between them was called before `b`
+//!   returned and returned after `a` was called) and every answer; repeated swaps of such pairs
+//!   sort them. So `b` is tried only after `a` is linearized.
 
 use crate::cache::{Cache, MemoryBudget};
+use crate::entry_list::EntryList;
 use crate::history::Operation;
 use crate::model::Model;
+use crate::search_ops::{Searched, NO_TWIN};
+use crate::states::States;
 use std::time::{Duration, Instant};
 
 /// How one partition's search ended.
@@ -43,262 +62,264 @@ impl Deadline {
     }
 }
 
-#[allow(clippy::disallowed_methods)] // the checker's time budget only; see `Deadline`
+#[allow(clippy::disallowed_methods)] // the checker's time budgets only; see `Deadline`
 pub(crate) fn wall_clock_now() -> Instant {
     Instant::now()
 }
 
-/// How many search steps run between two looks at the clock.
-const STEPS_PER_DEADLINE_CHECK: u64 = 1 << 12;
-
-/// Calls and returns in time order, as a doubly linked list over indices with two sentinels.
-struct EntryList {
-    next: Vec<u32>,
-    prev: Vec<u32>,
-    /// The local operation of each entry.
-    op: Vec<u32>,
-    is_call: Vec<bool>,
-    /// The return entry of each call entry (and the call of each return).
-    partner: Vec<u32>,
-    head: u32,
-    tail: u32,
+/// What one search may spend: the memory budget always, and a deadline (wall clock, for the
+/// command line) or a step count (deterministic, for simulations) when given.
+pub(crate) struct Limits<'a> {
+    pub deadline: Deadline,
+    pub max_steps: Option<u64>,
+    pub memory: &'a MemoryBudget,
 }
 
-impl EntryList {
-    /// Entries for `ops` (none failed); an open operation returns after everything else.
-    fn new<I, O>(ops: &[&Operation<I, O>]) -> EntryList {
-        // (time, returns after calls at equal times, op, is_call): equal times overlap.
-        let mut order: Vec<(u64, bool, u32, bool)> = Vec::with_capacity(ops.len() * 2);
-        for (local, op) in ops.iter().enumerate() {
-            assert!(!op.is_failed(), "failed operations are not searched");
-            order.push((op.call, false, local as u32, true));
-            order.push((op.ret.unwrap_or(u64::MAX), true, local as u32, false));
-        }
-        order.sort_unstable();
-        let count = order.len() as u32;
-        let (head, tail) = (count, count + 1);
-        // Entries 0..count in order, then the head and tail sentinels.
-        let mut next: Vec<u32> = (1..=count).collect();
-        next.extend([if count == 0 { tail } else { 0 }, tail]);
-        let mut prev: Vec<u32> = [head]
-            .into_iter()
-            .chain(0..count.saturating_sub(1))
-            .collect();
-        prev.truncate(count as usize);
-        prev.extend([head, if count == 0 { head } else { count - 1 }]);
-        if let Some(last) = count.checked_sub(1) {
-            next[last as usize] = tail;
-        }
-        let mut list = EntryList {
-            next,
-            prev,
-            op: order.iter().map(|entry| entry.2).collect(),
-            is_call: order.iter().map(|entry| entry.3).collect(),
-            partner: vec![0; count as usize],
-            head,
-            tail,
-        };
-        let mut call_of_op = vec![u32::MAX; ops.len()];
-        for entry in 0..count {
-            let op = list.op[entry as usize] as usize;
-            if list.is_call[entry as usize] {
-                call_of_op[op] = entry;
-            } else {
-                let call = call_of_op[op];
-                assert!(call != u32::MAX, "op {op}: return before call");
-                list.partner[call as usize] = entry;
-                list.partner[entry as usize] = call;
+/// How many search steps run between two looks at the clock: a look costs about as much as a
+/// step, and the witness budgets are a millisecond or two.
+const STEPS_PER_DEADLINE_CHECK: u64 = 1 << 8;
+
+/// A linearized call entry, the state before it, and whether it was forced (a read-only
+/// operation: no other choice is tried in its place).
+struct Frame<S> {
+    call: u32,
+    before: S,
+    forced: bool,
+}
+
+/// The walk's mutable state.
+struct Walk<S> {
+    list: EntryList,
+    stack: Vec<Frame<S>>,
+    linearized: Vec<u64>,
+    state: S,
+}
+
+impl<S> Walk<S> {
+    fn is_linearized(&self, bit: u32) -> bool {
+        self.linearized[bit as usize / 64] & (1 << (bit % 64)) != 0
+    }
+
+    fn flip(&mut self, bit: u32) {
+        self.linearized[bit as usize / 64] ^= 1 << (bit % 64);
+    }
+
+    /// Undoes the last choice and any forced ones under it; the entry to go on from, or `None`
+    /// when nothing is left to undo (no linearization).
+    fn backtrack(&mut self, bits: &[u32]) -> Option<u32> {
+        loop {
+            let frame = self.stack.pop()?;
+            let local = self.list.op[frame.call as usize] as usize;
+            self.flip(bits[local]);
+            self.state = frame.before;
+            self.list.unlift(frame.call);
+            if !frame.forced {
+                return Some(self.list.next[frame.call as usize]);
             }
         }
-        list
     }
 
-    fn first(&self) -> u32 {
-        self.next[self.head as usize]
-    }
-
-    fn is_empty(&self) -> bool {
-        self.first() == self.tail
-    }
-
-    fn unlink(&mut self, entry: u32) {
-        let (prev, next) = (self.prev[entry as usize], self.next[entry as usize]);
-        self.next[prev as usize] = next;
-        self.prev[next as usize] = prev;
-    }
-
-    fn relink(&mut self, entry: u32) {
-        let (prev, next) = (self.prev[entry as usize], self.next[entry as usize]);
-        self.next[prev as usize] = entry;
-        self.prev[next as usize] = entry;
-    }
-
-    /// Takes a call and its return out of the list.
-    fn lift(&mut self, call: u32) {
-        assert!(self.is_call[call as usize]);
-        self.unlink(call);
-        self.unlink(self.partner[call as usize]);
-    }
-
-    /// Puts them back, in the reverse order of `lift`.
-    fn unlift(&mut self, call: u32) {
-        self.relink(self.partner[call as usize]);
-        self.relink(call);
+    fn prefix(&self) -> Vec<u32> {
+        let calls = self.stack.iter().map(|frame| frame.call as usize);
+        calls.map(|call| self.list.op[call]).collect()
     }
 }
 
-/// Searches a linearization of the operations `members` (history indices) of `ops`.
+/// One partition's search, which can pause after a number of steps and go on later: the
+/// checker races the searches of several partitions (see `schedule`).
+pub(crate) struct Search<'a, M: Model> {
+    model: &'a M,
+    searched: Searched<'a, M::Input, M::Output>,
+    /// The memo and the walk know states by number (see `states`).
+    states: States<'a, M>,
+    cache: Cache<'a, u32>,
+    walk: Walk<u32>,
+    longest: Vec<u32>,
+    entry: u32,
+    steps: u64,
+}
+
+impl<'a, M: Model> Search<'a, M> {
+    /// A search of the operations `members` (history indices) of `ops`.
+    pub fn new(
+        model: &'a M,
+        ops: &'a [Operation<M::Input, M::Output>],
+        members: &[usize],
+        memory: &'a MemoryBudget,
+    ) -> Self {
+        let searched = Searched::new(model, ops, members);
+        let cache = Cache::new(memory, searched.completed_words, searched.total_words);
+        let walk = Walk {
+            list: EntryList::new(&searched.ops),
+            stack: Vec::new(),
+            linearized: vec![0u64; searched.total_words],
+            state: 0,
+        };
+        let entry = walk.list.first();
+        Search {
+            model,
+            searched,
+            states: States::new(model, model.init(), memory),
+            cache,
+            walk,
+            longest: Vec::new(),
+            entry,
+            steps: 0,
+        }
+    }
+
+    /// Steps taken so far.
+    pub fn steps(&self) -> u64 {
+        self.steps
+    }
+
+    /// Runs until the search ends, or `deadline` passes (an end: unknown), or it has taken
+    /// `pause_at` steps in all (`None`: paused, call again).
+    pub fn run(&mut self, deadline: Deadline, pause_at: Option<u64>) -> Option<OutcomeKind> {
+        loop {
+            if self.walk.list.is_empty() {
+                self.longest = self.walk.prefix();
+                return Some(OutcomeKind::Linearizable);
+            }
+            if pause_at.is_some_and(|pause| self.steps >= pause) {
+                return None;
+            }
+            self.steps += 1;
+            let steps = self.steps;
+            if steps.is_multiple_of(STEPS_PER_DEADLINE_CHECK) && deadline.passed() {
+                let reason = format!("time budget ran out after {steps} search steps");
+                return Some(OutcomeKind::Unknown(reason));
+            }
+            if let Some(end) = self.step() {
+                return Some(end);
+            }
+        }
+    }
+
+    /// One step of the walk, at `self.entry`; `Some` if the search ends.
+    fn step(&mut self) -> Option<OutcomeKind> {
+        let entry = self.entry;
+        let searched = &self.searched;
+        let local = self.walk.list.op[entry as usize] as usize;
+        let next = self.walk.list.next[entry as usize];
+        if !self.walk.list.is_call[entry as usize] {
+            // Its operation must be linearized before here and is not: undo the last choice.
+            return self.backtrack();
+        }
+        let twin = searched.twin[local];
+        if twin != NO_TWIN && !self.walk.is_linearized(searched.bits[twin as usize]) {
+            self.entry = next;
+            return None;
+        }
+        let forced = searched.read_only[local];
+        let op = searched.ops[local];
+        match self.states.step(self.model, self.walk.state, forced, op) {
+            Ok(Some(after)) => self.linearize(local, after, forced),
+            Ok(None) => {
+                self.entry = next;
+                None
+            }
+            Err(_) => Some(self.out_of_memory()),
+        }
+    }
+
+    /// Linearizes the operation `local` of the call at `self.entry`, leading to state
+    /// `after`, unless the memo has seen where that leads.
+    fn linearize(&mut self, local: usize, after: u32, forced: bool) -> Option<OutcomeKind> {
+        let entry = self.entry;
+        let bit = self.searched.bits[local];
+        self.walk.flip(bit);
+        match self.cache.insert(&self.walk.linearized, &after, 0) {
+            Ok(true) => {
+                let before = std::mem::replace(&mut self.walk.state, after);
+                let frame = Frame {
+                    call: entry,
+                    before,
+                    forced,
+                };
+                self.walk.stack.push(frame);
+                self.walk.list.lift(entry);
+                if self.walk.stack.len() > self.longest.len() {
+                    self.longest = self.walk.prefix();
+                }
+                self.entry = self.walk.list.first();
+                None
+            }
+            Ok(false) if !forced => {
+                self.walk.flip(bit);
+                self.entry = self.walk.list.next[entry as usize];
+                None
+            }
+            Ok(false) => {
+                // Explored before: the current prefix has no completion (module comment).
+                self.walk.flip(bit);
+                self.backtrack()
+            }
+            Err(_) => Some(self.out_of_memory()),
+        }
+    }
+
+    /// Undoes the last choice; `Some` (not linearizable) if there is none.
+    fn backtrack(&mut self) -> Option<OutcomeKind> {
+        match self.walk.backtrack(&self.searched.bits) {
+            Some(next) => {
+                self.entry = next;
+                None
+            }
+            None => Some(OutcomeKind::NotLinearizable),
+        }
+    }
+
+    fn out_of_memory(&self) -> OutcomeKind {
+        let entries = self.cache.len();
+        OutcomeKind::Unknown(format!("memory budget ran out with {entries} memo entries"))
+    }
+
+    /// The search's result once `run` gave `kind`. After an unknown end, the longest prefix
+    /// found so far.
+    pub fn outcome(self, kind: OutcomeKind) -> SearchOutcome {
+        let searched = &self.searched;
+        let longest = &self.longest;
+        let mut order: Vec<usize> = longest
+            .iter()
+            .map(|&local| searched.indices[local as usize])
+            .collect();
+        let unplaced = match kind {
+            OutcomeKind::NotLinearizable => {
+                crate::witness::unplaced_after(&self.walk.list, longest, &searched.indices)
+            }
+            OutcomeKind::Linearizable | OutcomeKind::Unknown(_) => Vec::new(),
+        };
+        if let OutcomeKind::Linearizable = kind {
+            assert_eq!(
+                order.len(),
+                searched.indices.len(),
+                "a linearization places every operation"
+            );
+            order.extend(&searched.left_out);
+        }
+        SearchOutcome {
+            kind,
+            order,
+            unplaced,
+        }
+    }
+}
+
+/// Searches a linearization of the operations `members` (history indices) of `ops` within
+/// `limits`.
 pub(crate) fn search<M: Model>(
     model: &M,
     ops: &[Operation<M::Input, M::Output>],
     members: &[usize],
-    deadline: Deadline,
-    memory: &MemoryBudget,
+    limits: &Limits,
 ) -> SearchOutcome {
-    let checked: Vec<usize> = members
-        .iter()
-        .copied()
-        .filter(|&i| !ops[i].is_failed())
-        .collect();
-    let local_ops: Vec<&Operation<M::Input, M::Output>> =
-        checked.iter().map(|&i| &ops[i]).collect();
-    let mut list = EntryList::new(&local_ops);
-    let mut cache = Cache::new(memory);
-    let mut linearized = vec![0u64; local_ops.len().div_ceil(64)];
-    let mut state = model.init();
-    // Each linearized call entry with the state before it.
-    let mut stack: Vec<(u32, M::State)> = Vec::new();
-    let mut longest: Vec<u32> = Vec::new();
-    let mut entry = list.first();
-    let mut steps: u64 = 0;
-    let kind = loop {
-        if list.is_empty() {
-            longest = stack
-                .iter()
-                .map(|&(call, _)| list.op[call as usize])
-                .collect();
-            break OutcomeKind::Linearizable;
-        }
-        steps += 1;
-        if steps.is_multiple_of(STEPS_PER_DEADLINE_CHECK) && deadline.passed() {
-            break OutcomeKind::Unknown(format!("time budget ran out after {steps} search steps"));
-        }
-        let local = list.op[entry as usize] as usize;
-        if !list.is_call[entry as usize] {
-            // Its operation must be linearized before here and is not: undo the last choice.
-            let Some((call, before)) = stack.pop() else {
-                break OutcomeKind::NotLinearizable;
-            };
-            let undone = list.op[call as usize] as usize;
-            linearized[undone / 64] &= !(1 << (undone % 64));
-            state = before;
-            list.unlift(call);
-            entry = list.next[call as usize];
-            continue;
-        }
-        let op = local_ops[local];
-        let Some(after) = model.step(&state, &op.input, op.output.as_ref()) else {
-            entry = list.next[entry as usize];
-            continue;
-        };
-        linearized[local / 64] |= 1 << (local % 64);
-        match cache.insert(&linearized, &after, model.state_heap_bytes(&after)) {
-            Ok(true) => {
-                stack.push((entry, std::mem::replace(&mut state, after)));
-                list.lift(entry);
-                if stack.len() > longest.len() {
-                    longest = stack
-                        .iter()
-                        .map(|&(call, _)| list.op[call as usize])
-                        .collect();
-                }
-                entry = list.first();
-            }
-            Ok(false) => {
-                linearized[local / 64] &= !(1 << (local % 64));
-                entry = list.next[entry as usize];
-            }
-            Err(over) => {
-                break OutcomeKind::Unknown(format!(
-                    "memory budget ran out with {} memo entries",
-                    over.entries
-                ));
-            }
-        }
-    };
-    let order: Vec<usize> = longest
-        .iter()
-        .map(|&local| checked[local as usize])
-        .collect();
-    let unplaced = match kind {
-        OutcomeKind::NotLinearizable => unplaced_after(&list, &longest, &checked),
-        OutcomeKind::Linearizable | OutcomeKind::Unknown(_) => Vec::new(),
-    };
-    if let OutcomeKind::Linearizable = kind {
-        assert_eq!(
-            order.len(),
-            checked.len(),
-            "a linearization places every operation"
-        );
-    }
-    SearchOutcome {
-        kind,
-        order,
-        unplaced,
-    }
-}
-
-/// The operations of `members` that could not be placed after the linearizable prefix `order`
-/// (history indices), as [`SearchOutcome::unplaced`] lists them.
-pub(crate) fn unplaced_after_prefix<I, O>(
-    ops: &[Operation<I, O>],
-    members: &[usize],
-    order: &[usize],
-) -> Vec<usize> {
-    let checked: Vec<usize> = members
-        .iter()
-        .copied()
-        .filter(|&i| !ops[i].is_failed())
-        .collect();
-    let local_ops: Vec<&Operation<I, O>> = checked.iter().map(|&i| &ops[i]).collect();
-    let list = EntryList::new(&local_ops);
-    let placed: Vec<u32> = order
-        .iter()
-        .map(|i| checked.binary_search(i).expect("the prefix is of members") as u32)
-        .collect();
-    unplaced_after(&list, &placed, &checked)
-}
-
-/// After the prefix `placed`, the operation whose return comes first among the rest blocked the
-/// search; it and every other operation called before that return could not be placed.
-fn unplaced_after(list: &EntryList, placed: &[u32], checked: &[usize]) -> Vec<usize> {
-    let mut is_placed = vec![false; checked.len()];
-    for &local in placed {
-        is_placed[local as usize] = true;
-    }
-    // The list is whole again after a failed search: walk it in time order.
-    let mut blocking = None;
-    let mut called = Vec::new();
-    let mut entry = list.first();
-    while entry != list.tail {
-        let local = list.op[entry as usize] as usize;
-        if !is_placed[local] {
-            if list.is_call[entry as usize] {
-                called.push(local);
-            } else {
-                blocking = Some(local);
-                break;
-            }
-        }
-        entry = list.next[entry as usize];
-    }
-    let blocking = blocking.expect("a failed search leaves an operation unplaced");
-    let mut unplaced = vec![checked[blocking]];
-    unplaced.extend(
-        called
-            .into_iter()
-            .filter(|&l| l != blocking)
-            .map(|l| checked[l]),
-    );
-    unplaced
+    let mut search = Search::new(model, ops, members, limits.memory);
+    let kind = search
+        .run(limits.deadline, limits.max_steps)
+        .unwrap_or_else(|| {
+            let steps = search.steps();
+            OutcomeKind::Unknown(format!("step budget ran out after {steps} search steps"))
+        });
+    search.outcome(kind)
 }

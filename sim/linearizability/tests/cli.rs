@@ -134,3 +134,39 @@ fn bad_usage_and_missing_files_exit_2() {
         stderr(&output)
     );
 }
+
+#[test]
+fn a_decided_failure_says_why_naming_file_lines() {
+    let output = lincheck(&["kv/c10-bad.txt", "etcd-real/etcd_d006.jsonl"]);
+    assert_eq!(output.status.code(), Some(1));
+    let text = stdout(&output);
+    assert!(
+        text.contains(
+            "key \"0\": get(\"0\") at line 158 saw \"x 8 0 y\" last, without \"x 7 1 y\", but \
+             append(\"0\", \"x 7 1 y\") at line 82 had returned before it was called; 9 of 36 \
+             operations linearized, then line 158"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "key \"k1\": read(\"k1\") at line 930 read 193, but cas(\"k1\", 193, 241) at line 889, \
+             which replaced it, returned before it was called; "
+        ),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_witness_search_cut_short_says_so() {
+    let output = lincheck(&["--witness-steps", "0", "kv/c10-bad.txt"]);
+    assert_eq!(output.status.code(), Some(1));
+    let text = stdout(&output);
+    assert!(
+        text.contains(
+            "9 of 36 operations linearized (the search for a longer prefix stopped early: no \
+             budget left for a search), then line 158"
+        ),
+        "{text}"
+    );
+}

@@ -151,8 +151,9 @@ type Planned<M> = (
 );
 
 /// A linearizable history from `seed` (each op takes effect at a point inside its interval),
-/// then with one answer corrupted if `corrupt`.
-fn generate<M: Spec>(seed: u64, corrupt: bool) -> History<M::Input, M::Output> {
+/// then with one answer corrupted if `corrupt`. With `long_ops`, a third of the operations
+/// last long, so that short ones nest inside them (identical ones too).
+fn generate<M: Spec>(seed: u64, corrupt: bool, long_ops: bool) -> History<M::Input, M::Output> {
     let mut rng = rng_from_seed(seed);
     let clients = range_inclusive(&mut rng, 1, 4);
     let op_count = range_inclusive(&mut rng, 1, 7) as usize;
@@ -161,8 +162,13 @@ fn generate<M: Spec>(seed: u64, corrupt: bool) -> History<M::Input, M::Output> {
     for _ in 0..op_count {
         let client = range_inclusive(&mut rng, 0, clients - 1);
         let call = next_free[client as usize] + range_inclusive(&mut rng, 0, 3);
-        let point = call + range_inclusive(&mut rng, 0, 4);
-        let ret = point + range_inclusive(&mut rng, 0, 4);
+        let spread = if long_ops && range_inclusive(&mut rng, 0, 2) == 0 {
+            12
+        } else {
+            4
+        };
+        let point = call + range_inclusive(&mut rng, 0, spread);
+        let ret = point + range_inclusive(&mut rng, 0, spread);
         next_free[client as usize] = ret + 1;
         let ending = match range_inclusive(&mut rng, 0, 9) {
             0 => Ending::OpenWithEffect,
@@ -293,14 +299,15 @@ fn replays<M: Spec>(
     !complete || placed_all
 }
 
-/// (agreed linearizable, agreed not) over `count` seeds.
-fn differential<M: Spec + Default>(base_seed: u64, count: u64) -> (usize, usize) {
+/// (agreed linearizable, agreed not) over `count` seeds; the model's decision procedures on
+/// for half of them, so that the search sees every kind of history too.
+fn differential<M: Spec + Default>(base_seed: u64, count: u64, long_ops: bool) -> (usize, usize) {
     let model = M::default();
     let mut tally = (0, 0);
     for n in 0..count {
         let seed = base_seed + n;
         let corrupt = n % 2 == 1;
-        let history = generate::<M>(seed, corrupt);
+        let history = generate::<M>(seed, corrupt, long_ops);
         let expected = oracle::<M>(&history);
         if !corrupt {
             assert!(
@@ -311,6 +318,7 @@ fn differential<M: Spec + Default>(base_seed: u64, count: u64) -> (usize, usize)
         let threads = 1 + (n % 2) as usize;
         let options = CheckOptions {
             threads,
+            fast_paths: (n / 2) % 2 == 0,
             ..CheckOptions::default()
         };
         let result = check(&model, &history, &options);
@@ -352,7 +360,7 @@ fn differential<M: Spec + Default>(base_seed: u64, count: u64) -> (usize, usize)
 
 #[test]
 fn cas_register_agrees_with_brute_force() {
-    let (yes, no) = differential::<CasRegisterModel>(1_000, 5_000);
+    let (yes, no) = differential::<CasRegisterModel>(1_000, 5_000, false);
     assert!(
         yes > 2_000 && no > 1_000,
         "both verdicts are exercised: {yes} yes, {no} no"
@@ -361,9 +369,27 @@ fn cas_register_agrees_with_brute_force() {
 
 #[test]
 fn kv_agrees_with_brute_force() {
-    let (yes, no) = differential::<KvModel>(900_000, 5_000);
+    let (yes, no) = differential::<KvModel>(900_000, 5_000, false);
     assert!(
         yes > 2_000 && no > 1_000,
+        "both verdicts are exercised: {yes} yes, {no} no"
+    );
+}
+
+#[test]
+fn cas_register_with_nested_operations_agrees_with_brute_force() {
+    let (yes, no) = differential::<CasRegisterModel>(2_000_000, 10_000, true);
+    assert!(
+        yes > 4_000 && no > 2_000,
+        "both verdicts are exercised: {yes} yes, {no} no"
+    );
+}
+
+#[test]
+fn kv_with_nested_operations_agrees_with_brute_force() {
+    let (yes, no) = differential::<KvModel>(3_000_000, 10_000, true);
+    assert!(
+        yes > 4_000 && no > 2_000,
         "both verdicts are exercised: {yes} yes, {no} no"
     );
 }

@@ -86,6 +86,25 @@ fn a_failing_kv_history_marks_its_first_unplaceable_operation() {
             failed.ops.len()
         )));
     }
+    // The decision's reason, operations named by their file lines.
+    let failed = result.failures().next().expect("a failure");
+    let why = failed
+        .why
+        .as_ref()
+        .expect("decided by the unique-writes procedure");
+    let name = |i: usize| {
+        format!(
+            "{} at line {}",
+            KvModel.describe_call(&history.operations[i].input),
+            call_lines[i]
+        )
+    };
+    let sentence = escaped(&why.render(name));
+    assert!(sentence.contains(" at line "), "{sentence}");
+    assert!(
+        page.contains(&format!("<p class=\"why\">Why: {sentence}</p>")),
+        "{sentence}"
+    );
 }
 
 #[test]

@@ -54,6 +54,7 @@ impl<N: Node, O: Observer<N>> Sim<N, O> {
             FaultAction::LatentError(node) => self.latent_error(node),
             FaultAction::HealAll => self.heal_all(),
         }
+        self.sample_links();
     }
 
     /// Schedules every action of `plan` at its time.

@@ -1,7 +1,7 @@
 //! What happens inside one step: deliveries, timers, a node's outputs carried out in order.
 
 use super::{Event, Frame, Sim, TimerState};
-use crate::hash::{checksum, hash_debug};
+use crate::hash::{checksum, hash_value};
 use crate::observer::{NodesView, Observer};
 use crate::stats::DropReason;
 use crate::trace::TraceRecord;
@@ -40,6 +40,7 @@ impl<N: Node, O: Observer<N>> Sim<N, O> {
             to,
             kind: frame.kind,
             bytes: frame.bytes.len() as u32,
+            sent: frame.sent,
         };
         if self.trace.is_rendering() {
             self.trace.line(
@@ -142,6 +143,7 @@ impl<N: Node, O: Observer<N>> Sim<N, O> {
         if let Err(violation) = self.observer.after_step(self.now, &view) {
             self.record_failure(violation);
         }
+        self.sample_states(stepped);
     }
 
     fn carry_out(&mut self, id: NodeId, output: Output<N>) {
@@ -185,7 +187,7 @@ impl<N: Node, O: Observer<N>> Sim<N, O> {
             self.trace
                 .line(self.now, &[id], format_args!("{id} emit {event:?}"));
         }
-        let content = hash_debug(&event);
+        let content = hash_value(&event);
         self.trace
             .record(self.now, TraceRecord::Emit { node: id }, content);
         if let Err(violation) = self.observer.on_emit(self.now, id, &event) {
@@ -226,6 +228,7 @@ impl<N: Node, O: Observer<N>> Sim<N, O> {
             kind,
             checksum: checksum(&bytes),
             bytes,
+            sent: self.now,
         };
         if self.slots[from.index()].chain.busy() {
             // A `Persist` is not yet durable: the send leaves once it is.
@@ -291,6 +294,7 @@ impl<N: Node, O: Observer<N>> Sim<N, O> {
             to: frame.to,
             kind: frame.kind,
             reason,
+            sent: frame.sent,
         };
         if self.trace.is_rendering() {
             self.line_for_drop(frame, reason);

@@ -4,6 +4,7 @@ mod disk;
 mod faults;
 mod io;
 mod storage;
+mod timeline;
 
 use self::disk::SimDisk;
 use self::storage::{PendingSync, PersistChain};
@@ -16,6 +17,7 @@ use crate::observer::Observer;
 use crate::queue::EventQueue;
 use crate::stats::Stats;
 use crate::storage::StorageConfig;
+use crate::timeline::NodeState;
 use crate::trace::{TailView, Trace, TraceMode, TraceRecord};
 use protocol_core::rng::{derive_seed, rng_from_seed, Rng};
 use protocol_core::{CheckId, Disk, Input, Node, NodeId, Outbox, Time, Violation};
@@ -88,6 +90,8 @@ struct Frame {
     kind: &'static str,
     checksum: u64,
     bytes: Vec<u8>,
+    /// When it left, for timelines.
+    sent: Time,
 }
 
 enum Event<N: Node> {
@@ -140,6 +144,8 @@ pub struct Sim<N: Node, O: Observer<N>> {
     /// Every storage choice: sync latencies, what a crash keeps, where faults land.
     storage_rng: Rng,
     next_sync: u64,
+    /// How a family describes a node on a timeline (see `timeline.rs`).
+    describe: Option<fn(&N) -> NodeState>,
 }
 
 /// More events than this at one virtual instant means nodes are bouncing messages with no
@@ -175,6 +181,7 @@ impl<N: Node, O: Observer<N>> Sim<N, O> {
             storage: StorageConfig::default(),
             storage_rng: rng_from_seed(derive_seed(seed, "storage", 0)),
             next_sync: 0,
+            describe: None,
         }
     }
 
@@ -410,7 +417,7 @@ impl<N: Node, O: Observer<N>> Sim<N, O> {
             }
             return false;
         }
-        let content = crate::hash::hash_debug(&request);
+        let content = crate::hash::hash_value(&request);
         if self.trace.is_rendering() {
             self.trace
                 .line(self.now, &[id], format_args!("{id} request {request:?}"));

@@ -6,7 +6,7 @@ use mapreduce::{
     WorkerEvent,
 };
 use protocol_core::{NodeId, Time};
-use realnet::{run as run_node, Control, Host, RealConfig};
+use realnet::{run as run_node, Control, Host, RealConfig, Senders};
 use std::collections::BTreeMap;
 use std::fs;
 use std::io::{self, Write};
@@ -67,6 +67,8 @@ fn real_config(
         me,
         listen,
         peers,
+        // The coordinator meets its workers as they dial in; a worker hears only from it.
+        senders: Senders::Anyone,
         disk_dir: None,
         seed: u64::from(me.0),
     }

@@ -1,36 +1,58 @@
-//! The run loop: one node, its timers, its connections and its host.
+//! The run loop: one node, its timers, its links and its host.
+//!
+//! The loop thread does only quick things: it feeds the node one input at a time and carries
+//! out the outputs in order. Sends go into per-destination queues that writer threads drain
+//! (`links.rs`), so a slow or dead peer never stalls it; the one thing it waits for is
+//! storage, because a `Persist` must be durable before any later `Send` leaves.
 
-use crate::disk::{load_disk, save_disk};
-use crate::wire::{decode_frame, encode_frame, read_payload, write_frame};
-use protocol_core::{BootError, Disk, Input, Message, Node, NodeId, Outbox, Output, Time};
+use crate::clock;
+use crate::inbound::{accept_loop, Admission, NetEvent, Senders};
+use crate::links::Links;
+use crate::storage::{AtomicFile, InMemory, Storage};
+use crate::wire::encode_frame;
+use protocol_core::{BootError, Input, Message, Node, NodeId, Outbox, Output, Time};
 use std::collections::{BTreeMap, VecDeque};
 use std::fmt;
 use std::io;
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::{SocketAddr, TcpListener};
 use std::path::PathBuf;
-use std::sync::mpsc::{channel, RecvTimeoutError, Sender};
+use std::sync::atomic::AtomicU64;
+use std::sync::mpsc::{channel, RecvTimeoutError};
+use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-const CONNECT_TIMEOUT: Duration = Duration::from_millis(500);
-const WRITE_TIMEOUT: Duration = Duration::from_secs(2);
+/// The longest the loop sleeps without a timer due, so `Host::on_tick` runs at least this often.
+const IDLE_WAIT: Duration = Duration::from_millis(100);
 
-/// Where this node listens, where its peers are, and where its disk lives.
+/// Where this node listens, where its peers are, whom it admits, and where its disk lives.
 #[derive(Clone, Debug)]
 pub struct RealConfig {
     pub me: NodeId,
-    /// Listen here for peers (a node that only dials out, like a MapReduce worker, has none).
+    /// Listen here (a node that only dials out, like a MapReduce worker or a clerk, has none).
     pub listen: Option<SocketAddr>,
-    /// Peers we may dial. A peer that dialled us is answered on its own connection.
+    /// Peers we dial. A sender we have no address for is answered on its own connection.
     pub peers: BTreeMap<NodeId, SocketAddr>,
-    /// Where `Persist` writes go; `None` keeps the disk in memory only.
+    /// Whose frames are admitted besides the peers'; others are logged and cut off.
+    pub senders: Senders,
+    /// Where `Persist` writes go (see [`AtomicFile`]); `None` keeps the disk in memory only.
     pub disk_dir: Option<PathBuf>,
     pub seed: u64,
 }
 
 /// The application side of a run: it gets every `Emit`, may answer with requests, may stop.
 pub trait Host<N: Node> {
+    /// Once, right after boot: a client queues its first request here.
+    fn on_boot(&mut self, _now: Time, _control: &mut Control<N>) {}
+
     fn on_event(&mut self, now: Time, event: N::Event, control: &mut Control<N>);
+
+    /// On every turn of the loop, at least every 100 ms: for hosts that stop on an outside
+    /// signal or a deadline rather than on an event.
+    fn on_tick(&mut self, _now: Time, _control: &mut Control<N>) {}
+
+    /// After every step, a look at the node (read only): to log a role change, say.
+    fn after_step(&mut self, _now: Time, _node: &N) {}
 }
 
 /// What a host can ask of the driver.
@@ -79,75 +101,66 @@ impl fmt::Display for RealError {
 
 impl std::error::Error for RealError {}
 
-/// What the socket threads tell the run loop.
-enum NetEvent<M> {
-    /// A decoded frame. `reply_to` is a handle on an inbound connection, sent with its
-    /// first frame so that we can answer a peer we have no address for.
-    Frame {
-        from: NodeId,
-        msg: M,
-        conn: u64,
-        reply_to: Option<TcpStream>,
-    },
-    Closed {
-        conn: u64,
-    },
-}
-
-struct Runtime<N: Node> {
-    real: RealConfig,
-    node: N,
-    disk: Disk,
-    timers: BTreeMap<N::Timer, Time>,
-    conns: BTreeMap<NodeId, (u64, TcpStream)>,
-    next_conn: u64,
-    tx: Sender<NetEvent<N::Msg>>,
-    control: Control<N>,
-    start: Instant,
-}
-
-/// Runs node `real.me` until its host stops it. Returns an error only for setup failures
-/// (listen, disk, boot); a peer's bad bytes are logged and dropped.
+/// Runs node `real.me` until its host stops it, on the storage `real.disk_dir` names.
 pub fn run<N, H>(config: &N::Config, real: RealConfig, host: &mut H) -> Result<(), RealError>
 where
     N: Node,
     N::Msg: Send + 'static,
     H: Host<N>,
 {
+    let storage: Box<dyn Storage> = match &real.disk_dir {
+        Some(dir) => Box::new(AtomicFile::new(dir)),
+        None => Box::new(InMemory::default()),
+    };
+    run_with_storage(config, real, storage, host)
+}
+
+/// Like [`run`], on a storage of the caller's choosing (`real.disk_dir` is ignored). Returns
+/// an error only for setup failures (listen, disk, boot) and for a persist that fails; a
+/// peer's bad bytes are logged and dropped.
+pub fn run_with_storage<N, H>(
+    config: &N::Config,
+    real: RealConfig,
+    mut storage: Box<dyn Storage>,
+    host: &mut H,
+) -> Result<(), RealError>
+where
+    N: Node,
+    N::Msg: Send + 'static,
+    H: Host<N>,
+{
     let (tx, rx) = channel();
+    let ids = Arc::new(AtomicU64::new(0));
+    let admission = Admission {
+        me: real.me,
+        peers: real.peers.keys().copied().collect(),
+        senders: real.senders.clone(),
+    };
     if let Some(addr) = real.listen {
         let listener =
             TcpListener::bind(addr).map_err(|error| RealError::Listen { addr, error })?;
-        let tx = tx.clone();
-        let me = real.me;
-        thread::spawn(move || accept_loop(me, listener, tx));
+        let (admission, ids, tx) = (admission.clone(), ids.clone(), tx.clone());
+        thread::spawn(move || accept_loop(admission, listener, ids, tx));
     }
-    let disk = match &real.disk_dir {
-        Some(dir) => load_disk(dir).map_err(|error| RealError::Disk { error })?,
-        None => Disk::new(),
-    };
-    // The real world's clock: the node sees only the `Time` derived from it.
-    #[allow(clippy::disallowed_methods)]
-    let start = Instant::now();
+    let disk = storage.load().map_err(|error| RealError::Disk { error })?;
     let mut out = Outbox::new();
+    let start = clock::now();
     let node = N::boot(config, real.me, &disk, real.seed, Time::ZERO, &mut out)
         .map_err(RealError::Boot)?;
-    let control = Control {
-        requests: VecDeque::new(),
-        stop_at: None,
-    };
     let mut rt = Runtime {
-        real,
+        me: real.me,
         node,
-        disk,
+        storage,
         timers: BTreeMap::new(),
-        conns: BTreeMap::new(),
-        next_conn: 0,
-        tx,
-        control,
+        links: Links::new(admission, real.peers, ids, tx),
+        control: Control {
+            requests: VecDeque::new(),
+            stop_at: None,
+        },
         start,
     };
     rt.execute(&mut out, host)?;
+    host.on_boot(rt.now(), &mut rt.control);
     loop {
         rt.feed_requests(&mut out, host)?;
         let now = rt.now();
@@ -155,81 +168,27 @@ where
             return Ok(());
         }
         let wake = rt.timers.values().copied().chain(rt.control.stop_at).min();
-        let wait = wake.map_or(Duration::from_millis(100), |at| {
-            Duration::from_micros(at.micros_since(now))
+        let wait = wake.map_or(IDLE_WAIT, |at| {
+            Duration::from_micros(at.micros_since(now)).min(IDLE_WAIT)
         });
         match rx.recv_timeout(wait) {
             Ok(event) => rt.on_net_event(event, &mut out, host)?,
             Err(RecvTimeoutError::Timeout) => {}
-            Err(RecvTimeoutError::Disconnected) => unreachable!("the runtime holds a sender"),
+            Err(RecvTimeoutError::Disconnected) => unreachable!("the links hold a sender"),
         }
         rt.fire_due_timers(&mut out, host)?;
+        host.on_tick(rt.now(), &mut rt.control);
     }
 }
 
-fn accept_loop<M: Message + Send + 'static>(
+struct Runtime<N: Node> {
     me: NodeId,
-    listener: TcpListener,
-    tx: Sender<NetEvent<M>>,
-) {
-    // Inbound connections count down from the top so they never collide with dialled ones.
-    let mut conn = u64::MAX;
-    for stream in listener.incoming() {
-        match stream {
-            Ok(stream) => {
-                let tx = tx.clone();
-                let id = conn;
-                conn -= 1;
-                thread::spawn(move || read_loop(me, stream, id, true, tx));
-            }
-            Err(error) => eprintln!("realnet {me}: accept failed: {error}"),
-        }
-    }
-}
-
-/// Reads frames until the stream ends. Bad frames are logged and dropped, never a panic.
-fn read_loop<M: Message>(
-    me: NodeId,
-    mut stream: TcpStream,
-    conn: u64,
-    inbound: bool,
-    tx: Sender<NetEvent<M>>,
-) {
-    let mut reply_to = if inbound {
-        stream.try_clone().ok()
-    } else {
-        None
-    };
-    loop {
-        match read_payload(&mut stream) {
-            Ok(Some(payload)) => match decode_frame::<M>(&payload) {
-                Ok((from, msg)) => {
-                    let reply_to = reply_to.take();
-                    if tx
-                        .send(NetEvent::Frame {
-                            from,
-                            msg,
-                            conn,
-                            reply_to,
-                        })
-                        .is_err()
-                    {
-                        return; // the run is over
-                    }
-                }
-                Err(error) => eprintln!(
-                    "realnet {me}: dropped a bad frame ({} bytes): {error}",
-                    payload.len()
-                ),
-            },
-            Ok(None) => break,
-            Err(error) => {
-                eprintln!("realnet {me}: connection {conn} closed: {error}");
-                break;
-            }
-        }
-    }
-    let _ = tx.send(NetEvent::Closed { conn });
+    node: N,
+    storage: Box<dyn Storage>,
+    timers: BTreeMap<N::Timer, Time>,
+    links: Links<N::Msg>,
+    control: Control<N>,
+    start: Instant,
 }
 
 impl<N: Node> Runtime<N>
@@ -237,7 +196,7 @@ where
     N::Msg: Send + 'static,
 {
     fn now(&self) -> Time {
-        Time(self.start.elapsed().as_micros() as u64)
+        Time((clock::now() - self.start).as_micros() as u64)
     }
 
     fn step(
@@ -249,7 +208,9 @@ where
         let now = self.now();
         self.node.handle(now, input, out);
         self.node.check_invariants();
-        self.execute(out, host)
+        self.execute(out, host)?;
+        host.after_step(now, &self.node);
+        Ok(())
     }
 
     fn feed_requests(
@@ -277,12 +238,12 @@ where
                 reply_to,
             } => {
                 if let Some(stream) = reply_to {
-                    self.conns.entry(from).or_insert((conn, stream));
+                    self.links.on_inbound(from, conn, stream);
                 }
                 self.step(Input::Message { from, msg }, out, host)
             }
             NetEvent::Closed { conn } => {
-                self.conns.retain(|_, (id, _)| *id != conn);
+                self.links.on_closed(conn);
                 Ok(())
             }
         }
@@ -308,27 +269,33 @@ where
         }
     }
 
-    /// Carries out the outbox in order. File operations change the disk in memory; a sync
-    /// saves it whole (atomically, see `save_disk`) and is answered at once.
+    /// Carries out the outbox in order: a persist is durable before a later send is queued.
+    /// File operations change the disk in memory; a sync makes it durable (the storage saves
+    /// it whole) and is answered at once, after the rest of the outbox.
     fn execute(&mut self, out: &mut Outbox<N>, host: &mut impl Host<N>) -> Result<(), RealError> {
         let outputs: Vec<Output<N>> = out.drain().collect();
         let mut synced = Vec::new();
         for output in outputs {
             match output {
-                Output::Send { to, msg } => self.send(to, &msg),
+                Output::Send { to, msg } => {
+                    let frame = encode_frame(self.me, &msg);
+                    self.links.send(to, msg.kind(), frame);
+                }
                 Output::SetTimer { timer, at } => {
                     self.timers.insert(timer, at);
                 }
                 Output::CancelTimer(timer) => {
                     self.timers.remove(&timer);
                 }
-                Output::Persist(write) => {
-                    self.disk.apply(write);
-                    self.save()?;
-                }
-                Output::File(op) => self.disk.apply_op(&op),
+                Output::Persist(write) => self
+                    .storage
+                    .persist(write)
+                    .map_err(|error| RealError::Disk { error })?,
+                Output::File(op) => self.storage.apply(&op),
                 Output::Sync { token, .. } => {
-                    self.save()?;
+                    self.storage
+                        .sync()
+                        .map_err(|error| RealError::Disk { error })?;
                     synced.push(token);
                 }
                 Output::Halt(reason) => return Err(RealError::Halted(reason)),
@@ -349,56 +316,5 @@ where
             )?;
         }
         Ok(())
-    }
-
-    fn save(&self) -> Result<(), RealError> {
-        match &self.real.disk_dir {
-            Some(dir) => save_disk(dir, &self.disk).map_err(|error| RealError::Disk { error }),
-            None => Ok(()),
-        }
-    }
-
-    /// Sends like a lossy network: a failure is logged and the message dropped; the
-    /// protocol's own timers retry.
-    fn send(&mut self, to: NodeId, msg: &N::Msg) {
-        let me = self.real.me;
-        if !self.conns.contains_key(&to) && !self.dial(to) {
-            return;
-        }
-        let frame = encode_frame(me, msg);
-        let (_, stream) = self
-            .conns
-            .get_mut(&to)
-            .expect("dialled or registered above");
-        if let Err(error) = write_frame(stream, &frame) {
-            eprintln!("realnet {me}: send {} to {to} failed: {error}", msg.kind());
-            self.conns.remove(&to);
-        }
-    }
-
-    fn dial(&mut self, to: NodeId) -> bool {
-        let me = self.real.me;
-        let Some(addr) = self.real.peers.get(&to).copied() else {
-            eprintln!("realnet {me}: no address for {to}; message dropped");
-            return false;
-        };
-        let stream = match TcpStream::connect_timeout(&addr, CONNECT_TIMEOUT) {
-            Ok(stream) => stream,
-            Err(error) => {
-                eprintln!("realnet {me}: cannot reach {to} at {addr}: {error}");
-                return false;
-            }
-        };
-        let _ = stream.set_nodelay(true);
-        let _ = stream.set_write_timeout(Some(WRITE_TIMEOUT));
-        let Ok(reader) = stream.try_clone() else {
-            return false;
-        };
-        let conn = self.next_conn;
-        self.next_conn += 1;
-        let tx = self.tx.clone();
-        thread::spawn(move || read_loop(me, reader, conn, false, tx));
-        self.conns.insert(to, (conn, stream));
-        true
     }
 }

@@ -25,6 +25,12 @@ pub fn decode_frame<M: Message>(payload: &[u8]) -> Result<(NodeId, M), postcard:
     postcard::from_bytes(payload)
 }
 
+/// The sender a payload names, without decoding the message: what a proxy that knows no
+/// message types needs to apply per-link rules.
+pub fn frame_sender(payload: &[u8]) -> Result<NodeId, postcard::Error> {
+    postcard::take_from_bytes::<NodeId>(payload).map(|(from, _)| from)
+}
+
 pub(crate) fn write_frame(stream: &mut impl Write, frame: &[u8]) -> io::Result<()> {
     stream.write_all(frame)?;
     stream.flush()
@@ -72,7 +78,9 @@ mod tests {
             decode_frame::<Ping>(&payload).unwrap(),
             (NodeId(3), Ping::Ping(9))
         );
+        assert_eq!(frame_sender(&payload), Ok(NodeId(3)));
         assert!(decode_frame::<Ping>(&[0xff, 0xff]).is_err());
+        assert!(frame_sender(&[0xff, 0xff]).is_err());
         assert_eq!(read_payload(&mut &[][..]).unwrap(), None);
     }
 

@@ -1,7 +1,7 @@
 //! Two real nodes over loopback TCP: pings cross, garbage frames are dropped, not fatal.
 
 use protocol_core::{BootError, Disk, Input, Message, Node, NodeId, Outbox, Time};
-use realnet::{run, Control, Host, RealConfig};
+use realnet::{run, Control, Host, RealConfig, Senders};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -103,6 +103,7 @@ fn config(me: u32, listen: Option<SocketAddr>, peers: BTreeMap<NodeId, SocketAdd
         me: NodeId(me),
         listen,
         peers,
+        senders: Senders::Anyone,
         disk_dir: None,
         seed: 1,
     }

@@ -2,11 +2,11 @@
 
 use super::partition_by_key;
 use super::register::{
-    describe_register_operation, describe_value, read_step, RegisterInput, RegisterOp,
-    RegisterOutput,
+    describe_register_call, describe_register_operation, describe_value, read_step,
+    register_read_only, RegisterInput, RegisterOp, RegisterOutput,
 };
-use crate::history::History;
-use crate::model::{Model, Partition};
+use crate::history::{History, Operation};
+use crate::model::{Decision, Model, Partition};
 
 #[derive(Clone, Copy, Debug, Default)]
 pub struct CasRegisterModel;
@@ -49,12 +49,29 @@ impl Model for CasRegisterModel {
         partition_by_key(history, |input| &input.key)
     }
 
+    /// Keys whose writes and compare-and-sets write unique values get the polynomial decision.
+    fn decide(
+        &self,
+        ops: &[Operation<RegisterInput, RegisterOutput>],
+        members: &[usize],
+    ) -> Option<Decision> {
+        super::register_unique::decide(ops, members)
+    }
+
     fn describe_operation(&self, input: &RegisterInput, output: Option<&RegisterOutput>) -> String {
         describe_register_operation(input, output)
     }
 
+    fn describe_call(&self, input: &RegisterInput) -> String {
+        describe_register_call(input)
+    }
+
     fn describe_state(&self, state: &Option<i64>) -> String {
         describe_value(*state)
+    }
+
+    fn is_read_only(&self, input: &RegisterInput, output: Option<&RegisterOutput>) -> bool {
+        register_read_only(input, output)
     }
 }
 

@@ -75,8 +75,28 @@ impl Model for KvModel {
         }
     }
 
+    fn describe_call(&self, input: &KvInput) -> String {
+        match input.op {
+            KvOp::Get => format!("get({:?})", input.key),
+            KvOp::Put | KvOp::Append => self.describe_operation(input, None),
+        }
+    }
+
     fn describe_state(&self, state: &String) -> String {
         format!("{state:?}")
+    }
+
+    /// A get never changes the value.
+    fn is_read_only(&self, input: &KvInput, _output: Option<&KvOutput>) -> bool {
+        input.op == KvOp::Get
+    }
+
+    /// A get without copying the value: read-only steps are most of a search's steps.
+    fn accepts(&self, state: &String, input: &KvInput, output: Option<&KvOutput>) -> bool {
+        match (input.op, output) {
+            (KvOp::Get, Some(read)) => read.value == *state,
+            (KvOp::Get, None) | (KvOp::Put | KvOp::Append, _) => true,
+        }
     }
 
     fn state_heap_bytes(&self, state: &String) -> usize {
@@ -116,6 +136,19 @@ mod tests {
             model.step(&"x".to_string(), &get, None),
             Some("x".to_string())
         );
+    }
+
+    #[test]
+    fn accepts_what_step_accepts() {
+        let model = KvModel;
+        let get = input(KvOp::Get, "k", "");
+        for (state, value) in [("", ""), ("a", "a"), ("a", ""), ("", "a")] {
+            let state = state.to_string();
+            let read = Some(read(value));
+            let stepped = model.step(&state, &get, read.as_ref()).is_some();
+            assert_eq!(model.accepts(&state, &get, read.as_ref()), stepped);
+        }
+        assert!(model.accepts(&"x".to_string(), &input(KvOp::Append, "k", "y"), None));
     }
 
     #[test]

@@ -28,23 +28,69 @@
 //! an unseen unknown write or an unknown get constrains nothing and goes last (or not at all);
 //! a seen unknown write took effect and never returned.
 
+use super::blocks::{flatten, order_blocks, slot_violation, Block};
 use super::kv::{KvInput, KvOp, KvOutput};
 use crate::history::Operation;
 use crate::model::Decision;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::ops::Bound;
+
+mod why;
+
+type KvOperation = Operation<KvInput, KvOutput>;
 
 /// Local write numbers are indices into `writes`; `bottom` (= writes.len()) is ⊥.
 struct Links {
     pred: Vec<Option<usize>>,
     succ: Vec<Option<usize>>,
+    /// The get that first linked each write to its predecessor.
+    linked_by: Vec<Option<usize>>,
     /// Gets (history indices) of each version.
     readers: Vec<Vec<usize>>,
     seen: Vec<bool>,
 }
 
+/// A get that no linearization can explain, and why.
+enum LinkError {
+    /// It read a string that is no sequence of written values.
+    Unsplittable { get: usize },
+    /// It read a put's value after other values.
+    PutNotFirst { get: usize, put: usize },
+    /// It read `after` right after `before`, but `earlier_get` read `other` right after
+    /// `before` (`succ`), or `after` right after `other` (`!succ`).
+    Conflict {
+        get: usize,
+        before: usize,
+        after: usize,
+        other: usize,
+        earlier_get: usize,
+        succ: bool,
+    },
+}
+
+/// The partition's writes and what the gets say about them.
+struct Writes<'a> {
+    ops: &'a [KvOperation],
+    /// History indices of the non-failed puts and appends; local write n is `indices[n]`.
+    indices: Vec<usize>,
+}
+
+impl Writes<'_> {
+    fn bottom(&self) -> usize {
+        self.indices.len()
+    }
+
+    /// The value written by local write `node`, `""` for ⊥.
+    fn value(&self, node: usize) -> &str {
+        match self.indices.get(node) {
+            Some(&i) => &self.ops[i].input.value,
+            None => "",
+        }
+    }
+}
+
 /// Decides the partition `members` of `ops` if its writes are unique (see the module comment).
-pub(crate) fn decide(ops: &[Operation<KvInput, KvOutput>], members: &[usize]) -> Option<Decision> {
+pub(crate) fn decide(ops: &[KvOperation], members: &[usize]) -> Option<Decision> {
     let mut live: Vec<usize> = members
         .iter()
         .copied()
@@ -52,32 +98,27 @@ pub(crate) fn decide(ops: &[Operation<KvInput, KvOutput>], members: &[usize]) ->
         .collect();
     let leading = peel_leading_resets(ops, &mut live);
     let placed = leading.len() + live.len();
-    let writes: Vec<usize> = live
-        .iter()
-        .copied()
-        .filter(|&i| ops[i].input.op != KvOp::Get)
-        .collect();
-    let dictionary = unique_values(ops, &writes)?;
+    let writes = Writes {
+        ops,
+        indices: live
+            .iter()
+            .copied()
+            .filter(|&i| ops[i].input.op != KvOp::Get)
+            .collect(),
+    };
+    let dictionary = unique_values(ops, &writes.indices)?;
     let links = match link_versions(ops, &live, &writes, &dictionary) {
         Ok(links) => links,
-        Err(culprit) => return Some(Decision::NotLinearizable { culprit }),
+        Err(error) => return Some(why::link_error(&writes, &error)),
     };
-    let blocks = blocks(ops, &writes, &links);
-    for block in &blocks {
-        if let Some(culprit) = slot_violation(ops, block) {
-            return Some(Decision::NotLinearizable { culprit });
-        }
-    }
-    let block_order = match order_blocks(ops, &blocks) {
-        Ok(order) => order,
-        Err(culprit) => return Some(Decision::NotLinearizable { culprit }),
-    };
+    let chains = chains(&writes, &links);
+    let blocks: Vec<Block> = chains
+        .iter()
+        .map(|c| block_of(&writes, &links, c))
+        .collect();
+    let (block_order, cycle) = order_blocks(ops, &blocks);
     let mut order: Vec<usize> = leading;
-    for b in block_order {
-        let mut block = blocks[b].ops.clone();
-        block.sort_by_key(|&(slot, i)| (slot, ops[i].ret.unwrap_or(u64::MAX), ops[i].call, i));
-        order.extend(block.into_iter().map(|(_, i)| i));
-    }
+    order.extend(flatten(ops, &blocks, &block_order));
     // Unknown gets and unseen unknown writes: last, where they change nothing anyone saw.
     let mut rest: Vec<usize> = live
         .iter()
@@ -87,7 +128,29 @@ pub(crate) fn decide(ops: &[Operation<KvInput, KvOutput>], members: &[usize]) ->
     rest.sort_by_key(|&i| (ops[i].call, i));
     order.extend(rest);
     assert_eq!(order.len(), placed, "the order places every operation");
+    for (chain, block) in chains.iter().zip(&blocks) {
+        if let Some(violation) = slot_violation(ops, block) {
+            let why = why::slot_violation(&writes, &links, chain, &violation);
+            return Some(not_linearizable(violation.late, why, order));
+        }
+    }
+    if let Some(cycle) = cycle {
+        let why = why::cycle(&writes, &chains, &cycle);
+        return Some(not_linearizable(cycle.x_call, why, order));
+    }
     Some(Decision::Linearizable { order })
+}
+
+fn not_linearizable(
+    culprit: usize,
+    why: crate::explanation::Explanation,
+    candidate: Vec<usize>,
+) -> Decision {
+    Decision::NotLinearizable {
+        culprit,
+        why,
+        candidate,
+    }
 }
 
 /// Takes out of `live` the puts of `""` that returned before every other operation was called
@@ -95,7 +158,7 @@ pub(crate) fn decide(ops: &[Operation<KvInput, KvOutput>], members: &[usize]) ->
 /// first in every linearization (it returned before anything else began) and leaves the initial
 /// state `""` as it was, so the rest is linearizable iff it is linearizable without it; and
 /// without it the remaining values can be non-empty, which the procedure needs.
-fn peel_leading_resets(ops: &[Operation<KvInput, KvOutput>], live: &mut Vec<usize>) -> Vec<usize> {
+fn peel_leading_resets(ops: &[KvOperation], live: &mut Vec<usize>) -> Vec<usize> {
     let mut peeled = Vec::new();
     loop {
         let first = live
@@ -118,26 +181,18 @@ fn peel_leading_resets(ops: &[Operation<KvInput, KvOutput>], live: &mut Vec<usiz
 }
 
 /// Open operations are in blocks only if they are writes some get saw.
-fn in_blocks(
-    ops: &[Operation<KvInput, KvOutput>],
-    i: usize,
-    writes: &[usize],
-    links: &Links,
-) -> bool {
+fn in_blocks(ops: &[KvOperation], i: usize, writes: &Writes, links: &Links) -> bool {
     match ops[i].input.op {
         KvOp::Get => false,
         KvOp::Put | KvOp::Append => {
-            let local = writes.binary_search(&i).expect("a write");
+            let local = writes.indices.binary_search(&i).expect("a write");
             links.seen[local]
         }
     }
 }
 
 /// Value -> local write, if the values are non-empty, distinct and prefix-free.
-fn unique_values<'a>(
-    ops: &'a [Operation<KvInput, KvOutput>],
-    writes: &[usize],
-) -> Option<BTreeMap<&'a str, usize>> {
+fn unique_values<'a>(ops: &'a [KvOperation], writes: &[usize]) -> Option<BTreeMap<&'a str, usize>> {
     let mut dictionary = BTreeMap::new();
     for (local, &i) in writes.iter().enumerate() {
         let value = ops[i].input.value.as_str();
@@ -168,182 +223,116 @@ fn split(read: &str, dictionary: &BTreeMap<&str, usize>) -> Option<Vec<usize>> {
     Some(parts)
 }
 
-/// The "immediately followed by" links every completed get implies; `Err(get)` for a get that
-/// no linearization can explain.
+/// The "immediately followed by" links every completed get implies, or the first get that no
+/// linearization can explain.
 fn link_versions(
-    ops: &[Operation<KvInput, KvOutput>],
+    ops: &[KvOperation],
     live: &[usize],
-    writes: &[usize],
+    writes: &Writes,
     dictionary: &BTreeMap<&str, usize>,
-) -> Result<Links, usize> {
-    let bottom = writes.len();
+) -> Result<Links, LinkError> {
+    let bottom = writes.bottom();
     let mut links = Links {
         pred: vec![None; bottom + 1],
         succ: vec![None; bottom + 1],
+        linked_by: vec![None; bottom + 1],
         readers: vec![Vec::new(); bottom + 1],
         seen: vec![false; bottom],
     };
-    for &i in live {
-        let (KvOp::Get, Some(read)) = (ops[i].input.op, ops[i].output.as_ref()) else {
+    for &get in live {
+        let (KvOp::Get, Some(read)) = (ops[get].input.op, ops[get].output.as_ref()) else {
             continue;
         };
-        let parts = split(&read.value, dictionary).ok_or(i)?;
+        let parts = split(&read.value, dictionary).ok_or(LinkError::Unsplittable { get })?;
         let mut previous = bottom;
         for (position, &part) in parts.iter().enumerate() {
-            let is_put = ops[writes[part]].input.op == KvOp::Put;
+            let is_put = ops[writes.indices[part]].input.op == KvOp::Put;
             // A value used twice links into a cycle that `link` refuses: its second use
             // would give it a second predecessor.
             if is_put && position > 0 {
-                return Err(i);
+                let put = writes.indices[part];
+                return Err(LinkError::PutNotFirst { get, put });
             }
             links.seen[part] = true;
             if !is_put {
-                link(&mut links, previous, part).map_err(|()| i)?;
+                link(&mut links, previous, part, get)?;
             }
             previous = part;
         }
-        links.readers[previous].push(i);
+        links.readers[previous].push(get);
     }
     Ok(links)
 }
 
-fn link(links: &mut Links, before: usize, after: usize) -> Result<(), ()> {
-    let fits = |slot: &mut Option<usize>, value: usize| match *slot {
-        Some(existing) => existing == value,
-        None => {
-            *slot = Some(value);
-            true
-        }
+fn link(links: &mut Links, before: usize, after: usize, get: usize) -> Result<(), LinkError> {
+    let conflict = |other: usize, earlier_get: usize, succ: bool| LinkError::Conflict {
+        get,
+        before,
+        after,
+        other,
+        earlier_get,
+        succ,
     };
-    let succ_fits = fits(&mut links.succ[before], after);
-    let pred_fits = fits(&mut links.pred[after], before);
-    if succ_fits && pred_fits {
-        Ok(())
-    } else {
-        Err(())
+    if let Some(other) = links.succ[before].filter(|&other| other != after) {
+        let earlier = links.linked_by[other].expect("a linked write names its get");
+        return Err(conflict(other, earlier, true));
     }
+    if let Some(other) = links.pred[after].filter(|&other| other != before) {
+        let earlier = links.linked_by[after].expect("a linked write names its get");
+        return Err(conflict(other, earlier, false));
+    }
+    if links.pred[after].is_none() {
+        links.linked_by[after] = Some(get);
+    }
+    links.succ[before] = Some(after);
+    links.pred[after] = Some(before);
+    Ok(())
 }
 
-/// A chain and its gets: (slot, history index) of each operation, ⊥ having none.
-struct Block {
-    ops: Vec<(usize, usize)>,
-    /// Must come before every other block.
-    first: bool,
-}
-
-/// Blocks from the chain starts (⊥, puts, unseen writes); unseen unknown writes are left out.
-fn blocks(ops: &[Operation<KvInput, KvOutput>], writes: &[usize], links: &Links) -> Vec<Block> {
-    let bottom = writes.len();
-    let mut blocks = Vec::new();
+/// The chains, each from its start (⊥, a put or an unseen write) along the links, as local
+/// write numbers (⊥ as `bottom`); unseen unknown writes are left out (they go last).
+fn chains(writes: &Writes, links: &Links) -> Vec<Vec<usize>> {
+    let bottom = writes.bottom();
+    let mut chains = Vec::new();
     let mut placed = 0;
     for start in (0..=bottom).filter(|&node| links.pred[node].is_none()) {
-        let unseen_open = start < bottom && !links.seen[start] && ops[writes[start]].is_open();
+        let unseen_open =
+            start < bottom && !links.seen[start] && writes.ops[writes.indices[start]].is_open();
         if unseen_open {
             placed += 1;
             continue;
         }
-        let mut block = Block {
-            ops: Vec::new(),
-            first: start == bottom,
-        };
+        let mut chain = Vec::new();
         let mut node = Some(start);
-        let mut position = 0;
         while let Some(current) = node {
-            if current < bottom {
-                block.ops.push((2 * position, writes[current]));
-                placed += 1;
-            }
-            let readers = links.readers[current].iter();
-            block.ops.extend(readers.map(|&i| (2 * position + 1, i)));
+            placed += usize::from(current < bottom);
+            chain.push(current);
             node = links.succ[current];
-            position += 1;
         }
-        if !block.ops.is_empty() {
-            blocks.push(block);
+        if chain != [bottom] || !links.readers[bottom].is_empty() {
+            chains.push(chain);
         }
     }
     assert_eq!(
         placed, bottom,
         "every write is in one chain: links are acyclic"
     );
-    blocks
+    chains
 }
 
-/// An operation called after an operation of a higher slot returned, if any.
-fn slot_violation(ops: &[Operation<KvInput, KvOutput>], block: &Block) -> Option<usize> {
-    let mut by_slot = block.ops.clone();
-    by_slot.sort_unstable_by(|a, b| b.cmp(a));
-    let mut earliest_later_return = u64::MAX;
-    let mut slot_start = 0;
-    while slot_start < by_slot.len() {
-        let slot = by_slot[slot_start].0;
-        let slot_end = slot_start + by_slot[slot_start..].partition_point(|&(s, _)| s == slot);
-        let group = &by_slot[slot_start..slot_end];
-        if let Some(&(_, culprit)) = group
-            .iter()
-            .filter(|&&(_, i)| ops[i].call > earliest_later_return)
-            .min_by_key(|&&(_, i)| (ops[i].call, i))
-        {
-            return Some(culprit);
+/// A chain with the gets of its versions, in slots.
+fn block_of(writes: &Writes, links: &Links, chain: &[usize]) -> Block {
+    let bottom = writes.bottom();
+    let mut block = Block {
+        ops: Vec::new(),
+        first: chain[0] == bottom,
+    };
+    for (position, &node) in chain.iter().enumerate() {
+        if node < bottom {
+            block.ops.push((2 * position, writes.indices[node]));
         }
-        for &(_, i) in group {
-            earliest_later_return = earliest_later_return.min(ops[i].ret.unwrap_or(u64::MAX));
-        }
-        slot_start = slot_end;
+        let readers = links.readers[node].iter();
+        block.ops.extend(readers.map(|&i| (2 * position + 1, i)));
     }
-    None
-}
-
-/// Orders the blocks (Kahn's algorithm on "A before B iff min return(A) < max call(B)"), or
-/// `Err` with the operation returning first among those left in a cycle.
-fn order_blocks(
-    ops: &[Operation<KvInput, KvOutput>],
-    blocks: &[Block],
-) -> Result<Vec<usize>, usize> {
-    // (min return, max call); the ⊥ block returns "before time", so it precedes everything.
-    let bounds: Vec<(i128, i128)> = blocks
-        .iter()
-        .map(|block| {
-            let ret = block
-                .ops
-                .iter()
-                .map(|&(_, i)| ops[i].ret.unwrap_or(u64::MAX));
-            let call = block.ops.iter().map(|&(_, i)| ops[i].call);
-            let min_ret = if block.first {
-                -1
-            } else {
-                i128::from(ret.min().unwrap_or(u64::MAX))
-            };
-            (min_ret, i128::from(call.max().unwrap_or(0)))
-        })
-        .collect();
-    let mut by_ret: BTreeSet<(i128, usize)> = (0..blocks.len()).map(|b| (bounds[b].0, b)).collect();
-    let mut by_call: BTreeSet<(i128, usize)> =
-        (0..blocks.len()).map(|b| (bounds[b].1, b)).collect();
-    let mut order = Vec::with_capacity(blocks.len());
-    while let Some(&(x_ret, x)) = by_ret.first() {
-        // B != X is ready iff call(B) <= ret(X); X is ready iff call(X) <= the next ret.
-        let other = by_call.iter().find(|&&(_, b)| b != x).copied();
-        let next_ret = by_ret.iter().nth(1).map_or(i128::MAX, |&(ret, _)| ret);
-        let ready = match other {
-            Some((call, b)) if call <= x_ret => b,
-            _ if bounds[x].1 <= next_ret => x,
-            _ => return Err(earliest_return(ops, blocks, &by_ret)),
-        };
-        by_ret.remove(&(bounds[ready].0, ready));
-        by_call.remove(&(bounds[ready].1, ready));
-        order.push(ready);
-    }
-    Ok(order)
-}
-
-fn earliest_return(
-    ops: &[Operation<KvInput, KvOutput>],
-    blocks: &[Block],
-    left: &BTreeSet<(i128, usize)>,
-) -> usize {
-    left.iter()
-        .flat_map(|&(_, b)| blocks[b].ops.iter().map(|&(_, i)| i))
-        .min_by_key(|&i| (ops[i].ret.unwrap_or(u64::MAX), i))
-        .expect("a cycle has operations")
+    block
 }

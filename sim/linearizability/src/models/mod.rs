@@ -1,9 +1,11 @@
 //! The models shipped: a key/value store, a plain register, a register with compare-and-set.
 
+mod blocks;
 pub mod cas_register;
 pub mod kv;
 pub mod kv_unique;
 pub mod register;
+pub mod register_unique;
 
 use crate::history::History;
 use crate::model::Partition;

@@ -1,8 +1,8 @@
 //! Registers: the operation types both register models share, and the plain register.
 
 use super::{describe_answer, partition_by_key};
-use crate::history::History;
-use crate::model::{Model, Partition};
+use crate::history::{History, Operation};
+use crate::model::{Decision, Model, Partition};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum RegisterOp {
@@ -64,12 +64,38 @@ impl Model for RegisterModel {
         partition_by_key(history, |input| &input.key)
     }
 
+    /// Keys whose writes write unique values get the polynomial decision.
+    fn decide(
+        &self,
+        ops: &[Operation<RegisterInput, RegisterOutput>],
+        members: &[usize],
+    ) -> Option<Decision> {
+        super::register_unique::decide(ops, members)
+    }
+
     fn describe_operation(&self, input: &RegisterInput, output: Option<&RegisterOutput>) -> String {
         describe_register_operation(input, output)
     }
 
+    fn describe_call(&self, input: &RegisterInput) -> String {
+        describe_register_call(input)
+    }
+
     fn describe_state(&self, state: &Option<i64>) -> String {
         describe_value(*state)
+    }
+
+    fn is_read_only(&self, input: &RegisterInput, output: Option<&RegisterOutput>) -> bool {
+        register_read_only(input, output)
+    }
+}
+
+/// Reads, and compare-and-sets answered refused, never change the state they step in.
+pub(crate) fn register_read_only(input: &RegisterInput, output: Option<&RegisterOutput>) -> bool {
+    match input.op {
+        RegisterOp::Read => true,
+        RegisterOp::Cas { .. } => output == Some(&RegisterOutput::Cas { ok: false }),
+        RegisterOp::Write(_) => false,
     }
 }
 
@@ -93,22 +119,27 @@ pub(crate) fn describe_register_operation(
     input: &RegisterInput,
     output: Option<&RegisterOutput>,
 ) -> String {
-    let target = if input.key.is_empty() {
-        String::new()
-    } else {
-        format!("{:?}, ", input.key)
-    };
     let answer = |output: &RegisterOutput| match output {
         RegisterOutput::Read(value) => format!(" -> {}", describe_value(*value)),
         RegisterOutput::Write => String::new(),
         RegisterOutput::Cas { ok } => String::from(if *ok { " -> ok" } else { " -> refused" }),
     };
-    let call = match input.op {
+    let call = describe_register_call(input);
+    format!("{call}{}", describe_answer(output, answer))
+}
+
+/// `read("k")`, `write("k", 3)`, `cas("k", 1, 2)`; without the key when it is empty.
+pub(crate) fn describe_register_call(input: &RegisterInput) -> String {
+    let target = if input.key.is_empty() {
+        String::new()
+    } else {
+        format!("{:?}, ", input.key)
+    };
+    match input.op {
         RegisterOp::Read => format!("read({})", target.trim_end_matches(", ")),
         RegisterOp::Write(value) => format!("write({target}{value})"),
         RegisterOp::Cas { from, to } => format!("cas({target}{from}, {to})"),
-    };
-    format!("{call}{}", describe_answer(output, answer))
+    }
 }
 
 #[cfg(test)]
