@@ -104,11 +104,17 @@ mod tests {
         assert!(!calls.is_busy());
         assert_eq!(calls.start(NodeId(1), "a", ()).seq, 1);
         calls.check_invariants(NodeId(1));
-        assert!(calls.answered_by(ClientId(8), 1).is_none(), "another client");
+        assert!(
+            calls.answered_by(ClientId(8), 1).is_none(),
+            "another client"
+        );
         assert!(calls.answered_by(ClientId(7), 2).is_none(), "another seq");
         assert_eq!(calls.answered_by(ClientId(7), 1).map(|c| c.op), Some("a"));
         assert_eq!(calls.finish(NodeId(1)).op, "a");
-        assert!(calls.answered_by(ClientId(7), 1).is_none(), "answered already");
+        assert!(
+            calls.answered_by(ClientId(7), 1).is_none(),
+            "answered already"
+        );
         assert_eq!(calls.start(NodeId(1), "b", ()).seq, 2);
     }
 

@@ -7,7 +7,10 @@ use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 enum ToyMsg {
-    Request { seq: u64, op: u32 },
+    Request {
+        seq: u64,
+        op: u32,
+    },
     /// `answer` is `None` for a refusal, which may name a `hint`.
     Reply {
         client: ClientId,
@@ -78,7 +81,15 @@ type Clerk = RetryingClerk<Toy>;
 
 fn clerk() -> Clerk {
     let config = ClerkConfig::new(ClientId(7), vec![NodeId(0), NodeId(1), NodeId(2)]);
-    Clerk::boot(&config, NodeId(5), &Disk::new(), 0, Time::ZERO, &mut Outbox::new()).unwrap()
+    Clerk::boot(
+        &config,
+        NodeId(5),
+        &Disk::new(),
+        0,
+        Time::ZERO,
+        &mut Outbox::new(),
+    )
+    .unwrap()
 }
 
 fn step(clerk: &mut Clerk, ms: u64, input: Input<Clerk>) -> Vec<Output<Clerk>> {
@@ -115,7 +126,10 @@ fn reply(client: u64, seq: u64, answer: Option<u32>, hint: Option<u32>) -> Input
         answer,
         hint: hint.map(NodeId),
     };
-    Input::Message { from: NodeId(1), msg }
+    Input::Message {
+        from: NodeId(1),
+        msg,
+    }
 }
 
 #[test]
@@ -126,11 +140,24 @@ fn follows_hints_retries_on_timeout_and_returns_once() {
     assert_eq!(sent_to(&outs), vec![(NodeId(0), 1)]);
     let outs = step(&mut c, 1, reply(7, 1, None, Some(2)));
     assert_eq!(sent_to(&outs), vec![(NodeId(2), 1)], "follows the hint");
-    assert!(step(&mut c, 2, Input::Timer(ToyTimer)).is_empty(), "stale timer");
+    assert!(
+        step(&mut c, 2, Input::Timer(ToyTimer)).is_empty(),
+        "stale timer"
+    );
     let outs = step(&mut c, 201, Input::Timer(ToyTimer));
-    assert_eq!(sent_to(&outs), vec![(NodeId(0), 1)], "timed out: next server");
-    assert!(step(&mut c, 202, reply(7, 9, Some(1), None)).is_empty(), "another seq");
-    assert!(step(&mut c, 202, reply(8, 1, Some(1), None)).is_empty(), "another client");
+    assert_eq!(
+        sent_to(&outs),
+        vec![(NodeId(0), 1)],
+        "timed out: next server"
+    );
+    assert!(
+        step(&mut c, 202, reply(7, 9, Some(1), None)).is_empty(),
+        "another seq"
+    );
+    assert!(
+        step(&mut c, 202, reply(8, 1, Some(1), None)).is_empty(),
+        "another client"
+    );
     let gossip = Input::Message {
         from: NodeId(1),
         msg: ToyMsg::Gossip,
@@ -140,9 +167,16 @@ fn follows_hints_retries_on_timeout_and_returns_once() {
     assert_eq!(events(&outs), vec![&ToyEvent::Returned(1, 40, 41)]);
     assert!(matches!(outs[0], Output::CancelTimer(ToyTimer)));
     assert!(!c.is_busy());
-    assert!(step(&mut c, 204, reply(7, 1, Some(41), None)).is_empty(), "duplicate");
+    assert!(
+        step(&mut c, 204, reply(7, 1, Some(41), None)).is_empty(),
+        "duplicate"
+    );
     let outs = step(&mut c, 205, Input::Request(50));
-    assert_eq!(sent_to(&outs), vec![(NodeId(0), 2)], "the leader that answered");
+    assert_eq!(
+        sent_to(&outs),
+        vec![(NodeId(0), 2)],
+        "the leader that answered"
+    );
 }
 
 #[test]
@@ -152,7 +186,11 @@ fn a_hint_naming_the_refusing_server_moves_on() {
     let outs = step(&mut c, 1, reply(7, 1, None, Some(0)));
     assert_eq!(sent_to(&outs), vec![(NodeId(1), 1)]);
     let outs = step(&mut c, 2, reply(7, 1, None, Some(9)));
-    assert_eq!(sent_to(&outs), vec![(NodeId(2), 1)], "a hint outside the servers");
+    assert_eq!(
+        sent_to(&outs),
+        vec![(NodeId(2), 1)],
+        "a hint outside the servers"
+    );
 }
 
 #[test]
@@ -165,15 +203,29 @@ fn pauses_after_a_round_of_wrong_leaders_and_ignores_answers_meanwhile() {
     assert!(sent_to(&outs).is_empty(), "a round of refusals: back off");
     let paused = step(&mut c, 4, reply(7, 1, Some(41), None));
     assert!(paused.is_empty(), "an answer while pausing is not taken");
-    assert!(step(&mut c, 22, Input::Timer(ToyTimer)).is_empty(), "pause not over");
+    assert!(
+        step(&mut c, 22, Input::Timer(ToyTimer)).is_empty(),
+        "pause not over"
+    );
     let outs = step(&mut c, 23, Input::Timer(ToyTimer));
-    assert_eq!(sent_to(&outs), vec![(NodeId(0), 1)], "pause over: same server");
+    assert_eq!(
+        sent_to(&outs),
+        vec![(NodeId(0), 1)],
+        "pause over: same server"
+    );
 }
 
 #[test]
 fn a_clerk_without_servers_does_not_boot() {
     let config = ClerkConfig::new(ClientId(1), Vec::new());
-    let err = Clerk::boot(&config, NodeId(3), &Disk::new(), 0, Time::ZERO, &mut Outbox::new());
+    let err = Clerk::boot(
+        &config,
+        NodeId(3),
+        &Disk::new(),
+        0,
+        Time::ZERO,
+        &mut Outbox::new(),
+    );
     assert_eq!(
         err.err(),
         Some(BootError::InvalidConfig {
