@@ -88,7 +88,7 @@ impl Service for KvService {
 mod tests {
     use super::*;
     use crate::config::ClerkConfig;
-    use protocol_core::{Disk, Input, Node, NodeId, Outbox, Output, Time};
+    use protocol_core::{Input, Node, NodeId, Outbox, Output, Time};
 
     fn step(clerk: &mut Clerk, ms: u64, input: Input<Clerk>) -> Vec<Output<Clerk>> {
         let mut out = Outbox::new();
@@ -112,15 +112,7 @@ mod tests {
     #[test]
     fn sends_commands_follows_hints_and_returns_what_a_get_read() {
         let config = ClerkConfig::new(ClientId(7), vec![NodeId(0), NodeId(1), NodeId(2)]);
-        let mut c = Clerk::boot(
-            &config,
-            NodeId(5),
-            &Disk::new(),
-            0,
-            Time::ZERO,
-            &mut Outbox::new(),
-        )
-        .unwrap();
+        let mut c = Clerk::new(&config, NodeId(5)).unwrap();
         let get = Op::Get { key: "k".into() };
         let outs = step(&mut c, 0, Input::Request(get.clone()));
         assert!(
@@ -161,17 +153,7 @@ mod tests {
     #[test]
     fn a_clerk_without_servers_does_not_boot() {
         let config = ClerkConfig::new(ClientId(7), Vec::new());
-        let booted = Clerk::boot(
-            &config,
-            NodeId(5),
-            &Disk::new(),
-            0,
-            Time::ZERO,
-            &mut Outbox::new(),
-        );
-        assert_eq!(
-            booted.err().map(|e| e.to_string()),
-            Some("n5: invalid config: a clerk needs servers".into())
-        );
+        let err = Clerk::new(&config, NodeId(5)).err();
+        assert_eq!(err, Some("a clerk needs servers".into()));
     }
 }

@@ -155,8 +155,7 @@ impl ShardKvClerk {
             .calls
             .current_mut()
             .expect("an operation is outstanding");
-        let gid = self.shards.owner(key2shard(current.op.key()));
-        let servers = self.shards.servers(gid).unwrap_or(&[]);
+        let (gid, servers) = route(&self.shards, &current.op);
         if servers.is_empty() || current.progress.tried >= servers.len() {
             return self.refresh(now, out);
         }
@@ -264,8 +263,7 @@ impl ShardKvClerk {
             .calls
             .current_mut()
             .expect("an operation is outstanding");
-        let gid = self.shards.owner(key2shard(current.op.key()));
-        let servers = self.shards.servers(gid).unwrap_or(&[]);
+        let (gid, servers) = route(&self.shards, &current.op);
         let hinted = hint
             .and_then(|h| servers.iter().position(|&s| s == h))
             .filter(|&p| servers[p] != from);
@@ -289,6 +287,12 @@ impl ShardKvClerk {
             Phase::Sent { .. } | Phase::Pausing { .. } | Phase::Refreshing => {} // stale
         }
     }
+}
+
+/// The group `shards` says serves `op`, and its servers (none if it names no group).
+fn route<'a>(shards: &'a Config, op: &Op) -> (GroupId, &'a [NodeId]) {
+    let gid = shards.owner(key2shard(op.key()));
+    (gid, shards.servers(gid).unwrap_or(&[]))
 }
 
 #[cfg(test)]

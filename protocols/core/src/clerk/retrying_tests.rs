@@ -179,40 +179,37 @@ fn follows_hints_retries_on_timeout_and_returns_once() {
     );
 }
 
+/// A clerk that has just sent operation 40, as seq 1, to n0.
+fn started() -> Clerk {
+    let mut c = clerk();
+    assert_eq!(
+        sent_to(&step(&mut c, 0, Input::Request(40))),
+        [(NodeId(0), 1)]
+    );
+    c
+}
+
 #[test]
 fn a_hint_naming_the_refusing_server_moves_on() {
-    let mut c = clerk();
-    step(&mut c, 0, Input::Request(40));
-    let outs = step(&mut c, 1, reply(7, 1, None, Some(0)));
-    assert_eq!(sent_to(&outs), vec![(NodeId(1), 1)]);
-    let outs = step(&mut c, 2, reply(7, 1, None, Some(9)));
-    assert_eq!(
-        sent_to(&outs),
-        vec![(NodeId(2), 1)],
-        "a hint outside the servers"
-    );
+    let mut c = started();
+    let sends = |c: &mut Clerk, ms, hint| sent_to(&step(c, ms, reply(7, 1, None, hint)));
+    assert_eq!(sends(&mut c, 1, Some(0)), [(NodeId(1), 1)]);
+    assert_eq!(sends(&mut c, 2, Some(9)), [(NodeId(2), 1)], "not a server");
 }
 
 #[test]
 fn pauses_after_a_round_of_wrong_leaders_and_ignores_answers_meanwhile() {
-    let mut c = clerk();
-    step(&mut c, 0, Input::Request(40));
-    assert_eq!(sent_to(&step(&mut c, 1, reply(7, 1, None, None))).len(), 1);
-    assert_eq!(sent_to(&step(&mut c, 2, reply(7, 1, None, None))).len(), 1);
-    let outs = step(&mut c, 3, reply(7, 1, None, None));
-    assert!(sent_to(&outs).is_empty(), "a round of refusals: back off");
+    let mut c = started();
+    let refused = |c: &mut Clerk, ms| sent_to(&step(c, ms, reply(7, 1, None, None)));
+    assert_eq!(refused(&mut c, 1), [(NodeId(1), 1)]);
+    assert_eq!(refused(&mut c, 2), [(NodeId(2), 1)]);
+    assert_eq!(refused(&mut c, 3), [], "a round of refusals: back off");
     let paused = step(&mut c, 4, reply(7, 1, Some(41), None));
     assert!(paused.is_empty(), "an answer while pausing is not taken");
-    assert!(
-        step(&mut c, 22, Input::Timer(ToyTimer)).is_empty(),
-        "pause not over"
-    );
+    let early = step(&mut c, 22, Input::Timer(ToyTimer));
+    assert!(early.is_empty(), "pause not over");
     let outs = step(&mut c, 23, Input::Timer(ToyTimer));
-    assert_eq!(
-        sent_to(&outs),
-        vec![(NodeId(0), 1)],
-        "pause over: same server"
-    );
+    assert_eq!(sent_to(&outs), [(NodeId(0), 1)], "pause over: same server");
 }
 
 #[test]
