@@ -7,6 +7,7 @@
 //! unchanged under the deterministic simulator and under a real-network driver.
 
 pub mod check;
+pub mod clerk;
 pub mod collections;
 pub mod disk;
 pub mod ids;
@@ -14,6 +15,7 @@ pub mod mutant;
 pub mod node;
 pub mod rng;
 pub mod roles;
+pub mod service;
 pub mod time;
 
 pub use check::{CheckId, Violation};
