@@ -314,6 +314,20 @@ fn entries_that_contradict_committed_ones_are_ignored() {
 }
 
 #[test]
+fn a_leader_ignores_replies_of_an_earlier_term() {
+    // Leader of term 3; a follower's answers from term 2 (delayed in the network) neither
+    // count toward commit nor move its progress.
+    let mut leader = leader_with_log(&Config::with_size(3), &[1, 1, 3], 3);
+    let outs = deliver(&mut leader, T, 1, reply(2, true, 3, None, 0));
+    assert!(sends(&outs).is_empty(), "{outs:?}");
+    assert_eq!(leader.v.progress[0].match_index, LogIndex::ZERO);
+    assert_eq!(leader.v.commit_index, LogIndex::ZERO);
+    // The same answer in its own term counts: 3 of 3 entries on two of three servers.
+    deliver(&mut leader, T, 1, reply(3, true, 3, None, 0));
+    assert_eq!(leader.v.commit_index, LogIndex(3));
+}
+
+#[test]
 fn a_matched_follower_gets_new_entries_pipelined() {
     let mut leader = leader_with_log(&Config::with_size(3), &[1, 1], 2);
     deliver(&mut leader, T, 1, reply(2, true, 2, None, 0));
