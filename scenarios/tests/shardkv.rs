@@ -93,7 +93,7 @@ const CATCHES: &[ExpectedCatch] = &[
     ExpectedCatch::new(
         "shardkv-concurrent1",
         "drop-dup-table-on-migrate",
-        1..3,
+        1..6,
         checks::GET_VALUE,
     ),
     ExpectedCatch::new(
@@ -171,8 +171,8 @@ const CATCHES: &[ExpectedCatch] = &[
     ExpectedCatch::new(
         "shardkv-random",
         "skip-consistency-check",
-        1..2,
-        raft_checks::LOG_MATCHING,
+        1..7,
+        raft_checks::STATE_MACHINE_SAFETY,
     ),
     ExpectedCatch::new(
         "shardkv-random",

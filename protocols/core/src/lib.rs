@@ -8,6 +8,7 @@
 //! unchanged under the deterministic simulator and under a real-network driver.
 
 pub mod check;
+pub mod clerk;
 pub mod collections;
 pub mod disk;
 pub mod ids;
@@ -17,6 +18,7 @@ pub mod node;
 pub mod record;
 pub mod rng;
 pub mod roles;
+pub mod service;
 pub mod time;
 
 pub use check::{CheckId, Violation};

@@ -167,9 +167,10 @@ fn a_leader_answers_after_apply_reports_the_configuration_and_applies_a_retry_on
         panic!("a query answers a config")
     };
     assert_eq!(latest, created[0]);
+    // The new leader's no-op, the Join, its retry, and the Query.
     assert_eq!(
         h.server().applied(),
-        LogIndex(3),
+        LogIndex(4),
         "the query went through the log too"
     );
 }
