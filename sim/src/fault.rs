@@ -1,9 +1,9 @@
 //! Faults: what can go wrong, scripted plans, and random plans drawn from a seed's swarm mix.
 
 use crate::network::{LatencyModel, NetworkConfig};
+use protocol_core::rng::Choose;
 use protocol_core::rng::{index, range_inclusive, shuffle, Ratio};
 use protocol_core::{NodeId, Time};
-use rand_core::RngCore;
 use std::collections::BTreeSet;
 use std::fmt;
 
@@ -183,7 +183,7 @@ impl SwarmLimits {
 
 impl SwarmMix {
     /// Draws a mix: each kind of fault is on with probability one half.
-    pub fn draw(rng: &mut impl RngCore, limits: &SwarmLimits) -> SwarmMix {
+    pub fn draw(rng: &mut impl Choose, limits: &SwarmLimits) -> SwarmMix {
         let coin = Ratio::new(1, 2);
         let mut network = NetworkConfig::reliable();
         if coin.chance(rng) {
@@ -261,7 +261,7 @@ impl SwarmMix {
     /// Lays out a random plan over `start..heal_at` for `nodes`, ending with `HealAll`.
     pub fn plan(
         &self,
-        rng: &mut impl RngCore,
+        rng: &mut impl Choose,
         nodes: &[NodeId],
         start: Time,
         heal_at: Time,
@@ -312,13 +312,13 @@ struct Window<'a> {
 
 impl Window<'_> {
     /// The first time of a recurring fault with mean gap `gap_ms`.
-    fn first(&self, rng: &mut impl RngCore, gap_ms: u64) -> Time {
+    fn first(&self, rng: &mut impl Choose, gap_ms: u64) -> Time {
         self.start.plus_ms(range_inclusive(rng, 0, gap_ms))
     }
 
     fn plan_partitions(
         &self,
-        rng: &mut impl RngCore,
+        rng: &mut impl Choose,
         gap_ms: u64,
         one_way: bool,
         plan: &mut FaultPlan,
@@ -336,7 +336,7 @@ impl Window<'_> {
 
     fn plan_crashes(
         &self,
-        rng: &mut impl RngCore,
+        rng: &mut impl Choose,
         gap_ms: u64,
         max_crashed: usize,
         plan: &mut FaultPlan,
@@ -359,7 +359,7 @@ impl Window<'_> {
         }
     }
 
-    fn plan_pauses(&self, rng: &mut impl RngCore, gap_ms: u64, plan: &mut FaultPlan) {
+    fn plan_pauses(&self, rng: &mut impl Choose, gap_ms: u64, plan: &mut FaultPlan) {
         let mut at = self.first(rng, gap_ms);
         while at < self.heal_at {
             let node = self.nodes[index(rng, self.nodes.len())];
@@ -372,7 +372,7 @@ impl Window<'_> {
 }
 
 /// A random split: isolate one node, a majority/minority cut, or (if allowed) one-way cuts.
-fn random_split(rng: &mut impl RngCore, nodes: &[NodeId], one_way: bool) -> FaultAction {
+fn random_split(rng: &mut impl Choose, nodes: &[NodeId], one_way: bool) -> FaultAction {
     let choices = if one_way { 3 } else { 2 };
     match range_inclusive(rng, 0, choices - 1) {
         0 => {

@@ -7,6 +7,7 @@
 //! unchanged under the deterministic simulator and under a real-network driver.
 
 pub mod check;
+pub mod choices;
 pub mod collections;
 pub mod disk;
 pub mod ids;

@@ -11,6 +11,7 @@
 //! prints replay commands that name this binary. Exit codes: 0 every check passed, 1 a check
 //! failed, 2 bad usage or input.
 
+use crate::cli_search::{self, ShrinkArgs};
 use crate::corpus;
 use crate::family::{Registry, ScenarioRef};
 use crate::measure::Stopwatch;
@@ -121,8 +122,11 @@ impl BudgetArgs {
 #[derive(Args)]
 struct RunArgs {
     /// The seed of the run (decimal, or hex with 0x).
-    #[arg(long, value_parser = seeds::parse_seed)]
+    #[arg(long, value_parser = seeds::parse_seed, conflicts_with = "input")]
     seed: Option<u64>,
+    /// Run a choice buffer instead of a seed (a file `shrink` wrote, or raw fuzzer bytes).
+    #[arg(long, value_name = "FILE")]
+    input: Option<PathBuf>,
     /// The scenario to run (see `list`); default: the registry's default.
     #[arg(long)]
     scenario: Option<String>,
@@ -153,6 +157,8 @@ enum Command {
     Sweep(SweepArgs),
     /// Replay the regression corpus (default: every .txt file of the corpus directory).
     Replay(ReplayArgs),
+    /// Shrink a failing run to a smaller one failing the same check, and write it to a file.
+    Shrink(ShrinkArgs),
     /// Check history files for linearizability (Jepsen etcd logs, EDN kv lines, JSON lines).
     Check(linearizability::cli::CheckArgs),
     #[command(external_subcommand)]
@@ -186,6 +192,14 @@ struct SweepArgs {
 struct ReplayArgs {
     /// Corpus files; default: every .txt file in the corpus directory.
     files: Vec<PathBuf>,
+    /// Replay a choice buffer instead (a file `shrink` wrote, or raw fuzzer bytes).
+    #[arg(long, value_name = "FILE", conflicts_with = "files")]
+    input: Option<PathBuf>,
+    /// The scenario of a raw `--input` buffer (a file `shrink` wrote names its own).
+    #[arg(long, requires = "input")]
+    scenario: Option<String>,
+    #[arg(long, requires = "input")]
+    mutant: Option<String>,
 }
 
 /// Why the command could not do its job at all (exit 2).
@@ -212,6 +226,7 @@ pub fn main(app: App) -> ExitCode {
         Some(Command::List) => list(&app),
         Some(Command::Sweep(args)) => sweep(&app, &args),
         Some(Command::Replay(args)) => replay(&app, &args),
+        Some(Command::Shrink(args)) => cli_search::shrink_command(&app, &args).map_err(InputError),
         Some(Command::Check(args)) => {
             let mut out = std::io::stdout().lock();
             linearizability::cli::run(&args, &mut out).map_err(InputError::from)
@@ -231,7 +246,7 @@ pub fn main(app: App) -> ExitCode {
 fn external(app: &App, args: &[String]) -> Result<bool, InputError> {
     let name = args.first().map_or("", String::as_str);
     let Some(command) = app.extra.iter().find(|c| c.name == name) else {
-        let known: Vec<&str> = ["list", "sweep", "replay", "check"]
+        let known: Vec<&str> = ["list", "sweep", "replay", "shrink", "check"]
             .into_iter()
             .chain(app.extra.iter().map(|c| c.name))
             .collect();
@@ -244,6 +259,10 @@ fn external(app: &App, args: &[String]) -> Result<bool, InputError> {
 }
 
 fn run_seed(app: &App, args: &RunArgs) -> Result<bool, InputError> {
+    if let Some(input) = &args.input {
+        let (scenario, mutant) = (args.scenario.as_deref(), args.mutant.as_deref());
+        return cli_search::run_input(app, input, scenario, mutant, args.trace).map_err(InputError);
+    }
     let Some(seed) = args.seed else {
         return Err(InputError(
             "give --seed N to run one seed, or a command (see --help)".into(),
@@ -434,6 +453,10 @@ fn sweep_failure_line(app: &App, result: &SweepResult, options: &SweepOptions) -
 }
 
 fn replay(app: &App, args: &ReplayArgs) -> Result<bool, InputError> {
+    if let Some(input) = &args.input {
+        let (scenario, mutant) = (args.scenario.as_deref(), args.mutant.as_deref());
+        return cli_search::run_input(app, input, scenario, mutant, false).map_err(InputError);
+    }
     let entries = if args.files.is_empty() {
         let dir = app
             .corpus_dirs

@@ -64,6 +64,7 @@ impl<N: Node, O: Observer<N>, H: Hooks<N, O>> Harness<N, O, H> {
     /// with every emitted event handed to `hooks`. No nodes yet.
     pub fn new(options: &RunOptions, network: NetworkConfig, observer: O, hooks: H) -> Self {
         let mut sim = Sim::new(options.seed, network, observer, options.trace.clone());
+        sim.set_choices(options.choices.clone());
         sim.set_budget(options.budget);
         sim.capture_emits(true);
         Harness {
@@ -194,6 +195,8 @@ impl<N: Node, O: Observer<N>, H: Hooks<N, O>> Harness<N, O, H> {
             trace_lines: sim.trace().lines(),
             artifacts: std::mem::take(&mut self.artifacts),
             goals: self.goals.iter().collect(),
+            recorded: None,
+            input: None,
         }
     }
 }

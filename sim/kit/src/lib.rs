@@ -17,7 +17,9 @@
 pub mod actors;
 pub mod catches;
 pub mod checks;
+pub mod choice_file;
 pub mod cli;
+mod cli_search;
 pub mod clients;
 pub mod corpus;
 pub mod family;
@@ -29,6 +31,7 @@ pub mod options;
 pub mod report;
 pub mod runner;
 pub mod seeds;
+pub mod shrink;
 
 pub use family::{Family, Registry, Scenario, ScenarioRef, UsageError};
 pub use harness::{Drive, Harness, Hooks, Step};

@@ -1,7 +1,8 @@
 //! What a scenario is given: which run, and how much of it to keep.
 
+use protocol_core::choices::Choices;
 use protocol_core::mutant::Mutant;
-use protocol_core::rng::{derive_seed, rng_from_seed, Rng};
+use protocol_core::rng::Rng;
 use sim::{Budget, TraceMode};
 use std::path::PathBuf;
 
@@ -22,6 +23,9 @@ pub struct RunOptions {
     /// Where a failing run writes what it has beyond its report (a client history and its
     /// HTML view); `None` writes nothing (sweeps and tests).
     pub artifacts: Option<PathBuf>,
+    /// Where the run's choices come from: the seed (default), a buffer, or the seed while
+    /// recording (see `protocol_core::choices`).
+    pub choices: Choices,
 }
 
 impl Default for RunOptions {
@@ -34,6 +38,7 @@ impl Default for RunOptions {
             budget: Budget::DEFAULT,
             history_out: None,
             artifacts: None,
+            choices: Choices::seeded(),
         }
     }
 }
@@ -55,7 +60,7 @@ impl RunOptions {
     /// An independent random stream of the scenario's, named by `label`: the same stream
     /// `Sim::derive_rng(label)` gives for this seed, available before the world is built.
     pub fn rng(&self, label: &str) -> Rng {
-        rng_from_seed(derive_seed(self.seed, label, 0))
+        self.choices.stream(self.seed, label, 0)
     }
 
     /// The mutant if it is one of `M`'s. A family that takes several protocols' mutants (a

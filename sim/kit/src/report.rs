@@ -33,6 +33,11 @@ pub struct RunReport {
     pub artifacts: Vec<(&'static str, PathBuf)>,
     /// The goals the run reached (see [`crate::goals`]).
     pub goals: Vec<GoalId>,
+    /// The choices a recording run made, as the buffer that replays it (see
+    /// `protocol_core::choices`); `None` unless the run recorded.
+    pub recorded: Option<Vec<u8>>,
+    /// The choice file a buffer run read (`--input`): its replay command names it.
+    pub input: Option<PathBuf>,
 }
 
 impl RunReport {
@@ -66,6 +71,8 @@ impl RunReport {
             trace_lines: None,
             artifacts: Vec::new(),
             goals: Vec::new(),
+            recorded: None,
+            input: None,
         }
     }
 
@@ -125,6 +132,13 @@ impl ReplayPrefix {
     }
 
     pub fn for_report(&self, report: &RunReport) -> String {
+        if let Some(input) = &report.input {
+            let seeded = self.command(report.scenario, 0, report.mutant.as_deref(), &report.budget);
+            let flags = seeded
+                .strip_prefix(&format!("{} --seed 0", self.0))
+                .unwrap_or("");
+            return format!("{} --input {}{flags}", self.0, input.display());
+        }
         self.command(
             report.scenario,
             report.seed,
@@ -142,7 +156,10 @@ pub fn summary(report: &RunReport, replay: &ReplayPrefix) -> String {
         writeln!(out, "{label:<10} {value}").expect("writing to a String cannot fail");
     };
     line(&mut out, "scenario", report.scenario);
-    line(&mut out, "seed", &report.seed.to_string());
+    match &report.input {
+        Some(input) => line(&mut out, "input", &input.display().to_string()),
+        None => line(&mut out, "seed", &report.seed.to_string()),
+    }
     if let Some(mutant) = &report.mutant {
         line(&mut out, "mutant", mutant);
     }

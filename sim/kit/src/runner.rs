@@ -28,13 +28,27 @@ static HOOK: Once = Once::new();
 /// check, reported like any other with the seed and the replay command.
 pub fn run_one(scenario: ScenarioRef<'_>, options: &RunOptions) -> RunReport {
     install_panic_hook();
+    // A live source of choices for this run alone: a buffer read from its start, or an
+    // empty recording.
+    let choices = options.choices.fresh();
     let options = RunOptions {
         scenario: scenario.name(),
+        choices: choices.clone(),
         ..options.clone()
     };
     CAPTURE.with(|c| *c.borrow_mut() = Some(String::new()));
     let result = panic::catch_unwind(AssertUnwindSafe(|| (scenario.scenario.run)(&options)));
     let captured = CAPTURE.with(|c| c.borrow_mut().take()).unwrap_or_default();
+    let mut report = finish(&options, result, captured);
+    report.recorded = choices.recorded();
+    report
+}
+
+fn finish(
+    options: &RunOptions,
+    result: std::thread::Result<RunReport>,
+    captured: String,
+) -> RunReport {
     match result {
         Ok(mut report) => {
             // The simulator caught an assertion inside the run; the hook saw where it was.
@@ -47,7 +61,7 @@ pub fn run_one(scenario: ScenarioRef<'_>, options: &RunOptions) -> RunReport {
             }
             report
         }
-        Err(_) => panicked(&options, captured),
+        Err(_) => panicked(options, captured),
     }
 }
 

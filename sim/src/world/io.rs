@@ -6,7 +6,7 @@ use crate::hash::{checksum, hash_value};
 use crate::observer::{NodesView, Observer};
 use crate::stats::DropReason;
 use crate::trace::TraceRecord;
-use protocol_core::rng::{derive_seed, index, range_inclusive};
+use protocol_core::rng::{index, range_inclusive};
 use protocol_core::{Input, Message as _, Node, NodeId, Outbox, Output, Time, Violation};
 
 impl<N: Node, O: Observer<N>> Sim<N, O> {
@@ -299,9 +299,8 @@ impl<N: Node, O: Observer<N>> Sim<N, O> {
 
     pub(super) fn boot(&mut self, id: NodeId) {
         let slot = &self.slots[id.index()];
-        let node_seed = derive_seed(
+        let node_seed = self.choices.node_seed(
             self.seed,
-            "node",
             (u64::from(id.0) << 32) | u64::from(slot.incarnation),
         );
         let local_now = slot.clock.local(self.now);

@@ -14,7 +14,8 @@ use crate::observer::Observer;
 use crate::queue::EventQueue;
 use crate::stats::Stats;
 use crate::trace::{TailView, Trace, TraceMode, TraceRecord};
-use protocol_core::rng::{derive_seed, rng_from_seed, Rng};
+use protocol_core::choices::Choices;
+use protocol_core::rng::Rng;
 use protocol_core::{CheckId, Disk, Input, Node, NodeId, Outbox, Time, Violation};
 use std::collections::{BTreeMap, VecDeque};
 use std::fmt;
@@ -99,6 +100,8 @@ pub struct Sim<N: Node, O: Observer<N>> {
     links: Links,
     network: NetworkConfig,
     network_rng: Rng,
+    /// Where every stream of the run draws from: the seed, or a buffer (see `set_choices`).
+    choices: Choices,
     stats: Stats,
     trace: Trace<N::Timer>,
     observer: O,
@@ -136,7 +139,8 @@ impl<N: Node, O: Observer<N>> Sim<N, O> {
             slots: Vec::new(),
             links: Links::default(),
             network,
-            network_rng: rng_from_seed(derive_seed(seed, "network", 0)),
+            network_rng: Choices::seeded().stream(seed, "network", 0),
+            choices: Choices::seeded(),
             stats: Stats::default(),
             trace: Trace::new(mode),
             observer,
@@ -151,6 +155,17 @@ impl<N: Node, O: Observer<N>> Sim<N, O> {
             wall_deadline: None,
             events_taken: 0,
         }
+    }
+
+    /// Draws every choice of the run from `choices` (before the first event): the network's
+    /// stream, the streams `derive_rng` gives, and each node's seed.
+    pub fn set_choices(&mut self, choices: Choices) {
+        self.network_rng = choices.stream(self.seed, "network", 0);
+        self.choices = choices;
+    }
+
+    pub fn choices(&self) -> &Choices {
+        &self.choices
     }
 
     /// Sets the run's budgets; the wall-clock one starts now.
@@ -269,7 +284,7 @@ impl<N: Node, O: Observer<N>> Sim<N, O> {
 
     /// An independent random stream for the scenario (workload, plan), named by `label`.
     pub fn derive_rng(&self, label: &str) -> Rng {
-        rng_from_seed(derive_seed(self.seed, label, 0))
+        self.choices.stream(self.seed, label, 0)
     }
 
     /// Events captured so far, oldest first.
