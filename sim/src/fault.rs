@@ -1,8 +1,7 @@
 //! Faults: what can go wrong, scripted plans, and random plans drawn from a seed's swarm mix.
 
 use crate::network::{LatencyModel, NetworkConfig};
-use protocol_core::rng::Choose;
-use protocol_core::rng::{index, range_inclusive, shuffle, Ratio};
+use protocol_core::rng::{index, range_inclusive, range_toward_high, shuffle, Choose, Ratio};
 use protocol_core::{NodeId, Time};
 use std::collections::BTreeSet;
 use std::fmt;
@@ -205,13 +204,13 @@ impl SwarmMix {
         if limits.allow_long_reorder && coin.chance(rng) {
             network.long_reorder = Ratio::percent(range_inclusive(rng, 1, 30) as u32);
         }
-        let partition_gap_ms =
-            (limits.allow_partitions && coin.chance(rng)).then(|| range_inclusive(rng, 200, 3_000));
+        let partition_gap_ms = (limits.allow_partitions && coin.chance(rng))
+            .then(|| range_toward_high(rng, 200, 3_000));
         let one_way_links = partition_gap_ms.is_some() && coin.chance(rng);
         let crash_gap_ms = (limits.allow_crashes && limits.max_crashed > 0 && coin.chance(rng))
-            .then(|| range_inclusive(rng, 300, 5_000));
+            .then(|| range_toward_high(rng, 300, 5_000));
         let pause_gap_ms =
-            (limits.allow_pauses && coin.chance(rng)).then(|| range_inclusive(rng, 500, 5_000));
+            (limits.allow_pauses && coin.chance(rng)).then(|| range_toward_high(rng, 500, 5_000));
         let drift_max_ppm = if limits.max_drift_ppm > 0 && coin.chance(rng) {
             range_inclusive(rng, 1, limits.max_drift_ppm.into()) as u32
         } else {
@@ -313,7 +312,7 @@ struct Window<'a> {
 impl Window<'_> {
     /// The first time of a recurring fault with mean gap `gap_ms`.
     fn first(&self, rng: &mut impl Choose, gap_ms: u64) -> Time {
-        self.start.plus_ms(range_inclusive(rng, 0, gap_ms))
+        self.start.plus_ms(range_toward_high(rng, 0, gap_ms))
     }
 
     fn plan_partitions(
@@ -326,11 +325,11 @@ impl Window<'_> {
         let mut at = self.first(rng, gap_ms);
         while at < self.heal_at {
             plan.push(at, random_split(rng, self.nodes, one_way));
-            at = at.plus_ms(range_inclusive(rng, gap_ms / 4, gap_ms));
+            at = at.plus_ms(range_toward_high(rng, gap_ms / 4, gap_ms));
             if at < self.heal_at {
                 plan.push(at, FaultAction::HealLinks);
             }
-            at = at.plus_ms(range_inclusive(rng, gap_ms / 4, gap_ms));
+            at = at.plus_ms(range_toward_high(rng, gap_ms / 4, gap_ms));
         }
     }
 
@@ -355,7 +354,7 @@ impl Window<'_> {
                     plan.push(back, FaultAction::Restart(self.nodes[victim]));
                 }
             }
-            at = at.plus_ms(range_inclusive(rng, gap_ms / 2, 2 * gap_ms));
+            at = at.plus_ms(range_toward_high(rng, gap_ms / 2, 2 * gap_ms));
         }
     }
 
@@ -366,7 +365,7 @@ impl Window<'_> {
             // A pause ends by the heal, so the heal phase really has no faults left.
             let micros = range_inclusive(rng, 10_000, 2_000_000).min(self.heal_at.micros_since(at));
             plan.push(at, FaultAction::Pause { node, micros });
-            at = at.plus_ms(range_inclusive(rng, gap_ms / 2, 2 * gap_ms));
+            at = at.plus_ms(range_toward_high(rng, gap_ms / 2, 2 * gap_ms));
         }
     }
 }

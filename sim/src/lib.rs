@@ -17,6 +17,7 @@ pub mod network;
 pub mod observer;
 pub mod queue;
 pub mod stats;
+pub mod strategy;
 pub mod trace;
 pub mod world;
 
@@ -26,5 +27,6 @@ pub use network::{LatencyModel, NetworkConfig};
 pub use observer::{NoObserver, Observer};
 pub use protocol_core::{CheckId, Violation};
 pub use stats::Stats;
+pub use strategy::Strategy;
 pub use trace::{TailView, Trace, TraceMode, TraceRecord};
 pub use world::{Failure, Sim};

@@ -223,6 +223,7 @@ mod tests {
             out.push(u64::from(Ratio::percent(30).chance(&mut b)));
             out.push(index(&mut b, 7) as u64);
             out.push(range_inclusive(&mut a, 5, 5));
+            out.push(crate::rng::range_toward_high(&mut b, 100, 5_000));
             out.push(a.next_u64() >> 32);
             out.push(choices.node_seed(9, i));
         }
@@ -250,10 +251,11 @@ mod tests {
         assert_eq!(range_inclusive(&mut rng, 300, 5_000), 300);
         assert!(!Ratio::new(99, 100).chance(&mut rng));
         assert_eq!(index(&mut rng, 5), 0);
+        assert_eq!(crate::rng::range_toward_high(&mut rng, 300, 5_000), 5_000);
         assert_eq!(rng.next_u64(), 0);
         // Node seeds still differ from node to node.
         assert_ne!(empty.node_seed(1, 0), empty.node_seed(1, 1));
-        assert_eq!(empty.consumed(), Some(2 + 1 + 1 + 8 + 16));
+        assert_eq!(empty.consumed(), Some(2 + 1 + 1 + 2 + 8 + 16));
     }
 
     #[test]

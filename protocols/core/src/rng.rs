@@ -93,6 +93,12 @@ pub trait Choose: RngCore {
         lemire(self, lo, hi)
     }
 
+    /// An integer in `lo..=hi` that a buffer's zero reads as `hi` (a gap between faults: zero
+    /// is the longest, the quietest); from a seed, the same as [`Choose::choose_range`].
+    fn choose_range_high(&mut self, lo: u64, hi: u64) -> u64 {
+        lemire(self, lo, hi)
+    }
+
     /// True with probability `numerator / denominator` (0 < numerator < denominator).
     fn choose_chance(&mut self, numerator: u32, denominator: u32) -> bool {
         lemire(self, 0, u64::from(denominator) - 1) < u64::from(numerator)
@@ -119,6 +125,27 @@ impl Choose for Rng {
         }
         let value = lemire(&mut self.chacha, lo, hi);
         tape.write(&(value - lo).to_be_bytes()[8 - k..]);
+        value
+    }
+
+    fn choose_range_high(&mut self, lo: u64, hi: u64) -> u64 {
+        let Some(tape) = &self.tape else {
+            return lemire(&mut self.chacha, lo, hi);
+        };
+        // The mirror image of a plain range: the buffer holds the distance from the top.
+        let span = hi - lo;
+        let mut bytes = [0u8; 8];
+        let k = width(span);
+        if tape.read(&mut bytes[8 - k..]) {
+            let x = u64::from_be_bytes(bytes);
+            return if span == u64::MAX {
+                hi - x
+            } else {
+                hi - x % (span + 1)
+            };
+        }
+        let value = lemire(&mut self.chacha, lo, hi);
+        tape.write(&(hi - value).to_be_bytes()[8 - k..]);
         value
     }
 
@@ -171,6 +198,13 @@ fn lemire(rng: &mut (impl RngCore + ?Sized), lo: u64, hi: u64) -> u64 {
             return lo + (product >> 64) as u64;
         }
     }
+}
+
+/// Like [`range_inclusive`] (the same value from a seed), but a buffer's zero gives `hi`: for
+/// draws whose high end is the quiet one, such as the gap before the next fault.
+pub fn range_toward_high(rng: &mut impl Choose, lo: u64, hi: u64) -> u64 {
+    assert!(lo <= hi, "empty range {lo}..={hi}");
+    rng.choose_range_high(lo, hi)
 }
 
 /// A uniformly random index into a collection of `len` items.

@@ -21,7 +21,7 @@ use crate::runner::{self, SweepOptions, SweepResult, DEFAULT_TAIL};
 use crate::seeds;
 use clap::{Args, Parser, Subcommand};
 use protocol_core::Time;
-use sim::{Budget, TraceMode};
+use sim::{Budget, Strategy, TraceMode};
 use std::io::Write;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
@@ -142,6 +142,9 @@ struct RunArgs {
     /// Write the run's client history as JSON lines (scenarios that record one).
     #[arg(long, value_name = "OUT")]
     history: Option<PathBuf>,
+    /// How latencies are chosen: random (default), pct, delay-bound, or rotate (per seed).
+    #[arg(long, default_value = "random", value_parser = parse_strategy)]
+    strategy: Strategy,
     /// How many of a failing run's last events to show.
     #[arg(long, default_value_t = DEFAULT_TAIL, value_parser = clap::value_parser!(usize))]
     tail: usize,
@@ -181,6 +184,9 @@ struct SweepArgs {
     /// Give up on a run after this much wall time and count it as timed out (not a verdict).
     #[arg(long, value_name = "SECS", default_value_t = 120)]
     wall_limit_secs: u64,
+    /// How latencies are chosen: random (default), pct, delay-bound, or rotate (per seed).
+    #[arg(long, default_value = "random", value_parser = parse_strategy)]
+    strategy: Strategy,
     /// Fail the sweep if a goal a swept scenario declares was reached by no run.
     #[arg(long)]
     require_goals: bool,
@@ -200,6 +206,15 @@ struct ReplayArgs {
     scenario: Option<String>,
     #[arg(long, requires = "input")]
     mutant: Option<String>,
+}
+
+fn parse_strategy(name: &str) -> Result<Strategy, String> {
+    Strategy::from_name(name).ok_or_else(|| {
+        format!(
+            "unknown strategy '{name}' (one of {})",
+            Strategy::NAMES.join(", ")
+        )
+    })
 }
 
 /// Why the command could not do its job at all (exit 2).
@@ -285,6 +300,7 @@ fn run_seed(app: &App, args: &RunArgs) -> Result<bool, InputError> {
         },
         budget: args.budget.budget(None),
         history_out: args.history.clone(),
+        strategy: args.strategy,
         ..scenario.options(seed)
     };
     let mut out = std::io::stdout().lock();
@@ -366,6 +382,7 @@ fn sweep(app: &App, args: &SweepArgs) -> Result<bool, InputError> {
             .budget
             .budget(Some(Duration::from_secs(args.wall_limit_secs))),
         jobs: args.jobs as usize,
+        strategy: args.strategy,
     };
     // Ranges are capped at MAX_SEEDS_PER_RANGE and scenarios number in the hundreds.
     let total = (args.seeds.end - args.seeds.start) * scenarios.len() as u64;
@@ -439,6 +456,7 @@ fn sweep_failure_line(app: &App, result: &SweepResult, options: &SweepOptions) -
         options.mutant.as_deref(),
         &budget,
     );
+    let replay = crate::report::with_strategy(replay, options.strategy);
     let first_line = failure.message.lines().next().unwrap_or_default();
     format!(
         "{verdict} {} seed {}: {} at t={}: {first_line}\n  replay: {replay}\n  corpus: {} {}  # {}",

@@ -65,6 +65,7 @@ impl<N: Node, O: Observer<N>, H: Hooks<N, O>> Harness<N, O, H> {
     pub fn new(options: &RunOptions, network: NetworkConfig, observer: O, hooks: H) -> Self {
         let mut sim = Sim::new(options.seed, network, observer, options.trace.clone());
         sim.set_choices(options.choices.clone());
+        sim.set_strategy(options.strategy);
         sim.set_budget(options.budget);
         sim.capture_emits(true);
         Harness {
@@ -197,6 +198,7 @@ impl<N: Node, O: Observer<N>, H: Hooks<N, O>> Harness<N, O, H> {
             goals: self.goals.iter().collect(),
             recorded: None,
             input: None,
+            strategy: self.options.strategy,
         }
     }
 }

@@ -3,7 +3,7 @@
 use protocol_core::choices::Choices;
 use protocol_core::mutant::Mutant;
 use protocol_core::rng::Rng;
-use sim::{Budget, TraceMode};
+use sim::{Budget, Strategy, TraceMode};
 use std::path::PathBuf;
 
 /// How to run one seed of one scenario. The runner fills in `scenario`; a scenario reads
@@ -26,6 +26,8 @@ pub struct RunOptions {
     /// Where the run's choices come from: the seed (default), a buffer, or the seed while
     /// recording (see `protocol_core::choices`).
     pub choices: Choices,
+    /// How latencies are chosen (`--strategy`; see `sim::strategy`).
+    pub strategy: Strategy,
 }
 
 impl Default for RunOptions {
@@ -39,6 +41,7 @@ impl Default for RunOptions {
             history_out: None,
             artifacts: None,
             choices: Choices::seeded(),
+            strategy: Strategy::Random,
         }
     }
 }

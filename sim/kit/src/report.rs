@@ -5,7 +5,7 @@ use crate::goals::GoalId;
 use crate::options::RunOptions;
 use protocol_core::{CheckId, Time};
 use sim::stats::DropReason;
-use sim::{checks, Budget, Failure, Stats};
+use sim::{checks, Budget, Failure, Stats, Strategy};
 use std::fmt::Write;
 use std::path::PathBuf;
 
@@ -38,6 +38,8 @@ pub struct RunReport {
     pub recorded: Option<Vec<u8>>,
     /// The choice file a buffer run read (`--input`): its replay command names it.
     pub input: Option<PathBuf>,
+    /// The run's schedule strategy: its replay command names it unless it is `random`.
+    pub strategy: Strategy,
 }
 
 impl RunReport {
@@ -73,6 +75,7 @@ impl RunReport {
             goals: Vec::new(),
             recorded: None,
             input: None,
+            strategy: options.strategy,
         }
     }
 
@@ -137,14 +140,24 @@ impl ReplayPrefix {
             let flags = seeded
                 .strip_prefix(&format!("{} --seed 0", self.0))
                 .unwrap_or("");
-            return format!("{} --input {}{flags}", self.0, input.display());
+            let command = format!("{} --input {}{flags}", self.0, input.display());
+            return with_strategy(command, report.strategy);
         }
-        self.command(
+        let command = self.command(
             report.scenario,
             report.seed,
             report.mutant.as_deref(),
             &report.budget,
-        )
+        );
+        with_strategy(command, report.strategy)
+    }
+}
+
+/// `command` with `--strategy NAME` unless the strategy is the default.
+pub fn with_strategy(command: String, strategy: Strategy) -> String {
+    match strategy {
+        Strategy::Random => command,
+        other => format!("{command} --strategy {}", other.name()),
     }
 }
 

@@ -10,7 +10,7 @@ use crate::goals::GoalId;
 use crate::options::RunOptions;
 use crate::report::RunReport;
 use protocol_core::{CheckId, Time};
-use sim::{checks, Budget, Failure, TraceMode};
+use sim::{checks, Budget, Failure, Strategy, TraceMode};
 use std::cell::RefCell;
 use std::ops::Range;
 use std::panic::{self, AssertUnwindSafe};
@@ -228,6 +228,8 @@ pub struct SweepOptions {
     pub mutant: Option<String>,
     pub budget: Budget,
     pub jobs: usize,
+    /// The schedule strategy of every run (`rotate` picks one per seed).
+    pub strategy: Strategy,
 }
 
 impl SweepOptions {
@@ -237,6 +239,7 @@ impl SweepOptions {
             mutant: None,
             budget: Budget::DEFAULT,
             jobs: 1,
+            strategy: Strategy::Random,
         }
     }
 }
@@ -267,6 +270,7 @@ pub fn sweep(
                 let run = RunOptions {
                     mutant: options.mutant.clone(),
                     budget: options.budget,
+                    strategy: options.strategy,
                     ..scenario.options(seeds.start + i % per_scenario)
                 };
                 let report = run_one(scenario, &run);

@@ -4,8 +4,10 @@
 //! choice, so a smaller buffer, or one with more zeros and lower bytes, is a quieter run:
 //! fewer faults, shorter delays, first options. The passes are Hypothesis's, over bytes:
 //! delete spans of decreasing size, zero spans, lower single bytes, sort runs of bytes. A
-//! candidate is kept only if it fails the same check and is smaller in shortlex order
-//! (shorter, or as long and lexicographically smaller), so the search always ends.
+//! candidate is kept only if it fails the same check, is no bigger than the best run so far
+//! (fewer faults, or as many and no more events: zero think times make busier runs, not
+//! smaller ones), and is smaller in shortlex
+//! order (shorter, or as long and lexicographically smaller), so the search always ends.
 
 use crate::family::ScenarioRef;
 use crate::options::RunOptions;
@@ -51,6 +53,10 @@ struct Search<'a> {
     runs: usize,
     budget: ShrinkBudget,
     started: Instant,
+    /// The passes work on the buffer's first `window` bytes: the earliest choices (the shape
+    /// of the run, its fault plan) matter most, and a budget spent evenly over thousands of
+    /// late network draws would never reach them. It doubles each round.
+    window: usize,
 }
 
 /// Shrinks `bytes`, a buffer on which `options` (its scenario, mutant, budget) fails with
@@ -82,17 +88,20 @@ pub fn shrink(
         runs: 0,
         budget,
         started: Instant::now(),
+        window: 256,
     };
     search.trim_zeros();
     loop {
         let before = search.best.clone();
-        search.delete_spans();
         search.zero_spans();
+        search.delete_spans();
         search.lower_bytes();
         search.sort_spans();
-        if search.best == before || search.exhausted() {
+        let whole = search.window >= search.best.len();
+        if (whole && search.best == before) || search.exhausted() {
             break;
         }
+        search.window *= 2;
     }
     Some(Shrunk {
         bytes: search.best,
@@ -112,6 +121,10 @@ pub fn run_buffer(scenario: ScenarioRef<'_>, options: &RunOptions, bytes: &[u8])
 }
 
 impl Search<'_> {
+    fn end(&self) -> usize {
+        self.best.len().min(self.window)
+    }
+
     fn exhausted(&self) -> bool {
         self.runs >= self.budget.max_runs || self.started.elapsed() >= self.budget.max_wall
     }
@@ -126,11 +139,11 @@ impl Search<'_> {
         }
         self.runs += 1;
         let report = run_buffer(self.scenario, &self.options, &candidate);
-        if report
+        let same = report
             .failure
             .as_ref()
-            .is_some_and(|f| f.check == self.check)
-        {
+            .is_some_and(|f| f.check == self.check);
+        if same && size(&report) <= size(&self.report) {
             self.best = candidate;
             self.report = report;
             return true;
@@ -148,14 +161,18 @@ impl Search<'_> {
     /// Deletes spans, halving their size down to one byte, walking back from the end (late
     /// choices are the likeliest to be unused once earlier ones are quieter).
     fn delete_spans(&mut self) {
-        let mut size = (self.best.len() / 2).max(1);
+        let mut size = (self.end() / 2).max(1);
         while size >= 1 && !self.exhausted() {
-            let mut at = self.best.len().saturating_sub(size);
+            let mut at = self.end().saturating_sub(size);
             loop {
-                let mut candidate = self.best.clone();
-                let end = (at + size).min(candidate.len());
-                candidate.drain(at..end);
-                self.try_candidate(candidate);
+                // A kept deletion (and the zeros trimmed after it) may end the buffer before `at`.
+                let start = at.min(self.best.len());
+                let end = (start + size).min(self.best.len());
+                if start < end {
+                    let mut candidate = self.best.clone();
+                    candidate.drain(start..end);
+                    self.try_candidate(candidate);
+                }
                 if at == 0 || self.exhausted() {
                     break;
                 }
@@ -167,11 +184,11 @@ impl Search<'_> {
 
     /// Zeros spans that are not zero yet, largest first.
     fn zero_spans(&mut self) {
-        let mut size = (self.best.len() / 2).max(1);
+        let mut size = (self.end() / 2).max(1);
         while size >= 1 && !self.exhausted() {
             let mut at = 0;
-            while at < self.best.len() && !self.exhausted() {
-                let end = (at + size).min(self.best.len());
+            while at < self.end() && !self.exhausted() {
+                let end = (at + size).min(self.end());
                 if self.best[at..end].iter().any(|&b| b != 0) {
                     let mut candidate = self.best.clone();
                     candidate[at..end].fill(0);
@@ -186,7 +203,7 @@ impl Search<'_> {
     /// Lowers each nonzero byte: to zero, else by halves.
     fn lower_bytes(&mut self) {
         let mut at = 0;
-        while at < self.best.len() && !self.exhausted() {
+        while at < self.end() && !self.exhausted() {
             let byte = self.best[at];
             for lower in [0, byte / 2, byte.saturating_sub(1)] {
                 if lower < byte {
@@ -205,14 +222,19 @@ impl Search<'_> {
     fn sort_spans(&mut self) {
         let size = 8;
         let mut at = 0;
-        while at + 1 < self.best.len() && !self.exhausted() {
-            let end = (at + size).min(self.best.len());
+        while at + 1 < self.end() && !self.exhausted() {
+            let end = (at + size).min(self.end());
             let mut candidate = self.best.clone();
             candidate[at..end].sort_unstable();
             self.try_candidate(candidate);
             at += size;
         }
     }
+}
+
+/// How big a run is to a reader: its faults first, then its events.
+fn size(report: &RunReport) -> (u64, u64) {
+    (report.stats.faults, report.events)
 }
 
 /// Shorter first, then lexicographically smaller: the order every kept candidate descends.

@@ -265,8 +265,12 @@ impl<N: Node, O: Observer<N>> Sim<N, O> {
     /// Puts a frame on the wire with its latency, reordering and corruption drawn.
     fn launch(&mut self, mut frame: Frame) {
         let network = self.network;
+        let drawn = network.latency.sample(&mut self.network_rng);
+        let sent = self.stats.sent;
+        let mut latency =
+            self.scheduler
+                .latency(self.now, frame.from, sent, drawn, &network.latency);
         let rng = &mut self.network_rng;
-        let mut latency = network.latency.sample(rng);
         if network.long_reorder.chance(rng) {
             latency += range_inclusive(
                 rng,

@@ -13,6 +13,7 @@ use crate::network::{Links, NetworkConfig};
 use crate::observer::Observer;
 use crate::queue::EventQueue;
 use crate::stats::Stats;
+use crate::strategy::{Scheduler, Strategy};
 use crate::trace::{TailView, Trace, TraceMode, TraceRecord};
 use protocol_core::choices::Choices;
 use protocol_core::rng::Rng;
@@ -102,6 +103,8 @@ pub struct Sim<N: Node, O: Observer<N>> {
     network_rng: Rng,
     /// Where every stream of the run draws from: the seed, or a buffer (see `set_choices`).
     choices: Choices,
+    /// How latencies are chosen (see `crate::strategy`).
+    scheduler: Scheduler,
     stats: Stats,
     trace: Trace<N::Timer>,
     observer: O,
@@ -141,6 +144,7 @@ impl<N: Node, O: Observer<N>> Sim<N, O> {
             network,
             network_rng: Choices::seeded().stream(seed, "network", 0),
             choices: Choices::seeded(),
+            scheduler: Scheduler::Random,
             stats: Stats::default(),
             trace: Trace::new(mode),
             observer,
@@ -162,6 +166,14 @@ impl<N: Node, O: Observer<N>> Sim<N, O> {
     pub fn set_choices(&mut self, choices: Choices) {
         self.network_rng = choices.stream(self.seed, "network", 0);
         self.choices = choices;
+    }
+
+    /// Chooses latencies with `strategy` (`rotate` picks one from the seed); its parameters
+    /// are drawn from the run's choices, so call it after `set_choices`.
+    pub fn set_strategy(&mut self, strategy: Strategy) {
+        let strategy = strategy.for_seed(self.seed);
+        let mut rng = self.choices.stream(self.seed, "strategy", 0);
+        self.scheduler = Scheduler::draw(strategy, &mut rng);
     }
 
     pub fn choices(&self) -> &Choices {
