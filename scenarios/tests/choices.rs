@@ -108,7 +108,7 @@ fn shrinking_a_raft_and_a_kv_mutant_keeps_the_check_and_replays_from_its_file() 
     let dir = std::env::temp_dir().join(format!("dst-shrink-{}", std::process::id()));
     let cases = [
         ("raft-election-random", 14, "vote-twice-in-term", 600),
-        ("kv-random", 1, "reply-before-apply", 30),
+        ("kv-random", 1, "reply-before-apply", 300),
     ];
     for (name, seed, mutant, max_runs) in cases {
         let scenario = registry.find(name).unwrap();

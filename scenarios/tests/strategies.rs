@@ -17,7 +17,7 @@ fn run(name: &str, seed: u64, strategy: Strategy) -> sim_kit::RunReport {
 
 #[test]
 fn each_strategy_changes_the_schedule_and_replays_exactly() {
-    for name in ["raft-election-random", "raft-2b-basic-agree"] {
+    for name in ["raft-election-random", "raft-2c-figure8"] {
         for seed in [1, 2] {
             let random = run(name, seed, Strategy::Random);
             assert_eq!(

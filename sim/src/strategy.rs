@@ -6,7 +6,7 @@
 //!   with a little jitter from the usual draw), and at `d` chosen change points the node
 //!   that leads the ranking drops to the bottom, as PCT lowers the running thread.
 //! - `delay-bound`: latencies as `random`, except that a chosen few messages (one to three
-//!   of the first few hundred sent) are held back far longer than the rest: a delay bound.
+//!   of the first hundred sent) are held back far longer than the rest: a delay bound.
 //! - `rotate`: one of the three per seed, chosen from the seed (for sweeps).
 //!
 //! Every parameter is drawn through the run's choices, so a strategy run is a function of
@@ -102,7 +102,7 @@ impl Scheduler {
                 let k = range_inclusive(rng, 1, 3);
                 let delayed = (0..k)
                     .map(|_| {
-                        let send = range_inclusive(rng, 0, 300);
+                        let send = range_inclusive(rng, 0, 100);
                         (send, range_inclusive(rng, 200_000, 2_000_000))
                     })
                     .collect();
@@ -180,7 +180,7 @@ mod tests {
         let b = pct.latency(Time::ZERO, NodeId(1), 1, 100, &model);
         assert_ne!(a, b, "two senders, two ranks");
         let mut bound = Scheduler::draw(Strategy::DelayBound, &mut rng_from_seed(1));
-        let held: Vec<u64> = (0..=300)
+        let held: Vec<u64> = (0..=100)
             .filter(|&sent| bound.latency(Time::ZERO, NodeId(0), sent, 100, &model) > 100)
             .collect();
         assert!((1..=3).contains(&held.len()), "{held:?}");

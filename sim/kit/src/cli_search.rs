@@ -189,48 +189,67 @@ pub(crate) fn shrink_command(app: &App, args: &ShrinkArgs) -> Result<bool, Strin
     Ok(false)
 }
 
+/// A run longer than this is counted but not rendered (a message storm has millions of
+/// events, and rendering each would take gigabytes).
+const MAX_RENDERED_EVENTS: u64 = 200_000;
+
 /// What a run amounts to: its events, faults and client operations, and its schedule.
 pub struct Counts {
     pub events: u64,
     pub faults: u64,
-    pub client_ops: u64,
+    /// `None` for a run too long to render.
+    pub client_ops: Option<u64>,
     pub schedule: Vec<String>,
 }
 
 impl Counts {
-    /// Runs `bytes` once more with every event rendered and counts what matters.
+    /// Runs `bytes` once more (with every event rendered, if it is not too long) and counts
+    /// what matters.
     pub fn of(scenario: ScenarioRef<'_>, options: &RunOptions, bytes: &[u8]) -> Counts {
-        let traced = RunOptions {
-            trace: TraceMode::Full,
+        let options = RunOptions {
             budget: Budget {
                 wall: None,
                 ..options.budget
             },
             ..options.clone()
         };
-        let report = shrink::run_buffer(scenario, &traced, bytes);
-        Counts::from_report(&report)
+        let report = shrink::run_buffer(scenario, &options, bytes);
+        if report.events > MAX_RENDERED_EVENTS {
+            return Counts {
+                events: report.events,
+                faults: report.stats.faults,
+                client_ops: None,
+                schedule: vec![format!("({} events: too many to render)", report.events)],
+            };
+        }
+        let traced = RunOptions {
+            trace: TraceMode::Full,
+            ..options
+        };
+        Counts::from_report(&shrink::run_buffer(scenario, &traced, bytes))
     }
 
     pub fn from_report(report: &RunReport) -> Counts {
         let lines = report.trace_lines.clone().unwrap_or_default();
         let client_ops = lines.iter().filter(|l| is_request(l)).count() as u64;
-        let schedule = schedule(&lines);
         Counts {
             events: report.events,
             faults: report.stats.faults,
-            client_ops,
-            schedule,
+            client_ops: Some(client_ops),
+            schedule: schedule(&lines),
         }
     }
 }
 
 impl std::fmt::Display for Counts {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let ops = self
+            .client_ops
+            .map_or_else(|| "?".to_string(), |n| n.to_string());
         write!(
             f,
-            "{} events, {} faults, {} client operations",
-            self.events, self.faults, self.client_ops
+            "{} events, {} faults, {ops} client operations",
+            self.events, self.faults
         )
     }
 }

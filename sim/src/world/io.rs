@@ -266,7 +266,8 @@ impl<N: Node, O: Observer<N>> Sim<N, O> {
     fn launch(&mut self, mut frame: Frame) {
         let network = self.network;
         let drawn = network.latency.sample(&mut self.network_rng);
-        let sent = self.stats.sent;
+        // This message's number among all sent, from zero (it was counted when sent).
+        let sent = self.stats.sent.saturating_sub(1);
         let mut latency =
             self.scheduler
                 .latency(self.now, frame.from, sent, drawn, &network.latency);
