@@ -121,7 +121,7 @@ fn shrinking_a_raft_and_a_kv_mutant_keeps_the_check_and_replays_from_its_file() 
         let bytes = first.recorded.clone().unwrap();
         let budget = ShrinkBudget {
             max_runs,
-            max_wall: Duration::from_secs(120),
+            max_time: Duration::from_secs(120),
         };
         let base = options(name, 0, Some(mutant));
         let found = shrink(scenario, &base, bytes.clone(), first.clone(), budget).unwrap();

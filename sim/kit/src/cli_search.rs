@@ -34,7 +34,7 @@ pub(crate) struct ShrinkArgs {
     /// Give up after this many candidate runs.
     #[arg(long, default_value_t = 5_000)]
     max_runs: usize,
-    /// Give up after this much wall time (the best run so far is kept).
+    /// Give up after this many CPU-seconds (the best run so far is kept).
     #[arg(long, value_name = "SECS", default_value_t = 50)]
     max_secs: u64,
 }
@@ -130,7 +130,7 @@ pub(crate) fn shrink_command(app: &App, args: &ShrinkArgs) -> Result<bool, Strin
     };
     let budget = ShrinkBudget {
         max_runs: args.max_runs,
-        max_wall: Duration::from_secs(args.max_secs),
+        max_time: Duration::from_secs(args.max_secs),
     };
     let before = Counts::of(scenario, &options, &bytes);
     let found = shrink::shrink(scenario, &options, bytes.clone(), first, budget)
@@ -153,10 +153,10 @@ pub(crate) fn shrink_command(app: &App, args: &ShrinkArgs) -> Result<bool, Strin
     let io = |e: std::io::Error| e.to_string();
     writeln!(
         w,
-        "shrank check '{}' in {} runs, {:.1}s",
+        "shrank check '{}' in {} runs, {}",
         failure.check,
         found.runs,
-        found.elapsed.as_secs_f64()
+        found.elapsed.describe()
     )
     .map_err(io)?;
     writeln!(w, "  before: {before}, {} choice bytes", bytes.len()).map_err(io)?;

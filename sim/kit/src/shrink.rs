@@ -10,27 +10,30 @@
 //! order (shorter, or as long and lexicographically smaller), so the search always ends.
 
 use crate::family::ScenarioRef;
+use crate::measure::{Elapsed, Stopwatch};
 use crate::options::RunOptions;
 use crate::report::RunReport;
 use crate::runner::run_one;
 use protocol_core::choices::Choices;
 use protocol_core::CheckId;
 use sim::{checks, Budget};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// How much a shrink may spend.
 #[derive(Clone, Copy, Debug)]
 pub struct ShrinkBudget {
     pub max_runs: usize,
-    /// Wall time (the search is over once it runs out; the result is still a failing run).
-    pub max_wall: Duration,
+    /// CPU time of the process (wall time where it cannot be read): the search is over once
+    /// it runs out, and the result is still a failing run. CPU, so a busy machine does not
+    /// cut the search short.
+    pub max_time: Duration,
 }
 
 impl Default for ShrinkBudget {
     fn default() -> Self {
         ShrinkBudget {
             max_runs: 5_000,
-            max_wall: Duration::from_secs(50),
+            max_time: Duration::from_secs(50),
         }
     }
 }
@@ -40,7 +43,7 @@ pub struct Shrunk {
     pub bytes: Vec<u8>,
     pub report: RunReport,
     pub runs: usize,
-    pub elapsed: Duration,
+    pub elapsed: Elapsed,
 }
 
 /// The search state: the best failing buffer so far and the budget left.
@@ -52,7 +55,7 @@ struct Search<'a> {
     report: RunReport,
     runs: usize,
     budget: ShrinkBudget,
-    started: Instant,
+    started: Stopwatch,
     /// The passes work on the buffer's first `window` bytes: the earliest choices (the shape
     /// of the run, its fault plan) matter most, and a budget spent evenly over thousands of
     /// late network draws would never reach them. It doubles each round.
@@ -87,7 +90,7 @@ pub fn shrink(
         report: first,
         runs: 0,
         budget,
-        started: Instant::now(),
+        started: Stopwatch::start(),
         window: 256,
     };
     search.trim_zeros();
@@ -126,7 +129,8 @@ impl Search<'_> {
     }
 
     fn exhausted(&self) -> bool {
-        self.runs >= self.budget.max_runs || self.started.elapsed() >= self.budget.max_wall
+        let spent = self.started.elapsed();
+        self.runs >= self.budget.max_runs || spent.cpu.unwrap_or(spent.wall) >= self.budget.max_time
     }
 
     /// Keeps `candidate` if it is smaller and fails the same check.
