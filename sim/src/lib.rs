@@ -18,6 +18,7 @@ pub mod observer;
 pub mod queue;
 pub mod stats;
 pub mod strategy;
+pub mod timeline;
 pub mod trace;
 pub mod world;
 
@@ -28,5 +29,6 @@ pub use observer::{NoObserver, Observer};
 pub use protocol_core::{CheckId, Violation};
 pub use stats::Stats;
 pub use strategy::Strategy;
+pub use timeline::{NodeState, Timeline};
 pub use trace::{TailView, Trace, TraceMode, TraceRecord};
 pub use world::{Failure, Sim};

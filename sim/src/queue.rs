@@ -66,6 +66,11 @@ impl<E> EventQueue<E> {
         self.heap.pop().map(|entry| (entry.time, entry.event))
     }
 
+    /// Every queued event with its time, in no particular order.
+    pub fn iter(&self) -> impl Iterator<Item = (Time, &E)> {
+        self.heap.iter().map(|entry| (entry.time, &entry.event))
+    }
+
     pub fn len(&self) -> usize {
         self.heap.len()
     }

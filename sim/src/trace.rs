@@ -10,6 +10,7 @@
 use crate::fault::FaultAction;
 use crate::hash::{hash_value, Hasher64};
 use crate::stats::DropReason;
+use crate::timeline::Timeline;
 use protocol_core::{NodeId, Time};
 use std::collections::{BTreeMap, VecDeque};
 use std::fmt;
@@ -43,12 +44,16 @@ pub enum TraceRecord<T> {
         to: NodeId,
         kind: &'static str,
         bytes: u32,
+        /// When it was sent: for timelines only, never hashed (the delivery time is).
+        sent: Time,
     },
     Drop {
         from: NodeId,
         to: NodeId,
         kind: &'static str,
         reason: DropReason,
+        /// When it was sent: for timelines only, never hashed.
+        sent: Time,
     },
     Duplicate {
         from: NodeId,
@@ -95,6 +100,7 @@ impl<T: fmt::Debug> fmt::Display for TraceRecord<T> {
                 to,
                 kind,
                 bytes,
+                ..
             } => {
                 write!(f, "{to} recv {kind} from {from} ({bytes}B)")
             }
@@ -103,6 +109,7 @@ impl<T: fmt::Debug> fmt::Display for TraceRecord<T> {
                 to,
                 kind,
                 reason,
+                ..
             } => {
                 write!(f, "drop {kind} {from}->{to} {}", reason.name())
             }
@@ -205,6 +212,8 @@ pub struct Trace<T> {
     events: u64,
     tail: VecDeque<(Time, TraceRecord<T>)>,
     lines: Option<Lines>,
+    /// Kept only when asked ([`Trace::record_timeline`]); fed from every record.
+    timeline: Option<Box<Timeline>>,
 }
 
 impl<T: fmt::Debug + std::hash::Hash> Trace<T> {
@@ -241,7 +250,21 @@ impl<T: fmt::Debug + std::hash::Hash> Trace<T> {
             events: 0,
             tail: VecDeque::with_capacity(TAIL_LEN + 1),
             lines,
+            timeline: None,
         }
+    }
+
+    /// Keeps a [`Timeline`] of the run from now on, beside whatever the mode keeps.
+    pub fn record_timeline(&mut self) {
+        self.timeline.get_or_insert_with(Box::default);
+    }
+
+    pub fn timeline_mut(&mut self) -> Option<&mut Timeline> {
+        self.timeline.as_deref_mut()
+    }
+
+    pub fn take_timeline(&mut self) -> Option<Box<Timeline>> {
+        self.timeline.take()
     }
 
     /// Whether events are rendered as lines: callers format contents only when it is.
@@ -257,6 +280,9 @@ impl<T: fmt::Debug + std::hash::Hash> Trace<T> {
         self.hasher.write_u64(now.0);
         self.hash_record(&record);
         self.hasher.write_u64(content);
+        if let Some(timeline) = self.timeline.as_deref_mut() {
+            timeline.record(now, &record);
+        }
         if let Some(lines) = self.lines.as_mut() {
             if now >= lines.window_from {
                 *lines.by_activity.entry(record.activity()).or_default() += 1;
@@ -331,6 +357,7 @@ impl<T: fmt::Debug + std::hash::Hash> Trace<T> {
                 to,
                 kind,
                 bytes,
+                sent: _,
             } => {
                 h.write_u64(1);
                 h.write_u64(pair(*from, *to));
@@ -342,6 +369,7 @@ impl<T: fmt::Debug + std::hash::Hash> Trace<T> {
                 to,
                 kind,
                 reason,
+                sent: _,
             } => {
                 h.write_u64(2);
                 h.write_u64(pair(*from, *to));

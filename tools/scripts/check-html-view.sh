@@ -28,7 +28,7 @@ chrome() {
 }
 
 url="file://$(realpath "$out/view.html")#selftest"
-chrome --dump-dom "$url" >"$out/dom.html" 2>"$out/chromium.log"
+chrome --window-size=1400,900 --dump-dom "$url" >"$out/dom.html" 2>"$out/chromium.log"
 chrome --screenshot="$out/view.png" --window-size=1400,2000 --hide-scrollbars "$url" 2>>"$out/chromium.log" >/dev/null
 
 fail=0
@@ -41,6 +41,7 @@ drawn_ops=$(grep -o '<div class="op ' "$out/dom.html" | wc -l)
 check "the page's script ran to the end (no script error)" grep -q 'data-ready="yes"' "$out/dom.html"
 check "no console errors were logged" bash -c "! grep -E 'CONSOLE.*(Uncaught|Error)' '$out/chromium.log'"
 check "every operation is drawn ($drawn_ops of $expected_ops)" test "$drawn_ops" = "$expected_ops"
+check "the page opens with the first unplaceable operation in a 1400x900 window" grep -q 'data-stuck-in-view="yes"' "$out/dom.html"
 check "exactly one first unplaceable operation is marked" test "$(grep -o 'class="[^"]*first-unplaced' "$out/dom.html" | wc -l)" = 1
 check "hover shows its details: the get of key 7 that reads \"x 0 0 y\"" \
   grep -q 'data-hovered="get(&quot;7&quot;) -&gt; &quot;x 0 0 y&quot;' "$out/dom.html"

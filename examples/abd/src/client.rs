@@ -110,6 +110,20 @@ impl Node for Client {
 }
 
 impl Client {
+    /// What the client is doing, for timelines: `idle`, or the operation and its round's
+    /// phase (`read query`, `write store`).
+    pub fn activity(&self) -> &'static str {
+        let Some(current) = &self.current else {
+            return "idle";
+        };
+        match (current.op, &current.phase) {
+            (Op::Read, Phase::Query(_)) => "read query",
+            (Op::Read, Phase::Store { .. }) => "read store",
+            (Op::Write(_), Phase::Query(_)) => "write query",
+            (Op::Write(_), Phase::Store { .. }) => "write store",
+        }
+    }
+
     fn quorum(&self) -> usize {
         let n = self.config.servers.len();
         match self.config.mutant {

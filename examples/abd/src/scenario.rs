@@ -10,7 +10,7 @@ use protocol_core::rng::{index, range_inclusive, Rng};
 use protocol_core::{CheckId, ClientId, NodeId, Time, Violation};
 use sim::fault::{SwarmLimits, SwarmMix};
 use sim::observer::NodesView;
-use sim::{NetworkConfig, Observer};
+use sim::{NetworkConfig, NodeState, Observer};
 use sim_kit::clients::{ClosedLoop, Workload};
 use sim_kit::history::{HistoryCheck, HistoryRecorder};
 use sim_kit::{Family, Harness, Registry, RunOptions, RunReport, Step};
@@ -87,10 +87,8 @@ impl Workload<AbdNode> for Ops {
     }
 
     fn returned(&mut self, _: usize, event: &AbdEvent) -> Result<bool, Violation> {
-        Ok(matches!(
-            event,
-            AbdEvent::Client(ClientEvent::Returned { .. })
-        ))
+        let done = matches!(event, AbdEvent::Client(ClientEvent::Returned { .. }));
+        Ok(done)
     }
 }
 
@@ -105,6 +103,7 @@ fn random(options: &RunOptions) -> RunReport {
     let client_ids = (servers..servers + clients).map(NodeId).collect();
     let loops = ClosedLoop::new(Ops::default(), client_ids, (0, 2_000), options.rng("ops"));
     let mut h = Harness::new(options, NetworkConfig::reliable(), Watch::default(), loops);
+    h.describe_nodes(describe);
     let mutant = options.mutant::<Mutant>();
     let client = ClientConfig {
         servers: server_ids.clone(),
@@ -135,6 +134,15 @@ fn random(options: &RunOptions) -> RunReport {
         h.check_history(&RegisterModel, &history, HistoryCheck::default())
     })();
     h.report(verdict)
+}
+
+/// A node on the failure page's timeline: a server with its tag's counter, or what a client
+/// is doing.
+fn describe(node: &AbdNode) -> NodeState {
+    match node {
+        AbdNode::Server(server) => NodeState::numbered("server", server.held().0.counter),
+        AbdNode::Client(client) => NodeState::new(client.activity()),
+    }
 }
 
 /// The ABD family: one random scenario, three mutants.

@@ -8,6 +8,7 @@
 
 pub mod check;
 pub mod choices;
+pub mod clerk;
 pub mod collections;
 pub mod disk;
 pub mod ids;
@@ -15,6 +16,7 @@ pub mod mutant;
 pub mod node;
 pub mod rng;
 pub mod roles;
+pub mod service;
 pub mod time;
 
 pub use check::{CheckId, Violation};

@@ -20,7 +20,7 @@ pub mod node;
 pub mod server;
 pub mod store;
 
-pub use clerk::{Clerk, ClerkEvent, ClerkTimer};
+pub use clerk::{Clerk, ClerkEvent, ClerkTimer, KvService};
 pub use config::{ClerkConfig, ServerConfig};
 pub use debug::ServerEvent;
 pub use msg::{Command, KvMsg, Op, Outcome, Reply};

@@ -164,6 +164,14 @@ impl Worker {
         matches!(self.state, State::Exited)
     }
 
+    /// The task under way, if any (for timelines and tests).
+    pub fn current_task(&self) -> Option<TaskId> {
+        match &self.state {
+            State::Working(job) => Some(job.task.id),
+            State::Asking { .. } | State::Waiting | State::Exited => None,
+        }
+    }
+
     fn on_reply(&mut self, now: Time, seq: u64, reply: Reply, out: &mut Outbox<Self>) {
         match self.state {
             State::Asking { seq: asked, .. } if asked == seq => {}

@@ -283,6 +283,51 @@ fn the_snapshot_point_matches_whatever_term_a_leader_names_there() {
 }
 
 #[test]
+fn another_entry_where_the_snapshot_ends_is_a_broken_peers_and_ignored() {
+    // The snapshot ends at 5 in term 1, so entry 5 is committed with term 1: a leader that
+    // sends term 2 there contradicts it. Nothing is appended and nothing is answered (found
+    // by the fuzz target raft_follower). Sent after prev 3, entry 5 is the second one.
+    let mut node = follower(None);
+    deliver(&mut node, T, 0, install_snapshot(1, 5, 1));
+    let outs = deliver(&mut node, T, 0, append(2, 0, 3, 1, &[1, 2, 2], 0));
+    assert!(sends(&outs).is_empty(), "{outs:?}");
+    assert_eq!(node.log().last_index(), LogIndex(5));
+    // The same entries with term 1 at the snapshot's end are taken from 6 on.
+    let r = reply_of(&deliver(&mut node, T, 0, append(2, 0, 3, 1, &[1, 1, 2], 0)));
+    assert_eq!((r.success, r.match_index), (true, LogIndex(6)));
+}
+
+#[test]
+fn entries_that_contradict_committed_ones_are_ignored() {
+    // Entries 1..=3 of term 1, all committed. A message that puts term 2 at index 2 (after a
+    // matching prev 1) would rewrite a committed entry: a broken peer's, ignored.
+    let mut node = follower(None);
+    deliver(&mut node, T, 0, append(1, 0, 0, 0, &[1, 1, 1], 3));
+    assert_eq!(node.v.commit_index, LogIndex(3));
+    let outs = deliver(&mut node, T, 0, append(2, 0, 1, 1, &[2, 2], 3));
+    assert!(sends(&outs).is_empty(), "{outs:?}");
+    assert_eq!(node.log().term_at(LogIndex(2)), Some(Term(1)));
+    // An entry of an older term right after a matched prev cannot be a leader's either.
+    let outs = deliver(&mut node, T, 0, append(2, 0, 3, 1, &[0], 3));
+    assert!(sends(&outs).is_empty(), "{outs:?}");
+    assert_eq!(node.log().last_index(), LogIndex(3));
+}
+
+#[test]
+fn a_leader_ignores_replies_of_an_earlier_term() {
+    // Leader of term 3; a follower's answers from term 2 (delayed in the network) neither
+    // count toward commit nor move its progress.
+    let mut leader = leader_with_log(&Config::with_size(3), &[1, 1, 3], 3);
+    let outs = deliver(&mut leader, T, 1, reply(2, true, 3, None, 0));
+    assert!(sends(&outs).is_empty(), "{outs:?}");
+    assert_eq!(leader.v.progress[0].match_index, LogIndex::ZERO);
+    assert_eq!(leader.v.commit_index, LogIndex::ZERO);
+    // The same answer in its own term counts: 3 of 3 entries on two of three servers.
+    deliver(&mut leader, T, 1, reply(3, true, 3, None, 0));
+    assert_eq!(leader.v.commit_index, LogIndex(3));
+}
+
+#[test]
 fn a_matched_follower_gets_new_entries_pipelined() {
     let mut leader = leader_with_log(&Config::with_size(3), &[1, 1], 2);
     deliver(&mut leader, T, 1, reply(2, true, 2, None, 0));

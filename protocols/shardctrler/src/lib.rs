@@ -27,7 +27,7 @@ pub mod state;
 pub mod types;
 pub mod watch;
 
-pub use clerk::CtrlerClerk;
+pub use clerk::{CtrlerClerk, CtrlerService};
 pub use config::{Config, Groups};
 pub use debug::fmt_raft_event;
 pub use msg::{Answer, Command, CtrlerMsg, CtrlerOp, Outcome, Reply};

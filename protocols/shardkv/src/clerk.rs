@@ -8,6 +8,7 @@ use crate::node::{ClerkEvent, ClerkTimer};
 use crate::node_config::ClerkConfig;
 use crate::shard::key2shard;
 use kvraft::Op;
+use protocol_core::clerk::Calls;
 use protocol_core::{BootError, ClientId, Disk, Input, Node, NodeId, Outbox, Time};
 use shardctrler::{
     Answer, ClerkConfig as CtrlerClerkConfig, ClerkEvent as CtrlerClerkEvent, Config, CtrlerClerk,
@@ -25,11 +26,9 @@ enum Phase {
     Pausing { until: Time },
 }
 
-/// The operation under way.
-#[derive(Clone, Debug, PartialEq, Eq)]
-struct Outstanding {
-    seq: u64,
-    op: Op,
+/// Where the operation under way stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Progress {
     phase: Phase,
     /// Servers of the group tried without success since the last refresh.
     tried: usize,
@@ -43,8 +42,7 @@ pub struct ShardKvClerk {
     shards: Config,
     /// Per group, the position of the server believed to lead.
     leader: BTreeMap<GroupId, usize>,
-    next_seq: u64,
-    current: Option<Outstanding>,
+    calls: Calls<Op, Progress>,
     last_refresh: Option<Time>,
 }
 
@@ -90,16 +88,9 @@ impl Node for ShardKvClerk {
 
     fn check_invariants(&self) {
         self.ctrler.check_invariants();
-        if let Some(current) = &self.current {
-            assert!(
-                current.seq < self.next_seq,
-                "{} ({}): outstanding seq {} not below next {}",
-                self.id,
-                self.config.client,
-                current.seq,
-                self.next_seq
-            );
-            if current.phase == Phase::Refreshing {
+        self.calls.check_invariants(self.id);
+        if let Some(current) = self.calls.current() {
+            if current.progress.phase == Phase::Refreshing {
                 assert!(
                     self.ctrler.is_busy(),
                     "{} {}: refreshing with no query out",
@@ -125,8 +116,7 @@ impl ShardKvClerk {
             ctrler,
             shards: Config::initial(),
             leader: BTreeMap::new(),
-            next_seq: 1,
-            current: None,
+            calls: Calls::new(config.client),
             last_refresh: None,
         })
     }
@@ -137,7 +127,7 @@ impl ShardKvClerk {
 
     /// Whether an operation is under way.
     pub fn is_busy(&self) -> bool {
-        self.current.is_some()
+        self.calls.is_busy()
     }
 
     /// The newest configuration this clerk learned.
@@ -146,34 +136,27 @@ impl ShardKvClerk {
     }
 
     fn invoke(&mut self, now: Time, op: Op, out: &mut Outbox<ShardKvClerk>) {
-        assert!(
-            self.current.is_none(),
-            "{}: invoked {op:?} while seq {} is outstanding",
-            self.id,
-            self.next_seq - 1
-        );
-        let seq = self.next_seq;
-        self.next_seq += 1;
+        let progress = Progress {
+            phase: Phase::Refreshing,
+            tried: 0,
+        };
+        let seq = self.calls.start(self.id, op.clone(), progress).seq;
         out.emit(ClerkEvent::Invoked {
             client: self.config.client,
             seq,
-            op: op.clone(),
-        });
-        self.current = Some(Outstanding {
-            seq,
             op,
-            phase: Phase::Refreshing,
-            tried: 0,
         });
         self.send_current(now, out);
     }
 
     /// Sends the operation to the group the known configuration names, or refreshes it.
     fn send_current(&mut self, now: Time, out: &mut Outbox<ShardKvClerk>) {
-        let current = self.current.as_mut().expect("an operation is outstanding");
-        let gid = self.shards.owner(key2shard(current.op.key()));
-        let servers = self.shards.servers(gid).unwrap_or(&[]);
-        if servers.is_empty() || current.tried >= servers.len() {
+        let current = self
+            .calls
+            .current_mut()
+            .expect("an operation is outstanding");
+        let (gid, servers) = route(&self.shards, &current.op);
+        if servers.is_empty() || current.progress.tried >= servers.len() {
             return self.refresh(now, out);
         }
         let position = *self.leader.get(&gid).unwrap_or(&0) % servers.len();
@@ -185,22 +168,27 @@ impl ShardKvClerk {
         };
         out.send(to, ShardKvMsg::Request(command));
         let retry_at = now.plus_ms(self.config.retry_timeout_ms);
-        current.phase = Phase::Sent { to, retry_at };
+        current.progress.phase = Phase::Sent { to, retry_at };
         out.set_timer(ClerkTimer::Retry, retry_at);
     }
 
     /// Asks the controller for the latest configuration, at most once per `refresh_ms`.
     fn refresh(&mut self, now: Time, out: &mut Outbox<ShardKvClerk>) {
-        let current = self.current.as_mut().expect("an operation is outstanding");
+        let current = self
+            .calls
+            .current_mut()
+            .expect("an operation is outstanding");
         let allowed = self
             .last_refresh
             .map_or(now, |at| at.plus_ms(self.config.refresh_ms));
         if now < allowed {
-            current.phase = Phase::Pausing { until: allowed };
+            current.progress.phase = Phase::Pausing { until: allowed };
             return out.set_timer(ClerkTimer::Retry, allowed);
         }
-        current.phase = Phase::Refreshing;
-        current.tried = 0;
+        current.progress = Progress {
+            phase: Phase::Refreshing,
+            tried: 0,
+        };
         self.last_refresh = Some(now);
         if !self.ctrler.is_busy() {
             let query = CtrlerOp::Query { num: None };
@@ -227,26 +215,24 @@ impl ShardKvClerk {
             self.shards = config;
         }
         if self
-            .current
-            .as_ref()
-            .is_some_and(|c| c.phase == Phase::Refreshing)
+            .calls
+            .current()
+            .is_some_and(|c| c.progress.phase == Phase::Refreshing)
         {
             self.send_current(now, out);
         }
     }
 
     fn on_reply(&mut self, now: Time, from: NodeId, reply: Reply, out: &mut Outbox<ShardKvClerk>) {
-        let Some(current) = &mut self.current else {
-            return; // A late duplicate of an answer already taken.
+        let Some(current) = self.calls.answered_by(reply.client, reply.seq) else {
+            return; // A late duplicate of an answer already taken, or not this clerk's.
         };
-        if reply.client != self.config.client || reply.seq != current.seq {
-            return;
-        }
+        let phase = current.progress.phase;
         if let Outcome::Ok { value } = reply.outcome {
             // An Ok is the outcome whenever it arrives, even from a server given up on.
-            let current = self.current.take().expect("checked above");
+            let done = self.calls.finish(self.id);
             out.cancel_timer(ClerkTimer::Retry);
-            let (client, seq, op) = (self.config.client, current.seq, current.op);
+            let (client, seq, op) = (self.config.client, done.seq, done.op);
             return out.emit(ClerkEvent::Returned {
                 client,
                 seq,
@@ -254,7 +240,7 @@ impl ShardKvClerk {
                 value,
             });
         }
-        if !matches!(current.phase, Phase::Sent { to, .. } if to == from) {
+        if !matches!(phase, Phase::Sent { to, .. } if to == from) {
             return; // A refusal from a server no longer asked.
         }
         match reply.outcome {
@@ -273,24 +259,26 @@ impl ShardKvClerk {
         hint: Option<NodeId>,
         out: &mut Outbox<ShardKvClerk>,
     ) {
-        let current = self.current.as_mut().expect("an operation is outstanding");
-        let gid = self.shards.owner(key2shard(current.op.key()));
-        let servers = self.shards.servers(gid).unwrap_or(&[]);
+        let current = self
+            .calls
+            .current_mut()
+            .expect("an operation is outstanding");
+        let (gid, servers) = route(&self.shards, &current.op);
         let hinted = hint
             .and_then(|h| servers.iter().position(|&s| s == h))
             .filter(|&p| servers[p] != from);
         let next =
             hinted.unwrap_or_else(|| servers.iter().position(|&s| s == from).map_or(0, |p| p + 1));
         self.leader.insert(gid, next);
-        current.tried += 1;
+        current.progress.tried += 1;
         self.send_current(now, out);
     }
 
     fn on_retry_timer(&mut self, now: Time, out: &mut Outbox<ShardKvClerk>) {
-        let Some(current) = &mut self.current else {
+        let Some(current) = self.calls.current() else {
             return;
         };
-        match current.phase {
+        match current.progress.phase {
             Phase::Sent { to, retry_at } if now >= retry_at => {
                 // No answer in time: the server is down, cut off, or the message was lost.
                 self.on_wrong_leader(now, to, None, out);
@@ -299,6 +287,12 @@ impl ShardKvClerk {
             Phase::Sent { .. } | Phase::Pausing { .. } | Phase::Refreshing => {} // stale
         }
     }
+}
+
+/// The group `shards` says serves `op`, and its servers (none if it names no group).
+fn route<'a>(shards: &'a Config, op: &Op) -> (GroupId, &'a [NodeId]) {
+    let gid = shards.owner(key2shard(op.key()));
+    (gid, shards.servers(gid).unwrap_or(&[]))
 }
 
 #[cfg(test)]

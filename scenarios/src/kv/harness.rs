@@ -5,12 +5,12 @@
 use super::checks;
 use super::watch::KvWatch;
 use super::workload::Clients;
-use crate::raft::harness::{reliable_network, unreliable_network};
+use crate::raft::harness::{describe_raft, reliable_network, unreliable_network};
 use kvraft::{ClerkConfig, KvConfig, KvEvent, KvNode, KvRequest, Op, ServerConfig};
 use linearizability::models::kv::KvModel;
 use protocol_core::rng::{shuffle, Rng};
 use protocol_core::{ClientId, NodeId};
-use sim::{FaultAction, Sim};
+use sim::{FaultAction, NodeState, Sim};
 use sim_kit::history::{write_history, write_history_files, HistoryCheck};
 use sim_kit::{Harness, Hooks, RunOptions, RunReport};
 use std::ops::{Deref, DerefMut};
@@ -45,6 +45,16 @@ impl Hooks<KvNode, KvWatch> for ClientLoops {
             sim.request(clerk, KvRequest::Clerk(op));
         }
         Ok(())
+    }
+}
+
+/// A node on the failure page's timeline: a server by its Raft role and term, a clerk by
+/// whether it has an operation under way.
+fn describe(node: &KvNode) -> NodeState {
+    match node {
+        KvNode::Server(server) => describe_raft(server.raft()),
+        KvNode::Clerk(clerk) if clerk.is_busy() => NodeState::new("clerk calling"),
+        KvNode::Clerk(_) => NodeState::new("clerk idle"),
     }
 }
 
@@ -91,6 +101,7 @@ impl KvHarness {
         };
         let watch = KvWatch::new(servers);
         let mut kit = Harness::new(options, reliable_network(), watch, loops);
+        kit.describe_nodes(describe);
         if let Some(network) = lossy {
             kit.sim.set_network(network);
         }
@@ -362,7 +373,12 @@ impl KvHarness {
     /// The whole history against the key/value model, partitioned by key.
     fn check_history(&mut self) -> Step {
         let history = self.sim.observer().history();
-        match self.history_check.run(&KvModel, &history).1 {
+        let (result, violation) = self.history_check.run(&KvModel, &history);
+        if self.options().timeline {
+            let operations = sim_kit::recording::operations(&KvModel, &history, &result);
+            self.record_operations(operations);
+        }
+        match violation {
             None => Ok(()),
             Some(violation) => Err(self.sim.fail(violation)),
         }
@@ -374,6 +390,9 @@ impl KvHarness {
         };
         let history = self.sim.observer().history();
         let (result, _) = self.history_check.run(&KvModel, &history);
+        // Also for failures before the history check: the page shows the operations.
+        let operations = sim_kit::recording::operations(&KvModel, &history, &result);
+        self.record_operations(operations);
         let title = format!("{} seed {}", self.options().scenario, self.options().seed);
         match write_history_files(&KvModel, &history, &result, &dir, &title) {
             Ok(files) => files

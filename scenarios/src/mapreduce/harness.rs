@@ -11,10 +11,10 @@ use super::fs::SharedFs;
 use super::watch::MrWatch;
 use mapreduce::WorkerEvent;
 use mapreduce::{AppKind, ExitReason, FsError, FsOp, FsReply, MrConfig, MrEvent, MrNode};
-use mapreduce::{MrNodeConfig, MrRequest, OpId};
+use mapreduce::{MrNodeConfig, MrRequest, OpId, Phase, TaskKind};
 use protocol_core::rng::{range_inclusive, Rng};
 use protocol_core::{NodeId, Time};
-use sim::{FaultAction, NetworkConfig, Sim};
+use sim::{FaultAction, NetworkConfig, NodeState, Sim};
 use sim_kit::{Harness, Hooks, RunOptions, RunReport};
 use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
@@ -201,7 +201,10 @@ fn check_not_lost(sim: &mut MrSim, reader: NodeId, name: &str) -> Step {
     match map {
         Some(map) if sim.observer().map_completed(map) => {
             let message = format!("{reader} found {name} missing, but map {map} completed");
-            Err(sim.fail_with(checks::LOST_OUTPUT, message))
+            // The reader and the coordinator that counted the map complete.
+            let violation =
+                sim::Violation::new(checks::LOST_OUTPUT, message).involving([reader, COORDINATOR]);
+            Err(sim.fail(violation))
         }
         _ => Ok(()),
     }
@@ -215,6 +218,29 @@ fn job_done(sim: &MrSim) -> bool {
 pub type MrKit = Harness<MrNode, MrWatch, Shell>;
 
 /// The kit's harness with the course script's state; it derefs to the harness beneath.
+/// A node on the failure page's timeline: the coordinator by its phase, a worker by the
+/// task it runs (`map 3`), or idle, or exited.
+fn describe(node: &MrNode) -> NodeState {
+    match node {
+        MrNode::Coordinator(coordinator) => NodeState::new(match coordinator.phase() {
+            Phase::Map => "map phase",
+            Phase::Reduce => "reduce phase",
+            Phase::Done => "job done",
+        }),
+        MrNode::Worker(worker) => match worker.current_task() {
+            Some(task) => {
+                let kind = match task.kind {
+                    TaskKind::Map => "map",
+                    TaskKind::Reduce => "reduce",
+                };
+                NodeState::numbered(kind, u64::from(task.index))
+            }
+            None if worker.has_exited() => NodeState::new("exited"),
+            None => NodeState::new("idle"),
+        },
+    }
+}
+
 pub struct MrHarness {
     kit: MrKit,
     pub config: MrConfig,
@@ -262,6 +288,7 @@ impl MrHarness {
             fs_version_checked: 0,
         };
         let mut kit = Harness::new(options, NetworkConfig::reliable(), watch, shell);
+        kit.describe_nodes(describe);
         kit.time_limit = time_limit;
         let rng = kit.rng("workload");
         let id = kit.sim.add_node(MrNodeConfig::Coordinator(config.clone()));

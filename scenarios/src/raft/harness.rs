@@ -7,9 +7,9 @@ use super::clients::OneActor;
 use super::watch::{command_bytes, RaftWatch};
 use protocol_core::rng::{range_inclusive, Rng};
 use protocol_core::{NodeId, Time};
-use raft::{Config, LogIndex, Mutant, RaftNode, Term};
+use raft::{Config, LogIndex, Mutant, RaftNode, Role, Term};
 use sim::network::LatencyModel;
-use sim::{NetworkConfig, Sim};
+use sim::{NetworkConfig, NodeState, Sim};
 use sim_kit::actors::{run_actors, run_actors_to_end, Actor};
 use sim_kit::{Drive, Harness, Hooks, RunOptions, RunReport};
 use std::collections::BTreeMap;
@@ -38,6 +38,16 @@ pub fn unreliable_network(rng: &mut Rng) -> NetworkConfig {
         loss: protocol_core::rng::Ratio::percent(loss),
         ..NetworkConfig::reliable()
     }
+}
+
+/// A Raft server on the failure page's timeline: its role and term.
+pub fn describe_raft(raft: &RaftNode) -> NodeState {
+    let role = match raft.role() {
+        Role::Follower => "follower",
+        Role::Candidate => "candidate",
+        Role::Leader => "leader",
+    };
+    NodeState::numbered(role, raft.term().0)
 }
 
 /// The service above each server, as the course's `applierSnap`: hands Raft a snapshot
@@ -95,6 +105,7 @@ impl RaftHarness {
         let mutant = options.mutant::<Mutant>();
         let watch = RaftWatch::new(servers, snapshot.then_some(10));
         let mut kit = Harness::new(options, reliable_network(), watch, TakeSnapshots);
+        kit.describe_nodes(describe_raft);
         let mut rng = kit.rng("workload");
         if unreliable {
             let network = unreliable_network(&mut rng);

@@ -14,16 +14,17 @@
 use crate::cli_search::{self, ShrinkArgs};
 use crate::corpus;
 use crate::family::{Registry, ScenarioRef};
-use crate::measure::Stopwatch;
 use crate::options::RunOptions;
+use crate::page;
 use crate::report::{failure_report, summary, ReplayPrefix, RunReport};
-use crate::runner::{self, SweepOptions, SweepResult, DEFAULT_TAIL};
+use crate::runner::{self, DEFAULT_TAIL};
 use crate::seeds;
+use crate::sweep_cmd::{self, SweepArgs};
+use crate::trace_out::{TraceFormat, TraceOut};
 use clap::{Args, Parser, Subcommand};
 use protocol_core::Time;
-use sim::{Budget, Strategy, TraceMode};
+use sim::{Budget, Strategy};
 use std::io::Write;
-use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
@@ -94,7 +95,7 @@ struct Cli {
 }
 
 #[derive(Args)]
-struct BudgetArgs {
+pub(crate) struct BudgetArgs {
     /// Fail the run as 'stuck' after this many events.
     #[arg(long, value_name = "N")]
     max_events: Option<u64>,
@@ -107,7 +108,7 @@ struct BudgetArgs {
 }
 
 impl BudgetArgs {
-    fn budget(&self, wall: Option<Duration>) -> Budget {
+    pub(crate) fn budget(&self, wall: Option<Duration>) -> Budget {
         Budget {
             max_events: self.max_events.unwrap_or(Budget::DEFAULT.max_events),
             max_virtual: self
@@ -130,9 +131,14 @@ struct RunArgs {
     /// The scenario to run (see `list`); default: the registry's default.
     #[arg(long)]
     scenario: Option<String>,
-    /// Print every event of the run, with virtual timestamps and node ids.
-    #[arg(long)]
-    trace: bool,
+    /// Print every event of the run with virtual timestamps and node ids, or write the
+    /// trace to FILE (`--trace-format chrome` needs a FILE).
+    #[arg(long, value_name = "FILE", num_args = 0..=1, default_missing_value = "-")]
+    trace: Option<PathBuf>,
+    /// `text`: a line per event; `chrome`: Chrome trace-event JSON for Perfetto and
+    /// chrome://tracing (a track per node, messages as flows, virtual time as the clock).
+    #[arg(long, value_enum, default_value_t = TraceFormat::Text)]
+    trace_format: TraceFormat,
     /// Run the seed twice and fail if the trace hashes differ.
     #[arg(long)]
     check_determinism: bool,
@@ -169,32 +175,6 @@ enum Command {
 }
 
 #[derive(Args)]
-struct SweepArgs {
-    /// A scenario name, `all`, or a prefix ending in `*` (quote it: 'raft-2b-*').
-    #[arg(long)]
-    scenario: String,
-    /// Seeds as A..B (B excluded) or A..=B.
-    #[arg(long, value_parser = seeds::parse_seed_range)]
-    seeds: Range<u64>,
-    /// Worker threads; results do not depend on it.
-    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=256))]
-    jobs: u64,
-    #[arg(long)]
-    mutant: Option<String>,
-    /// Give up on a run after this much wall time and count it as timed out (not a verdict).
-    #[arg(long, value_name = "SECS", default_value_t = 120)]
-    wall_limit_secs: u64,
-    /// How latencies are chosen: random (default), pct, delay-bound, or rotate (per seed).
-    #[arg(long, default_value = "random", value_parser = parse_strategy)]
-    strategy: Strategy,
-    /// Fail the sweep if a goal a swept scenario declares was reached by no run.
-    #[arg(long)]
-    require_goals: bool,
-    #[command(flatten)]
-    budget: BudgetArgs,
-}
-
-#[derive(Args)]
 struct ReplayArgs {
     /// Corpus files; default: every .txt file in the corpus directory.
     files: Vec<PathBuf>,
@@ -208,7 +188,7 @@ struct ReplayArgs {
     mutant: Option<String>,
 }
 
-fn parse_strategy(name: &str) -> Result<Strategy, String> {
+pub(crate) fn parse_strategy(name: &str) -> Result<Strategy, String> {
     Strategy::from_name(name).ok_or_else(|| {
         format!(
             "unknown strategy '{name}' (one of {})",
@@ -218,7 +198,7 @@ fn parse_strategy(name: &str) -> Result<Strategy, String> {
 }
 
 /// Why the command could not do its job at all (exit 2).
-struct InputError(String);
+pub(crate) struct InputError(pub(crate) String);
 
 impl<E: std::fmt::Display> From<E> for InputError {
     fn from(error: E) -> Self {
@@ -239,7 +219,7 @@ pub fn main(app: App) -> ExitCode {
     let result = match cli.command {
         None => run_seed(&app, &cli.run),
         Some(Command::List) => list(&app),
-        Some(Command::Sweep(args)) => sweep(&app, &args),
+        Some(Command::Sweep(args)) => sweep_cmd::sweep(&app, &args),
         Some(Command::Replay(args)) => replay(&app, &args),
         Some(Command::Shrink(args)) => cli_search::shrink_command(&app, &args).map_err(InputError),
         Some(Command::Check(args)) => {
@@ -276,7 +256,8 @@ fn external(app: &App, args: &[String]) -> Result<bool, InputError> {
 fn run_seed(app: &App, args: &RunArgs) -> Result<bool, InputError> {
     if let Some(input) = &args.input {
         let (scenario, mutant) = (args.scenario.as_deref(), args.mutant.as_deref());
-        return cli_search::run_input(app, input, scenario, mutant, args.trace).map_err(InputError);
+        let trace = args.trace.is_some();
+        return cli_search::run_input(app, input, scenario, mutant, trace).map_err(InputError);
     }
     let Some(seed) = args.seed else {
         return Err(InputError(
@@ -291,20 +272,18 @@ fn run_seed(app: &App, args: &RunArgs) -> Result<bool, InputError> {
             .ok_or_else(|| InputError("no scenario is registered".into()))?,
     };
     Registry::validate(&[scenario], args.mutant.as_deref())?;
+    let trace = TraceOut::new(args.trace_format, args.trace.clone())?;
     let options = RunOptions {
         mutant: args.mutant.clone(),
-        trace: if args.trace {
-            TraceMode::Full
-        } else {
-            TraceMode::Hash
-        },
+        trace: trace.mode(),
+        timeline: trace.format == TraceFormat::Chrome,
         budget: args.budget.budget(None),
         history_out: args.history.clone(),
         strategy: args.strategy,
         ..scenario.options(seed)
     };
     let mut out = std::io::stdout().lock();
-    let report = if args.check_determinism {
+    let mut report = if args.check_determinism {
         match runner::check_determinism(scenario, &options) {
             Ok(report) => report,
             Err(e) => {
@@ -315,6 +294,7 @@ fn run_seed(app: &App, args: &RunArgs) -> Result<bool, InputError> {
     } else {
         runner::run_one(scenario, &options)
     };
+    trace.write(&mut report, &mut out)?;
     let report = match diagnosed(app, scenario, &options, report, args.tail) {
         Ok(report) => report,
         Err(message) => {
@@ -322,12 +302,6 @@ fn run_seed(app: &App, args: &RunArgs) -> Result<bool, InputError> {
             return Ok(false);
         }
     };
-    if let Some(lines) = &report.trace_lines {
-        for line in lines {
-            writeln!(out, "{line}")?;
-        }
-        writeln!(out)?;
-    }
     write!(out, "{}", summary(&report, &app.replay))?;
     if args.check_determinism {
         writeln!(out, "determinism: two runs gave the same trace hash")?;
@@ -335,8 +309,8 @@ fn run_seed(app: &App, args: &RunArgs) -> Result<bool, InputError> {
     Ok(report.passed())
 }
 
-/// A failing run replayed for its report (unless it was fully traced already), writing its
-/// files under the app's failures directory.
+/// A failing run replayed for its report, recording its timeline, and writing its files
+/// (the failure page, a client history) under the app's failures directory.
 fn diagnosed(
     app: &App,
     scenario: ScenarioRef<'_>,
@@ -344,18 +318,28 @@ fn diagnosed(
     report: RunReport,
     tail: usize,
 ) -> Result<RunReport, String> {
-    if report.passed() || options.trace == TraceMode::Full {
+    if report.passed() {
         return Ok(report);
     }
     let mut name = format!("{}-{}", report.scenario, report.seed);
     if let Some(mutant) = &report.mutant {
         name = format!("{name}-{mutant}");
     }
-    let with_files = RunOptions {
-        artifacts: Some(app.failures_dir.join(name)),
+    let dir = app.failures_dir.join(name);
+    let replay_options = RunOptions {
+        artifacts: Some(dir.clone()),
+        timeline: true,
         ..options.clone()
     };
-    runner::diagnose(scenario, &with_files, report, tail).map_err(|e| e.to_string())
+    let mut diagnosed =
+        runner::diagnose(scenario, &replay_options, report, tail).map_err(|e| e.to_string())?;
+    match page::write(&dir, &diagnosed, &app.replay) {
+        Some(Ok(path)) => diagnosed.artifacts.push(("failure page", path)),
+        Some(Err(e)) => diagnosed.facts.push(("page", format!("not written: {e}"))),
+        None => {}
+    }
+    diagnosed.recording = None;
+    Ok(diagnosed)
 }
 
 fn list(app: &App) -> Result<bool, InputError> {
@@ -370,104 +354,6 @@ fn list(app: &App) -> Result<bool, InputError> {
         }
     }
     Ok(true)
-}
-
-fn sweep(app: &App, args: &SweepArgs) -> Result<bool, InputError> {
-    let scenarios = app.registry.select(&args.scenario)?;
-    Registry::validate(&scenarios, args.mutant.as_deref())?;
-    let options = SweepOptions {
-        seeds: args.seeds.clone(),
-        mutant: args.mutant.clone(),
-        budget: args
-            .budget
-            .budget(Some(Duration::from_secs(args.wall_limit_secs))),
-        jobs: args.jobs as usize,
-        strategy: args.strategy,
-    };
-    // Ranges are capped at MAX_SEEDS_PER_RANGE and scenarios number in the hundreds.
-    let total = (args.seeds.end - args.seeds.start) * scenarios.len() as u64;
-    let done = std::sync::atomic::AtomicU64::new(0);
-    let step = (total / 10).max(1);
-    let progress = |result: &SweepResult| {
-        let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
-        if let Some(failure) = &result.failure {
-            eprintln!(
-                "  FAIL {} seed {}: {}",
-                result.scenario, result.seed, failure.check
-            );
-        }
-        if n.is_multiple_of(step) || n == total {
-            eprintln!("  {n}/{total} runs done");
-        }
-    };
-    let stopwatch = Stopwatch::start();
-    let results = runner::sweep(&scenarios, &options, &progress);
-    let elapsed = stopwatch.elapsed();
-    let mut out = std::io::stdout().lock();
-    for result in results.iter().filter(|r| r.failure.is_some()) {
-        writeln!(out, "{}", sweep_failure_line(app, result, &options))?;
-    }
-    let failed = results.iter().filter(|r| r.failed()).count();
-    let timed_out = results.iter().filter(|r| r.timed_out()).count();
-    let counts = runner::goal_counts(&scenarios, &results);
-    for count in &counts {
-        writeln!(
-            out,
-            "goal {} of {}: reached in {} of {} runs",
-            count.goal, count.scenario, count.reached, count.runs
-        )?;
-    }
-    let unreached = counts.iter().filter(|c| c.reached == 0).count();
-    if args.require_goals && unreached > 0 {
-        writeln!(out, "{unreached} declared goal(s) reached by no run")?;
-    }
-    writeln!(
-        out,
-        "sweep {} seeds {}..{}: {} runs, {} passed, {failed} failed, {timed_out} timed out, digest {:016x} ({}, {} jobs)",
-        args.scenario,
-        args.seeds.start,
-        args.seeds.end,
-        results.len(),
-        results.len() - failed - timed_out,
-        runner::sweep_digest(&results),
-        elapsed.describe(),
-        args.jobs
-    )?;
-    Ok(failed == 0 && timed_out == 0 && !(args.require_goals && unreached > 0))
-}
-
-/// One failed seed of a sweep: what failed, the replay command, and a ready corpus line.
-fn sweep_failure_line(app: &App, result: &SweepResult, options: &SweepOptions) -> String {
-    let Some(failure) = &result.failure else {
-        return String::new();
-    };
-    let verdict = if result.timed_out() {
-        "TIMEOUT"
-    } else {
-        "FAIL"
-    };
-    let budget = Budget {
-        wall: None,
-        ..options.budget
-    };
-    let replay = app.replay.command(
-        result.scenario,
-        result.seed,
-        options.mutant.as_deref(),
-        &budget,
-    );
-    let replay = crate::report::with_strategy(replay, options.strategy);
-    let first_line = failure.message.lines().next().unwrap_or_default();
-    format!(
-        "{verdict} {} seed {}: {} at t={}: {first_line}\n  replay: {replay}\n  corpus: {} {}  # {}",
-        result.scenario,
-        result.seed,
-        failure.check,
-        failure.time,
-        result.scenario,
-        result.seed,
-        failure.check
-    )
 }
 
 fn replay(app: &App, args: &ReplayArgs) -> Result<bool, InputError> {

@@ -9,10 +9,11 @@
 use crate::checks;
 use crate::goals::Reached;
 use crate::options::RunOptions;
+use crate::recording::{ClientOp, Recording};
 use crate::report::RunReport;
 use protocol_core::rng::Rng;
 use protocol_core::{CheckId, Node, NodeId, Time};
-use sim::{Failure, NetworkConfig, Observer, Sim};
+use sim::{Failure, NetworkConfig, NodeState, Observer, Sim};
 use std::path::PathBuf;
 
 /// A step of a scenario: it goes on, or the run failed and this is why.
@@ -53,6 +54,8 @@ pub struct Harness<N: Node, O: Observer<N>, H: Hooks<N, O> = ()> {
     metrics: Vec<(&'static str, u64)>,
     facts: Vec<(&'static str, String)>,
     artifacts: Vec<(&'static str, PathBuf)>,
+    /// Client operations for the run's recording (`options.timeline` only).
+    operations: Vec<ClientOp>,
     goals: Reached,
 }
 
@@ -68,6 +71,9 @@ impl<N: Node, O: Observer<N>, H: Hooks<N, O>> Harness<N, O, H> {
         sim.set_strategy(options.strategy);
         sim.set_budget(options.budget);
         sim.capture_emits(true);
+        if options.timeline {
+            sim.record_timeline();
+        }
         Harness {
             sim,
             hooks,
@@ -76,7 +82,22 @@ impl<N: Node, O: Observer<N>, H: Hooks<N, O>> Harness<N, O, H> {
             metrics: Vec::new(),
             facts: Vec::new(),
             artifacts: Vec::new(),
+            operations: Vec::new(),
             goals: Reached::new(),
+        }
+    }
+
+    /// How the family's nodes appear on the failure page and in Chrome traces: a short
+    /// label and a number (`leader` 3). Asked only while a timeline is recorded; call it
+    /// before adding nodes.
+    pub fn describe_nodes(&mut self, describe: fn(&N) -> NodeState) {
+        self.sim.describe_nodes(describe);
+    }
+
+    /// Keeps the clients' operations for the run's recording (the history check does).
+    pub fn record_operations(&mut self, operations: Vec<ClientOp>) {
+        if self.options.timeline {
+            self.operations = operations;
         }
     }
 
@@ -180,6 +201,12 @@ impl<N: Node, O: Observer<N>, H: Hooks<N, O>> Harness<N, O, H> {
 
     /// The report of the run, with `verdict` as its outcome.
     pub fn report(&mut self, verdict: Step) -> RunReport {
+        let recording = self.sim.take_timeline().map(|timeline| {
+            Box::new(Recording {
+                timeline: *timeline,
+                operations: std::mem::take(&mut self.operations),
+            })
+        });
         let sim = &self.sim;
         RunReport {
             scenario: self.options.scenario,
@@ -195,6 +222,7 @@ impl<N: Node, O: Observer<N>, H: Hooks<N, O>> Harness<N, O, H> {
             failure: verdict.err(),
             trace_lines: sim.trace().lines(),
             artifacts: std::mem::take(&mut self.artifacts),
+            recording,
             goals: self.goals.iter().collect(),
             recorded: None,
             input: None,

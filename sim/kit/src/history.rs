@@ -259,6 +259,10 @@ impl<N: Node, O: Observer<N>, H: Hooks<N, O>> Harness<N, O, H> {
             }
         }
         let (result, violation) = check.run(model, history);
+        if self.options().timeline {
+            let operations = crate::recording::operations(model, history, &result);
+            self.record_operations(operations);
+        }
         let Some(violation) = violation else {
             return Ok(());
         };

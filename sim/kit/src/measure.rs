@@ -61,6 +61,30 @@ pub fn process_cpu_time() -> Option<Duration> {
     Some(Duration::from_millis((utime + stime) * 10))
 }
 
+/// CPU time the calling thread has run (`CLOCK_THREAD_CPUTIME_ID`, exact to the
+/// nanosecond, where schedstat lags by a scheduler tick): what one run of a sweep cost,
+/// whatever else the process does meanwhile.
+#[cfg(unix)]
+pub fn thread_cpu_time() -> Option<Duration> {
+    let mut now = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: clock_gettime writes one timespec through a pointer to a live local.
+    let status = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut now) };
+    if status != 0 {
+        return None;
+    }
+    let secs = u64::try_from(now.tv_sec).ok()?;
+    let nanos = u32::try_from(now.tv_nsec).ok()?;
+    Some(Duration::new(secs, nanos))
+}
+
+#[cfg(not(unix))]
+pub fn thread_cpu_time() -> Option<Duration> {
+    None
+}
+
 /// Peak resident memory of this process in KiB (`VmHWM`), where /proc tells it.
 pub fn peak_rss_kib() -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
@@ -83,6 +107,13 @@ mod tests {
     fn proc_readings_parse_on_linux() {
         if cfg!(target_os = "linux") {
             assert!(process_cpu_time().is_some());
+            let before = thread_cpu_time().expect("schedstat on linux");
+            let spin: u64 = (0..2_000_000u64).map(std::hint::black_box).sum();
+            assert!(spin > 0);
+            assert!(
+                thread_cpu_time().expect("schedstat") > before,
+                "the thread ran"
+            );
             assert!(peak_rss_kib().is_some_and(|kib| kib > 0));
             assert!(rss_kib().is_some_and(|kib| kib > 0));
         }

@@ -28,6 +28,9 @@ pub struct RunOptions {
     pub choices: Choices,
     /// How latencies are chosen (`--strategy`; see `sim::strategy`).
     pub strategy: Strategy,
+    /// Keep a timeline of the run (nodes' states, links, message flights, client operations)
+    /// in its report, for the failure page and Chrome traces. Never changes the run.
+    pub timeline: bool,
 }
 
 impl Default for RunOptions {
@@ -42,6 +45,7 @@ impl Default for RunOptions {
             artifacts: None,
             choices: Choices::seeded(),
             strategy: Strategy::Random,
+            timeline: false,
         }
     }
 }

@@ -3,6 +3,7 @@
 
 use crate::goals::GoalId;
 use crate::options::RunOptions;
+use crate::recording::Recording;
 use protocol_core::{CheckId, Time};
 use sim::stats::DropReason;
 use sim::{checks, Budget, Failure, Stats, Strategy};
@@ -31,6 +32,8 @@ pub struct RunReport {
     pub trace_lines: Option<Vec<String>>,
     /// Files a failing run wrote (a client history, its view), by what they are.
     pub artifacts: Vec<(&'static str, PathBuf)>,
+    /// The run's timeline and client operations, when `RunOptions::timeline` asked.
+    pub recording: Option<Box<Recording>>,
     /// The goals the run reached (see [`crate::goals`]).
     pub goals: Vec<GoalId>,
     /// The choices a recording run made, as the buffer that replays it (see
@@ -72,6 +75,7 @@ impl RunReport {
             }),
             trace_lines: None,
             artifacts: Vec::new(),
+            recording: None,
             goals: Vec::new(),
             recorded: None,
             input: None,

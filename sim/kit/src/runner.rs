@@ -7,6 +7,7 @@
 
 use crate::family::{Registry, ScenarioRef};
 use crate::goals::GoalId;
+use crate::measure::{thread_cpu_time, Stopwatch};
 use crate::options::RunOptions;
 use crate::report::RunReport;
 use protocol_core::{CheckId, Time};
@@ -16,6 +17,7 @@ use std::ops::Range;
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, Once};
+use std::time::Duration;
 
 thread_local! {
     /// Set while a run is under way on this thread: its panics become failures, not noise.
@@ -192,7 +194,7 @@ pub fn check_determinism(
 }
 
 /// One line of a sweep's result.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug)]
 pub struct SweepResult {
     pub scenario: &'static str,
     pub seed: u64,
@@ -201,9 +203,36 @@ pub struct SweepResult {
     pub virtual_time: Time,
     pub events: u64,
     pub delivered: u64,
+    /// CPU time the run took on its thread, where the OS tells it: a measurement of the
+    /// machine, not of the run, so equality and the digest leave it out.
+    pub cpu: Option<Duration>,
     /// The goals the run reached.
     pub goals: Vec<GoalId>,
 }
+
+impl PartialEq for SweepResult {
+    fn eq(&self, other: &Self) -> bool {
+        (
+            self.scenario,
+            self.seed,
+            self.trace_hash,
+            &self.failure,
+            self.virtual_time,
+            self.events,
+            self.delivered,
+        ) == (
+            other.scenario,
+            other.seed,
+            other.trace_hash,
+            &other.failure,
+            other.virtual_time,
+            other.events,
+            other.delivered,
+        )
+    }
+}
+
+impl Eq for SweepResult {}
 
 impl SweepResult {
     /// Failed a check that is a function of the seed (not the wall-clock budget).
@@ -219,9 +248,21 @@ impl SweepResult {
             .as_ref()
             .is_some_and(|f| f.check == checks::TIMEOUT)
     }
+
+    /// `pass`, `fail` or `timeout`.
+    pub fn verdict(&self) -> &'static str {
+        if self.timed_out() {
+            "timeout"
+        } else if self.failed() {
+            "fail"
+        } else {
+            "pass"
+        }
+    }
 }
 
-/// What a sweep runs: which seeds, with which mutant and budget, on how many threads.
+/// What a sweep runs: which seeds, with which mutant and budget, on how many threads, and
+/// for how long at most.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SweepOptions {
     pub seeds: Range<u64>,
@@ -230,6 +271,9 @@ pub struct SweepOptions {
     pub jobs: usize,
     /// The schedule strategy of every run (`rotate` picks one per seed).
     pub strategy: Strategy,
+    /// Start no run after this much wall time: the sweep ends early with the runs it made,
+    /// which are the first seeds of the range for every scenario (see [`sweep`]).
+    pub time_budget: Option<Duration>,
 }
 
 impl SweepOptions {
@@ -240,11 +284,14 @@ impl SweepOptions {
             budget: Budget::DEFAULT,
             jobs: 1,
             strategy: Strategy::Random,
+            time_budget: None,
         }
     }
 }
 
-/// Runs every seed for every scenario on `options.jobs` threads. Results come back in
+/// Runs every seed for every scenario on `options.jobs` threads. Runs are started seed by
+/// seed (every scenario's first seed, then every scenario's second), so a sweep cut short by
+/// its time budget has run a prefix of the seeds for every scenario. Results come back in
 /// (scenario, seed) order whatever the job count. `progress` sees each finished run.
 pub fn sweep(
     scenarios: &[ScenarioRef<'_>],
@@ -253,49 +300,68 @@ pub fn sweep(
 ) -> Vec<SweepResult> {
     assert!(options.jobs > 0, "a sweep needs at least one job");
     let seeds = &options.seeds;
-    let per_scenario = seeds.end - seeds.start;
-    let total = per_scenario
-        .checked_mul(scenarios.len() as u64)
+    let width = scenarios.len() as u64;
+    let total = (seeds.end - seeds.start)
+        .checked_mul(width)
         .expect("sweep size fits u64: ranges are capped at MAX_SEEDS_PER_RANGE");
     let next = AtomicU64::new(0);
     let results = Mutex::new(Vec::new());
+    let stopwatch = Stopwatch::start();
+    let out_of_time = || {
+        options
+            .time_budget
+            .is_some_and(|budget| stopwatch.elapsed().wall >= budget)
+    };
     std::thread::scope(|scope| {
         for _ in 0..options.jobs {
             scope.spawn(|| loop {
+                if out_of_time() {
+                    break;
+                }
                 let i = next.fetch_add(1, Ordering::Relaxed);
                 if i >= total {
                     break;
                 }
-                let scenario = scenarios[(i / per_scenario) as usize];
-                let run = RunOptions {
-                    mutant: options.mutant.clone(),
-                    budget: options.budget,
-                    strategy: options.strategy,
-                    ..scenario.options(seeds.start + i % per_scenario)
-                };
-                let report = run_one(scenario, &run);
-                let result = SweepResult {
-                    scenario: scenario.name(),
-                    seed: run.seed,
-                    trace_hash: report.trace_hash,
-                    failure: report.failure,
-                    virtual_time: report.virtual_time,
-                    events: report.events,
-                    delivered: report.stats.delivered,
-                    goals: report.goals,
-                };
+                let (scenario_index, seed) = ((i % width) as usize, seeds.start + i / width);
+                let result = sweep_one(scenarios[scenario_index], options, seed);
                 progress(&result);
                 // A poisoned lock means another worker panicked outside a run: a bug here.
                 results
                     .lock()
                     .expect("sweep results lock")
-                    .push((i, result));
+                    .push(((scenario_index, seed), result));
             });
         }
     });
     let mut results = results.into_inner().expect("sweep results lock");
-    results.sort_by_key(|(i, _)| *i);
+    results.sort_by_key(|(key, _)| *key);
     results.into_iter().map(|(_, result)| result).collect()
+}
+
+fn sweep_one(scenario: ScenarioRef<'_>, options: &SweepOptions, seed: u64) -> SweepResult {
+    let run = RunOptions {
+        mutant: options.mutant.clone(),
+        budget: options.budget,
+        strategy: options.strategy,
+        ..scenario.options(seed)
+    };
+    let cpu_before = thread_cpu_time();
+    let report = run_one(scenario, &run);
+    let cpu = match (cpu_before, thread_cpu_time()) {
+        (Some(before), Some(after)) => Some(after.saturating_sub(before)),
+        _ => None,
+    };
+    SweepResult {
+        scenario: scenario.name(),
+        seed,
+        trace_hash: report.trace_hash,
+        failure: report.failure,
+        virtual_time: report.virtual_time,
+        events: report.events,
+        delivered: report.stats.delivered,
+        cpu,
+        goals: report.goals,
+    }
 }
 
 /// How many runs of a scenario reached one of its declared goals.

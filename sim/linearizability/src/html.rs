@@ -380,6 +380,11 @@ const SCRIPT: &str = "
     });
     el.addEventListener('mouseleave',function(){el.classList.remove('hover');});
   });
+  // Open on the operation that cannot be placed: lanes are wider than any window.
+  var stuck=document.querySelector('.op.first-unplaced');
+  if(stuck){stuck.scrollIntoView({block:'center',inline:'center'});}
+  if(stuck){var r=stuck.getBoundingClientRect();document.body.setAttribute('data-stuck-in-view',
+    r.left>=0&&r.top>=0&&r.right<=innerWidth&&r.bottom<=innerHeight?'yes':'no');}
   // For tools/scripts/check-html-view.sh: hover the first marked operation as a person would.
   if(location.hash==='#selftest'){
     var target=document.querySelector('.op.first-unplaced')||document.querySelector('.op');

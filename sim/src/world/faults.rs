@@ -42,6 +42,7 @@ impl<N: Node, O: Observer<N>> Sim<N, O> {
             FaultAction::SetNetwork(config) => self.network = config,
             FaultAction::HealAll => self.heal_all(),
         }
+        self.sample_links();
     }
 
     /// Schedules every action of `plan` at its time.

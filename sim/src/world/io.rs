@@ -41,6 +41,7 @@ impl<N: Node, O: Observer<N>> Sim<N, O> {
             to,
             kind: frame.kind,
             bytes: frame.bytes.len() as u32,
+            sent: frame.sent,
         };
         if self.trace.is_rendering() {
             self.trace.line(
@@ -137,6 +138,7 @@ impl<N: Node, O: Observer<N>> Sim<N, O> {
         if let Err(violation) = self.observer.after_step(self.now, &view) {
             self.record_failure(violation);
         }
+        self.sample_states(stepped);
     }
 
     fn carry_out(&mut self, id: NodeId, output: Output<N>) {
@@ -235,6 +237,7 @@ impl<N: Node, O: Observer<N>> Sim<N, O> {
             kind,
             checksum: checksum(&bytes),
             bytes,
+            sent: self.now,
         };
         if !self.links.is_up(from, to) {
             return self.drop_frame(&frame, DropReason::Partitioned);
@@ -295,6 +298,7 @@ impl<N: Node, O: Observer<N>> Sim<N, O> {
             to: frame.to,
             kind: frame.kind,
             reason,
+            sent: frame.sent,
         };
         if self.trace.is_rendering() {
             self.line_for_drop(frame, reason);

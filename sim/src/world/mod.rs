@@ -3,6 +3,7 @@
 mod disk;
 mod faults;
 mod io;
+mod timeline;
 
 use self::disk::SimDisk;
 use crate::budget::{Budget, WALL_CHECK_EVERY};
@@ -14,6 +15,7 @@ use crate::observer::Observer;
 use crate::queue::EventQueue;
 use crate::stats::Stats;
 use crate::strategy::{Scheduler, Strategy};
+use crate::timeline::NodeState;
 use crate::trace::{TailView, Trace, TraceMode, TraceRecord};
 use protocol_core::choices::Choices;
 use protocol_core::rng::Rng;
@@ -78,6 +80,8 @@ struct Frame {
     kind: &'static str,
     checksum: u64,
     bytes: Vec<u8>,
+    /// When it left, for timelines.
+    sent: Time,
 }
 
 enum Event<N: Node> {
@@ -124,6 +128,8 @@ pub struct Sim<N: Node, O: Observer<N>> {
     wall_deadline: Option<std::time::Instant>,
     /// Events taken off the queue, stale timers included: what the event budget counts.
     events_taken: u64,
+    /// How a family describes a node on a timeline (see `timeline.rs`).
+    describe: Option<fn(&N) -> NodeState>,
 }
 
 /// More events than this at one virtual instant means nodes are bouncing messages with no
@@ -158,6 +164,7 @@ impl<N: Node, O: Observer<N>> Sim<N, O> {
             budget: Budget::DEFAULT,
             wall_deadline: None,
             events_taken: 0,
+            describe: None,
         }
     }
 
