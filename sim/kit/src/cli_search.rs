@@ -92,14 +92,18 @@ pub(crate) fn run_input(
 /// `shrink`: records (or reads) a failing run's choices, shrinks them, prints the minimal
 /// run as a schedule and writes it as a replayable file. Passes (exit 0) when the run to
 /// shrink does not fail: there is nothing to shrink.
-pub(crate) fn shrink_command(app: &App, args: &ShrinkArgs) -> Result<bool, String> {
-    let (scenario, options, bytes, first) = match (&args.input, args.seed) {
+/// A run to shrink: its scenario, its options for buffer runs, its buffer and its report.
+type ToShrink<'a> = (ScenarioRef<'a>, RunOptions, Vec<u8>, RunReport);
+
+/// The run `shrink` starts from: a buffer file's, or a seed's, recorded as it runs.
+fn failing_run<'a>(app: &'a App, args: &ShrinkArgs) -> Result<ToShrink<'a>, String> {
+    match (&args.input, args.seed) {
         (Some(path), _) => {
             let (scenario, options) =
                 input_run(app, path, args.scenario.as_deref(), args.mutant.as_deref())?;
             let bytes = options.choices.buffer_bytes().unwrap_or_default();
             let first = runner::run_one(scenario, &options);
-            (scenario, options, bytes, first)
+            Ok((scenario, options, bytes, first))
         }
         (None, Some(seed)) => {
             let name = args
@@ -119,10 +123,14 @@ pub(crate) fn shrink_command(app: &App, args: &ShrinkArgs) -> Result<bool, Strin
                 choices: Choices::seeded(),
                 ..options
             };
-            (scenario, options, bytes, first)
+            Ok((scenario, options, bytes, first))
         }
-        (None, None) => return Err("give --seed N or --input FILE".into()),
-    };
+        (None, None) => Err("give --seed N or --input FILE".into()),
+    }
+}
+
+pub(crate) fn shrink_command(app: &App, args: &ShrinkArgs) -> Result<bool, String> {
+    let (scenario, options, bytes, first) = failing_run(app, args)?;
     let mut out = std::io::stdout().lock();
     let Some(failure) = first.failure.clone() else {
         writeln!(out, "the run passes: nothing to shrink").map_err(|e| e.to_string())?;
