@@ -180,6 +180,17 @@ impl CtrlerServer {
             }
         }
         let raft = self.rsm.raft();
+        if raft.is_leader() && raft.log().last_term() < raft.term() {
+            // A leader commits its predecessors' entries only once one of its own term
+            // commits (Raft's Figure 8 rule). Without a client request they would wait, and
+            // replicas would lag behind a change they acknowledged: so a new leader starts
+            // an empty entry, the no-op every replica skips.
+            let _ = self.rsm.start(now, Vec::new());
+            for event in self.rsm.pump(out) {
+                self.on_raft_event(event, out);
+            }
+        }
+        let raft = self.rsm.raft();
         for lost in self.waiting.take_lost(raft.is_leader(), raft.term()) {
             self.answer_lost(lost, out);
         }
@@ -204,8 +215,9 @@ impl CtrlerServer {
 
     fn on_applied(&mut self, index: LogIndex, command: &[u8], out: &mut Outbox<CtrlerServer>) {
         let waiting = self.waiting.take(index);
-        // Every replica holds the same bytes, so every replica skips the same entry.
-        let Ok(command) = Command::decode(command) else {
+        // A new leader's no-op is empty. Every replica holds the same bytes, so every
+        // replica skips the same entries.
+        let Some(Ok(command)) = (!command.is_empty()).then(|| Command::decode(command)) else {
             if let Some(waiting) = waiting {
                 self.answer_lost(waiting, out);
             }
