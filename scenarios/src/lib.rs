@@ -11,6 +11,7 @@ pub mod raft;
 pub mod shardctrler;
 pub mod shardkv;
 pub mod soak;
+pub mod storage_gates;
 
 use sim_kit::Registry;
 

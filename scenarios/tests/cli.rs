@@ -53,7 +53,7 @@ fn a_failed_check_exits_1_with_replay_command() {
     // The report comes from a replay that renders messages with their contents, and shows
     // the events of the two leaders apart.
     assert!(out.contains("RequestVote {"), "{out}");
-    assert!(out.contains("events of n0 n2"), "{out}");
+    assert!(out.contains("events of n1 n3"), "{out}");
 }
 
 #[test]

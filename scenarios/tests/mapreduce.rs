@@ -71,7 +71,16 @@ fn every_mutant_is_caught_by_its_check_and_the_honest_job_passes_those_runs() {
     let registry = scenarios::registry();
     let problems = verify(&registry, CATCHES);
     assert!(problems.is_empty(), "{problems:#?}");
-    let missing = uncovered(&registry, "mapreduce", CATCHES);
+    // Mutants that need a storage fault class are pinned by their gates (tests/storage.rs).
+    let gated = |m: &&str| {
+        scenarios::storage_gates::STORAGE_GATES
+            .iter()
+            .any(|g| g.mutant == *m)
+    };
+    let missing: Vec<&str> = uncovered(&registry, "mapreduce", CATCHES)
+        .into_iter()
+        .filter(|m| !gated(m))
+        .collect();
     assert!(missing.is_empty(), "no catch pinned for {missing:?}");
 }
 

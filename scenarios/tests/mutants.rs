@@ -98,6 +98,15 @@ fn every_raft_mutant_is_caught_by_its_check_and_the_honest_raft_passes_those_run
     let registry = scenarios::registry();
     let problems = verify(&registry, CATCHES);
     assert!(problems.is_empty(), "{problems:#?}");
-    let missing = uncovered(&registry, "raft", CATCHES);
+    // Mutants that need a storage fault class are pinned by their gates (tests/storage.rs).
+    let gated = |m: &&str| {
+        scenarios::storage_gates::STORAGE_GATES
+            .iter()
+            .any(|g| g.mutant == *m)
+    };
+    let missing: Vec<&str> = uncovered(&registry, "raft", CATCHES)
+        .into_iter()
+        .filter(|m| !gated(m))
+        .collect();
     assert!(missing.is_empty(), "no catch pinned for {missing:?}");
 }

@@ -86,8 +86,9 @@ const CATCHES: &[ExpectedCatch] = &[
     // Raft beneath the controller, by Raft's cluster checks.
     ExpectedCatch::new(
         "ctrler-random",
+        // Seeds 1..9 show it first as a stall, a log mismatch or replicas that disagree.
         "skip-truncation",
-        1..7,
+        9..12,
         raft_checks::STATE_MACHINE_SAFETY,
     ),
     ExpectedCatch::new(
@@ -99,15 +100,15 @@ const CATCHES: &[ExpectedCatch] = &[
     ExpectedCatch::new(
         "ctrler-random",
         "vote-twice-in-term",
-        1..28,
+        1..55,
         raft_checks::ELECTION_SAFETY,
     ),
     // Logs that disagree: Raft's own check sees a committed entry replaced before the
-    // replicas' configurations differ (seed 78 is the first where the configurations do).
+    // replicas' configurations differ.
     ExpectedCatch::new(
         "ctrler-random",
         "skip-consistency-check",
-        1..11,
+        1..15,
         raft_checks::STATE_MACHINE_SAFETY,
     ),
 ];
@@ -120,7 +121,11 @@ fn every_mutant_is_caught_by_its_check_and_the_honest_controller_passes_those_ru
     // Figure 8's old-term commit and the message storm are the Raft family's (its long
     // reordering, its stuck check); a Raft that forgets its snapshot on restart trips the
     // controller's own assertion that it applied what Raft did, which is no named check.
-    let missing = uncovered(&registry, "shardctrler", CATCHES);
+    // Raft's mutants that need a storage fault class are pinned by their gates.
+    let missing: Vec<&str> = uncovered(&registry, "shardctrler", CATCHES)
+        .into_iter()
+        .filter(|m| !scenarios::storage_gates::is_gated(m))
+        .collect();
     assert_eq!(
         missing,
         [

@@ -292,10 +292,11 @@ fn a_chrome_trace_shows_the_two_leaders_of_one_term() {
     assert_eq!(nodes, 5);
     let leaders: BTreeSet<u64> = events
         .iter()
-        .filter(|e| e["cat"] == "state" && e["name"] == "leader 2")
+        .filter(|e| e["cat"] == "state" && e["name"] == "leader 1")
         .map(|e| e["pid"].as_u64().unwrap())
         .collect();
-    assert_eq!(leaders.len(), 2, "n0 and n2 both lead term 2");
+    assert_eq!(leaders.len(), 2, "n1 and n3 both lead term 1");
     let flows = events.iter().filter(|e| e["ph"] == "s").count();
-    assert!(flows > 100, "messages are flows: {flows}");
+    // The run fails in its first election (16 messages delivered by then).
+    assert!(flows > 10, "messages are flows: {flows}");
 }

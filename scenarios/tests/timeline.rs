@@ -100,9 +100,9 @@ fn a_failing_run_records_up_to_its_failure() {
         .iter()
         .filter(|s| {
             s.state
-                .is_some_and(|state| state.label == "leader" && state.number == Some(2))
+                .is_some_and(|state| state.label == "leader" && state.number == Some(1))
         })
         .map(|s| s.node.0)
         .collect();
-    assert_eq!(leaders, BTreeSet::from([0, 2]), "the two leaders of term 2");
+    assert_eq!(leaders, BTreeSet::from([1, 3]), "the two leaders of term 1");
 }

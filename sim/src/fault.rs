@@ -38,8 +38,12 @@ pub enum FaultAction {
         ppm: i32,
     },
     SetNetwork(NetworkConfig),
-    /// The heal phase: links up, network reliable, crashed nodes restarted. Pauses end by
-    /// themselves and drift stays, since neither stops progress.
+    /// A sector of one of the node's durable files flips bits (the simulator picks the file,
+    /// the sector and the bits from its storage stream).
+    LatentError(NodeId),
+    /// The heal phase: links up, network reliable, crashed nodes restarted, syncs no longer
+    /// fail and writes no longer stray. Pauses end by themselves and drift stays, since
+    /// neither stops progress.
     HealAll,
 }
 
@@ -72,6 +76,7 @@ impl fmt::Display for FaultAction {
                 config.latency.min_us,
                 config.latency.max_us
             ),
+            FaultAction::LatentError(node) => write!(f, "latent error on {node}"),
             FaultAction::HealAll => write!(f, "heal all"),
         }
     }
@@ -86,7 +91,8 @@ impl FaultAction {
             | FaultAction::Disconnect(node)
             | FaultAction::Connect(node)
             | FaultAction::Pause { node, .. }
-            | FaultAction::SetDrift { node, .. } => vec![*node],
+            | FaultAction::SetDrift { node, .. }
+            | FaultAction::LatentError(node) => vec![*node],
             FaultAction::CutLink { from, to } => vec![*from, *to],
             FaultAction::Partition(_)
             | FaultAction::HealLinks
@@ -103,7 +109,8 @@ impl FaultAction {
             | FaultAction::Partition(_)
             | FaultAction::CutLink { .. }
             | FaultAction::Pause { .. }
-            | FaultAction::SetDrift { .. } => true,
+            | FaultAction::SetDrift { .. }
+            | FaultAction::LatentError(_) => true,
             FaultAction::SetNetwork(config) => !config.is_reliable(),
             FaultAction::Restart(_)
             | FaultAction::Connect(_)
@@ -122,6 +129,12 @@ pub struct FaultPlan {
 impl FaultPlan {
     pub fn push(&mut self, at: Time, action: FaultAction) {
         self.actions.push((at, action));
+    }
+
+    /// Adds every action of `other`, keeping time order.
+    pub fn merge(&mut self, other: FaultPlan) {
+        self.actions.extend(other.actions);
+        self.sort();
     }
 
     /// Sorts by time, keeping the listed order among equal times.

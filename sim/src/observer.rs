@@ -48,8 +48,16 @@ pub trait Observer<N: Node> {
     /// A node crashed: whatever it had not persisted is gone.
     fn on_crash(&mut self, _now: Time, _node: NodeId) {}
 
+    /// The crash `on_crash` reports next fell within one of the node's steps, after only
+    /// some of its outputs were carried out: the observer never saw the state that step left.
+    fn on_crash_within_step(&mut self, _now: Time, _node: NodeId) {}
+
     /// A node is about to boot again from its disk; what it emits while booting follows.
     fn on_restart(&mut self, _now: Time, _node: NodeId) {}
+
+    /// A node found its disk corrupt at boot (after a storage fault) and is down for good:
+    /// liveness must be judged without it.
+    fn on_disk_failed(&mut self, _now: Time, _node: NodeId, _reason: &str) {}
 
     /// Called after every step with every node, for cluster-wide invariants.
     fn after_step(&mut self, _now: Time, _nodes: &NodesView<'_, N>) -> Result<(), Violation> {

@@ -52,6 +52,20 @@ pub struct Stats {
     pub timers_fired: u64,
     pub persists: u64,
     pub bytes_persisted: u64,
+    /// File operations carried out, and the bytes they wrote.
+    pub writes: u64,
+    pub bytes_written: u64,
+    pub syncs: u64,
+    pub sync_failures: u64,
+    /// Unsynced writes a crash or a failed sync lost, and those it kept torn.
+    pub writes_lost: u64,
+    pub writes_torn: u64,
+    pub latent_errors: u64,
+    pub misdirected_writes: u64,
+    /// Nodes that gave up their volatile state (`Output::Halt`).
+    pub halts: u64,
+    /// Nodes that found their disk corrupt at boot and stayed down.
+    pub disk_failures: u64,
     pub faults: u64,
     pub crashes: u64,
     pub restarts: u64,

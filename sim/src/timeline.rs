@@ -165,6 +165,7 @@ impl Timeline {
             TraceRecord::Duplicate { .. }
             | TraceRecord::Restart { .. }
             | TraceRecord::Persist { .. }
+            | TraceRecord::Storage { .. }
             | TraceRecord::Emit { .. }
             | TraceRecord::Request { .. }
             | TraceRecord::Call { .. } => {}

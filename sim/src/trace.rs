@@ -36,6 +36,32 @@ pub enum TraceMode {
     Full,
 }
 
+/// Storage events, for [`TraceRecord::Storage`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StorageRecord {
+    File,
+    Sync,
+    Synced,
+    SyncFailed,
+    Halt,
+    CrashArmed,
+    DiskFailed,
+}
+
+impl StorageRecord {
+    fn name(self) -> &'static str {
+        match self {
+            StorageRecord::File => "file op",
+            StorageRecord::Sync => "sync",
+            StorageRecord::Synced => "synced",
+            StorageRecord::SyncFailed => "sync failed",
+            StorageRecord::Halt => "halt",
+            StorageRecord::CrashArmed => "crash armed",
+            StorageRecord::DiskFailed => "disk failed",
+        }
+    }
+}
+
 /// One event of a run. Cheap to record: no message is formatted unless a line is wanted.
 #[derive(Clone, Debug)]
 pub enum TraceRecord<T> {
@@ -74,6 +100,11 @@ pub enum TraceRecord<T> {
     Persist {
         node: NodeId,
         bytes: u32,
+    },
+    /// A file operation, a sync and its completion, and what follows from them.
+    Storage {
+        node: NodeId,
+        what: StorageRecord,
     },
     Emit {
         node: NodeId,
@@ -119,6 +150,7 @@ impl<T: fmt::Debug> fmt::Display for TraceRecord<T> {
             TraceRecord::Restart { node } => write!(f, "{node} restart"),
             TraceRecord::Fault(action) => write!(f, "fault {action}"),
             TraceRecord::Persist { node, bytes } => write!(f, "{node} persist {bytes}B"),
+            TraceRecord::Storage { node, what } => write!(f, "{node} {}", what.name()),
             TraceRecord::Emit { node } => write!(f, "{node} emit"),
             TraceRecord::Request { node } => write!(f, "{node} request"),
             TraceRecord::Call { node } => write!(f, "{node} call"),
@@ -139,6 +171,7 @@ impl<T: fmt::Debug> TraceRecord<T> {
             TraceRecord::Restart { .. } => "restart".to_string(),
             TraceRecord::Fault(_) => "fault".to_string(),
             TraceRecord::Persist { .. } => "persist".to_string(),
+            TraceRecord::Storage { what, .. } => what.name().to_string(),
             TraceRecord::Emit { .. } => "emit".to_string(),
             TraceRecord::Request { .. } => "request".to_string(),
             TraceRecord::Call { .. } => "call".to_string(),
@@ -154,6 +187,7 @@ impl<T: fmt::Debug> TraceRecord<T> {
             | TraceRecord::Crash { node }
             | TraceRecord::Restart { node }
             | TraceRecord::Persist { node, .. }
+            | TraceRecord::Storage { node, .. }
             | TraceRecord::Emit { node }
             | TraceRecord::Request { node }
             | TraceRecord::Call { node } => Some(*node),
@@ -394,6 +428,10 @@ impl<T: fmt::Debug + std::hash::Hash> Trace<T> {
             TraceRecord::Persist { node, bytes } => {
                 single(h, 8, *node);
                 h.write_u64(u64::from(*bytes));
+            }
+            TraceRecord::Storage { node, what } => {
+                single(h, 13, *node);
+                h.write_u64(*what as u64);
             }
             TraceRecord::Emit { node } => single(h, 9, *node),
             TraceRecord::Request { node } => single(h, 11, *node),

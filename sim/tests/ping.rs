@@ -4,13 +4,14 @@
 mod support;
 
 use protocol_core::rng::Ratio;
-use protocol_core::{NodeId, Time};
+use protocol_core::{BootError, Disk, DurableWrite, Input, Node, NodeId, Outbox, Time};
 use sim::network::LatencyModel;
 use sim::observer::NodesView;
 use sim::stats::DropReason;
 use sim::Violation;
 use sim::{checks, CheckId, FaultAction, NetworkConfig, NoObserver, Observer, Sim, TraceMode};
 use support::{lossy, world, Echo, PingNode};
+use support::{PingMsg, PingTimer};
 
 fn run_hash(seed: u64) -> u64 {
     let mut sim = world(seed, 4, lossy());
@@ -142,16 +143,62 @@ fn drift_changes_how_often_a_node_acts() {
 }
 
 #[test]
-fn corrupt_disk_fails_the_boot_with_a_clear_check() {
+fn a_disk_a_fault_damaged_takes_its_node_down_for_good() {
     let mut sim = world(8, 2, NetworkConfig::reliable());
     sim.run_until(Time::from_ms(100)).unwrap();
     sim.crash(NodeId(0));
-    assert!(sim.disk_mut(NodeId(0)).overwrite("round", vec![0xff; 11]));
+    assert!(sim.damage_file(NodeId(0), "round", |bytes| *bytes = vec![0xff; 11]));
+    sim.restart(NodeId(0));
+    sim.run_for_ms(100)
+        .expect("an expected corrupt disk is no failure");
+    assert!(!sim.is_up(NodeId(0)) && sim.is_failed(NodeId(0)));
+    assert_eq!(sim.failed_nodes(), vec![NodeId(0)]);
+    sim.restart(NodeId(0));
+    assert!(!sim.is_up(NodeId(0)), "down for good means down for good");
+    assert_eq!(sim.stats().disk_failures, 1);
+}
+
+/// Writes what its own boot cannot read: a core's bug, not a disk's.
+struct Scribbler;
+
+impl Node for Scribbler {
+    type Msg = PingMsg;
+    type Timer = PingTimer;
+    type Request = ();
+    type Event = ();
+    type Config = ();
+
+    fn boot(
+        _: &(),
+        id: NodeId,
+        disk: &Disk,
+        _: u64,
+        _: Time,
+        out: &mut Outbox<Self>,
+    ) -> Result<Self, BootError> {
+        if disk.read("state").is_some() {
+            let reason = "state: unreadable".to_string();
+            return Err(BootError::CorruptDisk { node: id, reason });
+        }
+        out.persist(DurableWrite::file("state", vec![0xff]));
+        Ok(Scribbler)
+    }
+
+    fn handle(&mut self, _: Time, _: Input<Self>, _: &mut Outbox<Self>) {}
+}
+
+#[test]
+fn a_corrupt_disk_no_fault_explains_fails_the_boot() {
+    let mut sim: Sim<Scribbler, NoObserver> =
+        Sim::new(8, NetworkConfig::reliable(), NoObserver, TraceMode::Hash);
+    sim.add_node(());
+    sim.run_until(Time::from_ms(100)).unwrap();
+    sim.crash(NodeId(0));
     sim.restart(NodeId(0));
     let failure = sim.run_for_ms(1).unwrap_err();
     assert_eq!(failure.check, checks::BOOT);
     assert!(
-        failure.message.contains("corrupt disk"),
+        failure.message.contains("corrupt disk") && failure.message.contains("no storage fault"),
         "{}",
         failure.message
     );

@@ -96,6 +96,8 @@ impl Node for Client {
     fn handle(&mut self, now: Time, input: Input<Self>, out: &mut Outbox<Self>) {
         match input {
             Input::Request(op) => self.invoke(now, op, out),
+            // It writes no files, so no sync of its can complete.
+            Input::Synced { .. } => {}
             Input::Timer(ClientTimer::Retry) => self.send_phase(now, out),
             Input::Message { from, msg } => match msg {
                 AbdMsg::QueryReply { round, held } => {

@@ -5,7 +5,9 @@ use serde::{Deserialize, Serialize};
 
 /// A value's place in the register's history: a counter, then the writer, compared in that
 /// order, so two writers never make the same tag.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,
+)]
 pub struct Tag {
     pub counter: u64,
     pub writer: u32,
@@ -55,5 +57,7 @@ protocol_core::mutants! {
         MinorityQuorum = "minority-quorum",
         /// A server acknowledges a store without writing it to disk: a restart forgets it.
         ForgetOnRestart = "forget-on-restart",
+        /// A server acknowledges a store before it writes it, trusting a step to be atomic: a crash between the two forgets what it acknowledged.
+        AckBeforeWrite = "ack-before-write",
     }
 }

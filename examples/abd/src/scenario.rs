@@ -5,6 +5,7 @@
 use crate::client::{ClientConfig, ClientEvent, Op};
 use crate::msg::{Mutant, Tag};
 use crate::node::{AbdConfig, AbdEvent, AbdNode, AbdRequest};
+use crate::server::ServerEvent;
 use linearizability::models::register::{RegisterInput, RegisterModel, RegisterOp, RegisterOutput};
 use protocol_core::rng::{index, range_inclusive, Rng};
 use protocol_core::{CheckId, ClientId, NodeId, Time, Violation};
@@ -15,15 +16,16 @@ use sim_kit::clients::{ClosedLoop, Workload};
 use sim_kit::history::{HistoryCheck, HistoryRecorder};
 use sim_kit::{Family, Harness, Registry, RunOptions, RunReport, Step};
 
-/// A server's tag went back: it lost a value it had acknowledged.
-pub const TAGS_MONOTONIC: CheckId = CheckId::new("tags-monotonic");
+/// A server holds an older tag than one it acknowledged: it lost a value it promised to keep.
+pub const ACKS_KEPT: CheckId = CheckId::new("acks-kept");
 /// Operations still pending well after the faults healed.
 pub const LIVENESS: CheckId = CheckId::new("liveness");
 
 #[derive(Default)]
 pub struct Watch {
     history: HistoryRecorder<RegisterInput, RegisterOutput>,
-    tags: Vec<Tag>,
+    /// Per server, the newest tag it acknowledged holding.
+    acked: Vec<Tag>,
 }
 
 impl Observer<AbdNode> for Watch {
@@ -40,21 +42,28 @@ impl Observer<AbdNode> for Watch {
                 };
                 self.history.returned(now, client, *seq, output)
             }
-            AbdEvent::Server(never) => match *never {},
+            AbdEvent::Server(ServerEvent::Acked(tag)) => {
+                if self.acked.len() <= node.index() {
+                    self.acked.resize(node.index() + 1, Tag::default());
+                }
+                let acked = &mut self.acked[node.index()];
+                *acked = (*acked).max(*tag);
+                return Ok(());
+            }
         };
         result.map(drop)
     }
 
+    /// Every server up holds at least the newest tag it acknowledged, across its crashes.
     fn after_step(&mut self, _: Time, nodes: &NodesView<'_, AbdNode>) -> Result<(), Violation> {
-        self.tags.resize(nodes.len(), Tag::default());
         for (id, node) in nodes.iter() {
             let Some(tag) = node.and_then(AbdNode::as_server).map(|s| s.held().0) else {
                 continue;
             };
-            let before = std::mem::replace(&mut self.tags[id.index()], tag);
-            if tag < before {
-                let message = format!("{id} went back from {before:?} to {tag:?}");
-                return Err(Violation::new(TAGS_MONOTONIC, message).involving([id]));
+            let acked = self.acked.get(id.index()).copied().unwrap_or_default();
+            if tag < acked {
+                let message = format!("{id} holds {tag:?}, but acknowledged {acked:?}");
+                return Err(Violation::new(ACKS_KEPT, message).involving([id]));
             }
         }
         Ok(())
@@ -121,6 +130,7 @@ fn random(options: &RunOptions) -> RunReport {
     h.sim
         .schedule_plan(&mix.plan(&mut faults, &server_ids, Time::ZERO, HEAL_AT));
     h.fact("mix", mix.describe());
+    h.storage_mix(std::slice::from_ref(&server_ids), Time::ZERO, HEAL_AT);
     let verdict = (|| -> Step {
         let now = h.now();
         h.hooks.start(now);

@@ -1,6 +1,6 @@
 //! The one door into a protocol core, and the outbox it answers through.
 
-use crate::disk::{Disk, DurableWrite};
+use crate::disk::{Disk, DurableWrite, FileName, FileOp, SyncError, SyncTarget, SyncToken};
 use crate::ids::NodeId;
 use crate::time::Time;
 use serde::de::DeserializeOwned;
@@ -61,10 +61,18 @@ pub enum Input<N: Node> {
     /// A timer whose deadline has come. A core must ignore one it no longer wants.
     Timer(N::Timer),
     Request(N::Request),
+    /// The sync the core asked for with `token` completed. `Ok`: what it covered is durable.
+    /// A core that never syncs never gets one.
+    Synced {
+        token: SyncToken,
+        result: Result<(), SyncError>,
+    },
 }
 
 /// Everything a node can ask for. Outputs are carried out in the order emitted: a
-/// `Persist` is durable before any later `Send` leaves.
+/// `Persist` is durable before any later `Send` leaves. A `File` operation is not: it is
+/// durable once a later `Sync` of its file (or the directory) reports `Synced`, and a crash
+/// may fall between any two outputs.
 pub enum Output<N: Node> {
     Send {
         to: NodeId,
@@ -76,8 +84,21 @@ pub enum Output<N: Node> {
         at: Time,
     },
     CancelTimer(N::Timer),
-    /// An atomic write to the node's own disk.
+    /// An atomic write to the node's own disk, durable before any later `Send` leaves (the
+    /// course's Persister).
     Persist(DurableWrite),
+    /// A change to one of the node's files: visible at once, durable only after a sync.
+    File(FileOp),
+    /// Makes the target's earlier operations durable; the driver answers with
+    /// `Input::Synced` carrying `token` after the disk's latency.
+    Sync {
+        target: SyncTarget,
+        token: SyncToken,
+    },
+    /// The node cannot go on from its volatile state (a sync failed, so it no longer knows
+    /// what its disk holds). The driver drops it and boots it again from its disk, as a
+    /// supervisor restarts a process that exited; the outputs after this one are dropped.
+    Halt(&'static str),
     Emit(N::Event),
 }
 
@@ -87,6 +108,10 @@ impl<N: Node> fmt::Debug for Input<N> {
             Input::Message { from, msg } => write!(f, "Message from {from}: {msg:?}"),
             Input::Timer(timer) => write!(f, "Timer {timer:?}"),
             Input::Request(request) => write!(f, "Request {request:?}"),
+            Input::Synced { token, result } => match result {
+                Ok(()) => write!(f, "Synced {}", token.0),
+                Err(error) => write!(f, "Synced {} failed: {error}", token.0),
+            },
         }
     }
 }
@@ -98,6 +123,9 @@ impl<N: Node> fmt::Debug for Output<N> {
             Output::SetTimer { timer, at } => write!(f, "SetTimer {timer:?} at {at}"),
             Output::CancelTimer(timer) => write!(f, "CancelTimer {timer:?}"),
             Output::Persist(write) => write!(f, "Persist {write:?}"),
+            Output::File(op) => write!(f, "File {op:?}"),
+            Output::Sync { target, token } => write!(f, "Sync {target:?} as {}", token.0),
+            Output::Halt(reason) => write!(f, "Halt: {reason}"),
             Output::Emit(event) => write!(f, "Emit {event:?}"),
         }
     }
@@ -142,6 +170,28 @@ impl<N: Node> Outbox<N> {
     pub fn persist(&mut self, write: DurableWrite) {
         assert!(!write.is_empty(), "a durable write must write something");
         self.outputs.push(Output::Persist(write));
+    }
+
+    /// Writes `bytes` into `file` at `offset` (in the page cache: durable after a sync).
+    pub fn write(&mut self, file: impl Into<FileName>, offset: u64, bytes: Vec<u8>) {
+        let file = file.into();
+        self.outputs.push(Output::File(FileOp::Write {
+            file,
+            offset,
+            bytes,
+        }));
+    }
+
+    pub fn file(&mut self, op: FileOp) {
+        self.outputs.push(Output::File(op));
+    }
+
+    pub fn sync(&mut self, target: SyncTarget, token: SyncToken) {
+        self.outputs.push(Output::Sync { target, token });
+    }
+
+    pub fn halt(&mut self, reason: &'static str) {
+        self.outputs.push(Output::Halt(reason));
     }
 
     pub fn emit(&mut self, event: N::Event) {

@@ -29,6 +29,9 @@ pub fn lift<R, C>(
             },
             Output::CancelTimer(t) => Output::CancelTimer(timer(t)),
             Output::Persist(write) => Output::Persist(write),
+            Output::File(op) => Output::File(op),
+            Output::Sync { target, token } => Output::Sync { target, token },
+            Output::Halt(reason) => Output::Halt(reason),
             Output::Emit(e) => Output::Emit(event(e)),
         });
     }
@@ -151,6 +154,7 @@ macro_rules! roles {
                         $node::$role(node) => {
                             let input = match input {
                                 $crate::Input::Message { from, msg } => $crate::Input::Message { from, msg },
+                                $crate::Input::Synced { token, result } => $crate::Input::Synced { token, result },
                                 #[allow(unreachable_patterns)]
                                 $crate::Input::Timer($timer::$role(timer)) => $crate::Input::Timer(timer),
                                 #[allow(unreachable_patterns)]

@@ -6,7 +6,7 @@ use crate::msg::{Command, KvMsg, Op, Outcome, Reply};
 use crate::mutant::Mutant;
 use crate::store::Store;
 use protocol_core::{BootError, ClientId, Disk, Input, Node, NodeId, Outbox, Output, Time};
-use raft::{LogIndex, RaftEvent, RaftMsg, RaftNode, RaftTimer, Term, RAFT_STATE_FILE};
+use raft::{LogIndex, RaftEvent, RaftMsg, RaftNode, RaftTimer, Term};
 use std::collections::BTreeMap;
 use std::convert::Infallible;
 
@@ -30,8 +30,6 @@ pub struct KvServer {
     snapshot_index: LogIndex,
     /// Requests waiting for their log index to apply, by index.
     waiting: BTreeMap<LogIndex, Waiting>,
-    /// The size of Raft's durable state, learned from the writes passed through.
-    raft_state_bytes: usize,
     /// Raft's outputs of the current step, translated after each call into Raft.
     raft_out: Outbox<RaftNode>,
 }
@@ -62,7 +60,6 @@ impl Node for KvServer {
             applied: LogIndex::ZERO,
             snapshot_index: LogIndex::ZERO,
             waiting: BTreeMap::new(),
-            raft_state_bytes: disk.size_of(RAFT_STATE_FILE),
             raft_out: Outbox::new(),
         };
         // Raft's boot hands back the snapshot it holds; restoring it must not fail silently.
@@ -88,6 +85,11 @@ impl Node for KvServer {
             },
             Input::Timer(timer) => self.on_raft_timer(now, timer),
             Input::Request(never) => match never {},
+            // Only Raft writes to the disk: its syncs are its own.
+            Input::Synced { token, result } => {
+                let input = Input::Synced { token, result };
+                self.raft.handle(now, input, &mut self.raft_out);
+            }
         }
         self.after_step(now, out);
     }
@@ -132,8 +134,9 @@ impl KvServer {
         self.applied
     }
 
+    /// The size of Raft's durable state (the course's `RaftStateSize`).
     pub fn raft_state_bytes(&self) -> usize {
-        self.raft_state_bytes
+        self.raft.state_bytes()
     }
 
     fn on_raft_message(&mut self, now: Time, from: NodeId, msg: RaftMsg) {
@@ -230,14 +233,10 @@ impl KvServer {
             Output::Send { to, msg } => out.send(to, KvMsg::Raft(msg)),
             Output::SetTimer { timer, at } => out.set_timer(timer, at),
             Output::CancelTimer(timer) => out.cancel_timer(timer),
-            Output::Persist(write) => {
-                for (name, contents) in write.parts() {
-                    if name == RAFT_STATE_FILE {
-                        self.raft_state_bytes = contents.as_ref().map_or(0, Vec::len);
-                    }
-                }
-                out.persist(write);
-            }
+            Output::Persist(write) => out.persist(write),
+            Output::File(op) => out.file(op),
+            Output::Sync { target, token } => out.sync(target, token),
+            Output::Halt(reason) => out.halt(reason),
             Output::Emit(event) => self.on_raft_event(event, out),
         }
     }
@@ -310,7 +309,7 @@ impl KvServer {
         let Some(max) = self.config.max_raft_state else {
             return;
         };
-        if self.raft_state_bytes < max || self.applied <= self.snapshot_index {
+        if self.raft.state_bytes() < max || self.applied <= self.snapshot_index {
             return;
         }
         let with_dups = !self.config.is_mutant(Mutant::DupTableNotInSnapshot);

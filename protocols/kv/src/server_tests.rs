@@ -7,6 +7,7 @@ use crate::msg::{Command, KvMsg, Op, Outcome, Reply};
 use crate::mutant::Mutant;
 use crate::node::KvConfig;
 use crate::node::{KvEvent, KvNode, KvTimer};
+use protocol_core::instant::InstantDisk;
 use protocol_core::{ClientId, Disk, Input, Node, NodeId, Outbox, Output, Time};
 use raft::msg::{AppendEntries, RequestVoteReply};
 use raft::{LogIndex, RaftEvent, RaftMsg, RaftTimer, Term, RAFT_STATE_FILE, SNAPSHOT_FILE};
@@ -54,15 +55,19 @@ impl Harness {
     }
 
     fn absorb(&mut self, mut out: Outbox<KvNode>) -> Vec<Output<KvNode>> {
-        let outs: Vec<Output<KvNode>> = out.drain().collect();
+        // A disk durable at once: every sync is answered within the step.
+        let mut disk = InstantDisk {
+            disk: std::mem::take(&mut self.disk),
+        };
+        let outs = disk.settle(&mut self.node, self.now, &mut out);
+        self.disk = disk.disk;
         for output in &outs {
-            match output {
-                Output::Persist(write) => self.disk.apply(write.clone()),
-                Output::SetTimer {
-                    timer: KvTimer::Server(RaftTimer::Election),
-                    at,
-                } => self.election_at = Some(*at),
-                _ => {}
+            if let Output::SetTimer {
+                timer: KvTimer::Server(RaftTimer::Election),
+                at,
+            } = output
+            {
+                self.election_at = Some(*at);
             }
         }
         self.node.check_invariants();

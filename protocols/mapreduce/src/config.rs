@@ -86,6 +86,8 @@ protocol_core::mutants! {
         SerialTasks = "serial-tasks",
         /// The worker takes "wait" for "exit": it leaves while the job is still running.
         ExitOnWait = "exit-on-wait",
+        /// The worker renames its outputs into place without syncing them: a crash of the worker, even after its task is done, takes what it wrote.
+        SkipSync = "skip-sync",
     }
 }
 

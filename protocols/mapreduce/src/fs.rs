@@ -1,8 +1,10 @@
 //! File operations a worker asks its driver to carry out on the shared file system.
 //!
 //! The worker emits one operation at a time and waits for its reply. The driver (a real
-//! directory, or the simulator's shared file system) decides what a crash keeps: a
-//! `WriteTemp` not yet renamed is the worker's own and may be lost; a `Rename` is atomic.
+//! directory, or the simulator's shared file system) decides what a crash keeps: data written
+//! and not yet synced (`Sync`) may be lost with its writer, even under a name it was renamed
+//! to; a `WriteTemp` not yet renamed is the worker's own and may be lost; a `Rename` is
+//! atomic. So a worker syncs a temp file before renaming it into place.
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -17,6 +19,8 @@ pub enum FsOp {
     Read { name: String },
     /// Creates or truncates `name` and writes `bytes`: a private temp file until renamed.
     WriteTemp { name: String, bytes: Vec<u8> },
+    /// Makes `name`'s data durable: a crash of its writer no longer takes it.
+    Sync { name: String },
     /// Atomically replaces `to` with `from`.
     Rename { from: String, to: String },
     /// The names of the files whose names start with `prefix`, sorted.
@@ -30,6 +34,7 @@ impl fmt::Debug for FsOp {
             FsOp::WriteTemp { name, bytes } => {
                 write!(f, "WriteTemp {name} ({} bytes)", bytes.len())
             }
+            FsOp::Sync { name } => write!(f, "Sync {name}"),
             FsOp::Rename { from, to } => write!(f, "Rename {from} -> {to}"),
             FsOp::List { prefix } => write!(f, "List {prefix}*"),
         }
@@ -49,7 +54,7 @@ pub enum FsData {
     Bytes(Vec<u8>),
     /// The answer to `List`.
     Names(Vec<String>),
-    /// The answer to `WriteTemp` and `Rename`.
+    /// The answer to `WriteTemp`, `Sync` and `Rename`.
     Done,
 }
 

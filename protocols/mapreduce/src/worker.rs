@@ -141,6 +141,8 @@ impl Node for Worker {
             Input::Timer(WorkerTimer::Ask) => self.on_ask_timer(now, out),
             Input::Timer(WorkerTimer::Work) => self.on_work_timer(now, out),
             Input::Request(reply) => self.on_fs_reply(now, reply, out),
+            // Its files are the shared file system's, reached through requests: no syncs.
+            Input::Synced { .. } => {}
         }
     }
 
@@ -319,7 +321,7 @@ impl Worker {
         }
     }
 
-    /// Plans the writes of `files` (temp, then rename) and waits out `duration_ms` first.
+    /// Plans the writes of `files` (temp, sync, then rename) and waits out `duration_ms` first.
     fn hold(
         &mut self,
         now: Time,
@@ -342,6 +344,11 @@ impl Worker {
                 name: temp.clone(),
                 bytes,
             });
+            // Durable before it takes the final name: a crash must not leave that name with
+            // less than this attempt wrote.
+            if self.config.mutant != Some(Mutant::SkipSync) {
+                writes.push_back(FsOp::Sync { name: temp.clone() });
+            }
             renames.push_back(FsOp::Rename {
                 from: temp,
                 to: name,

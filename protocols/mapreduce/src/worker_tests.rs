@@ -84,6 +84,11 @@ impl Rig {
                 self.files.insert(name.clone(), bytes.clone());
                 Ok(FsData::Done)
             }
+            FsOp::Sync { name } => self
+                .files
+                .get(name)
+                .map(|_| FsData::Done)
+                .ok_or_else(|| not_found(name)),
             FsOp::Rename { from, to } => {
                 let bytes = self.files.remove(from).ok_or_else(|| not_found(from))?;
                 self.files.insert(to.clone(), bytes);

@@ -22,7 +22,7 @@ impl RaftNode {
         );
         self.durable.term = term;
         self.durable.voted_for = None;
-        self.v.state_dirty = true;
+        self.v.store.state_dirty = true;
         self.v.leader_hint = None;
         self.become_follower(now, out);
     }
@@ -50,7 +50,7 @@ impl RaftNode {
         );
         self.durable.term = self.durable.term.next();
         self.durable.voted_for = Some(self.id);
-        self.v.state_dirty = true;
+        self.v.store.state_dirty = true;
         self.v.role = Role::Candidate;
         self.v.leader_hint = None;
         self.v.votes.clear();
@@ -90,7 +90,7 @@ impl RaftNode {
         let grant = req.term == term && self.can_vote_for(&req);
         if grant {
             self.durable.voted_for = Some(req.candidate);
-            self.v.state_dirty = true;
+            self.v.store.state_dirty = true;
             self.reset_election_timer(now, out);
         }
         // `send` persists the vote before the reply leaves.
@@ -269,7 +269,9 @@ mod tests {
     #[test]
     fn refuses_a_candidate_with_a_stale_log_but_adopts_its_term() {
         let (mut leader, now) = leader(3, 0);
-        leader.start(now, vec![1], &mut Default::default()).unwrap();
+        let mut out = protocol_core::Outbox::new();
+        leader.start(now, vec![1], &mut out).unwrap();
+        crate::test_support::settle(&mut leader, now, &mut out);
         let outs = deliver(&mut leader, now, 1, vote_request(5, 1, 0, 0));
         assert!(!granted(&outs));
         assert_eq!(

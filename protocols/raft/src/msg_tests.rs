@@ -104,7 +104,9 @@ fn a_reply_matching_past_the_leaders_log_is_ignored() {
     assert!(deliver(&mut leader, T, 1, reply(9)).is_empty());
     assert!(deliver(&mut leader, T, 1, reply(u64::MAX)).is_empty());
     assert_eq!(leader.v.progress[1].match_index, LogIndex(0));
-    leader.start(T, vec![1], &mut Outbox::new()).unwrap();
+    let mut out = Outbox::new();
+    leader.start(T, vec![1], &mut out).unwrap();
+    crate::test_support::settle(&mut leader, T, &mut out);
     deliver(&mut leader, T, 1, reply(3));
     assert_eq!(
         leader.commit_index(),

@@ -17,6 +17,37 @@ protocol_core::mutants! {
         DropSnapshotOnRestart = "drop-snapshot-on-restart",
         /// A leader answers every AppendEntries reply by sending AppendEntries to every follower: each round trip multiplies the messages in flight, a storm that never settles.
         BroadcastOnEveryReply = "broadcast-on-every-reply",
+        /// Does not wait for its syncs: a write's steps (log, meta, renames) are issued at once and the replies leave with them, so a crash that loses unsynced writes takes back what was promised.
+        AckBeforeSync = "ack-before-sync",
+        /// The snapshot is overwritten in place instead of written to a temp file and renamed: a torn write leaves it neither old nor new.
+        SnapshotInPlace = "snapshot-in-place",
+        /// Boot cuts the log at its first bad record even before the synced end, taking a latent error for a torn tail.
+        CutAnyBadRecord = "cut-any-bad-record",
+        /// Boot reads raft-meta only where it was aimed, missing a copy a misdirected write put elsewhere.
+        MetaAtFixedOffsets = "meta-at-fixed-offsets",
+        /// A failed sync is taken for a completed one: the writes it lost are promised anyway.
+        IgnoreSyncError = "ignore-sync-error",
+    }
+}
+
+impl Mutant {
+    /// Whether the bug shows only on a disk that fails (loses unsynced writes, tears them,
+    /// rots): a rig whose disk is durable at once cannot catch it.
+    pub fn needs_storage_faults(self) -> bool {
+        match self {
+            Mutant::AckBeforeSync
+            | Mutant::SnapshotInPlace
+            | Mutant::CutAnyBadRecord
+            | Mutant::MetaAtFixedOffsets
+            | Mutant::IgnoreSyncError => true,
+            Mutant::VoteTwiceInTerm
+            | Mutant::CommitOldTermByCounting
+            | Mutant::ForgetVoteOnRestart
+            | Mutant::SkipConsistencyCheck
+            | Mutant::SkipTruncation
+            | Mutant::DropSnapshotOnRestart
+            | Mutant::BroadcastOnEveryReply => false,
+        }
     }
 }
 

@@ -5,9 +5,11 @@ use crate::durable::Durable;
 use crate::log::Log;
 use crate::msg::RaftMsg;
 use crate::mutant::Mutant;
+use crate::recover::{recover, ReadMode};
+use crate::store::{Promised, Store, SyncStep, WriteMode};
 use crate::types::{LogIndex, Term};
 use protocol_core::rng::{self, Rng};
-use protocol_core::{BootError, Disk, Input, Node, NodeId, Outbox, Time};
+use protocol_core::{BootError, Disk, Input, Node, NodeId, Outbox, SyncError, SyncToken, Time};
 use std::collections::BTreeSet;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -86,9 +88,8 @@ pub(crate) struct Volatile {
     pub election_deadline: Option<Time>,
     pub heartbeat_deadline: Option<Time>,
     pub rng: Rng,
-    /// Durable state changed since the last `Persist`; flushed before the next send.
-    pub state_dirty: bool,
-    pub snapshot_dirty: bool,
+    /// Writes durable state to the disk and holds back replies until it is there.
+    pub store: Store,
 }
 
 pub struct RaftNode {
@@ -116,7 +117,14 @@ impl Node for RaftNode {
         let invalid = |reason| BootError::InvalidConfig { node: id, reason };
         config.validate(id).map_err(invalid)?;
         let corrupt = |reason| BootError::CorruptDisk { node: id, reason };
-        let mut durable = Durable::decode(disk).map_err(corrupt)?;
+        let mode = ReadMode {
+            cut_any_bad_record: config.is_mutant(Mutant::CutAnyBadRecord),
+            meta_at_fixed_offsets: config.is_mutant(Mutant::MetaAtFixedOffsets),
+        };
+        let recovered = recover(disk, mode).map_err(corrupt)?;
+        recovered.cleanup.into_iter().for_each(|op| out.file(op));
+        let mut durable = recovered.durable;
+        let store = Store::new(recovered.on_disk, &durable);
         let drop_snapshot = config.is_mutant(Mutant::DropSnapshotOnRestart);
         if drop_snapshot {
             durable.snapshot.clear();
@@ -141,8 +149,7 @@ impl Node for RaftNode {
                 election_deadline: None,
                 heartbeat_deadline: None,
                 rng: rng::rng_from_seed(seed),
-                state_dirty: false,
-                snapshot_dirty: false,
+                store,
             },
             durable,
         };
@@ -159,6 +166,7 @@ impl Node for RaftNode {
             });
         }
         node.reset_election_timer(now, out);
+        node.flush(out);
         node.check_invariants();
         Ok(node)
     }
@@ -174,6 +182,7 @@ impl Node for RaftNode {
             Input::Request(RaftRequest::Snapshot { index, data }) => {
                 self.snapshot(now, index, data, out)
             }
+            Input::Synced { token, result } => self.on_synced(token, result, out),
         }
         self.flush(out);
     }
@@ -196,9 +205,12 @@ impl Node for RaftNode {
             "{id} term {term}: snapshot {} > applied {applied}",
             log.snapshot_index()
         );
-        // The O(1) part: every edit keeps the rest (`encode` re-checks all in debug builds).
+        // The O(1) part: every edit keeps the rest (boot checks all of it).
         if let Err(reason) = self.durable.check_recent() {
             panic!("{id} term {term}: durable state invalid: {reason}");
+        }
+        if let Err(reason) = self.v.store.check() {
+            panic!("{id} term {term}: store: {reason}");
         }
         match self.v.role {
             Role::Leader => {
@@ -262,9 +274,9 @@ impl RaftNode {
             });
         }
         self.durable.log.append(crate::log::Entry { term, command });
-        self.v.state_dirty = true;
         let index = self.durable.log.last_index();
-        self.advance_commit(out); // a one-server cluster commits at once
+        self.v.store.log_changed(index);
+        self.advance_commit(out); // nothing yet: its own entry counts once it is durable
         let at = now.plus_micros(self.config.replicate_delay_us);
         if self.v.heartbeat_deadline.is_none_or(|d| d > at) {
             self.set_heartbeat_timer(at, out);
@@ -317,6 +329,24 @@ impl RaftNode {
 
     pub fn config(&self) -> &Config {
         &self.config
+    }
+
+    /// What this server has made durable and may have told others (the state its latest
+    /// completed write captured): what its next incarnation must boot with at least.
+    pub fn promised(&self) -> Promised {
+        self.v.store.promised()
+    }
+
+    /// The state the write under way captured, if one is under way: a crash may leave the
+    /// disk holding it rather than [`RaftNode::promised`].
+    pub fn writing(&self) -> Option<Promised> {
+        self.v.store.writing()
+    }
+
+    /// The bytes of Raft's durable state (the course's `RaftStateSize`): the log file's, or
+    /// what a rewrite due for a snapshot will leave.
+    pub fn state_bytes(&self) -> usize {
+        self.v.store.state_bytes(&self.durable)
     }
 
     fn on_message(&mut self, now: Time, from: NodeId, msg: RaftMsg, out: &mut Outbox<RaftNode>) {
@@ -381,21 +411,68 @@ impl RaftNode {
         out.set_timer(RaftTimer::Heartbeat, at);
     }
 
-    /// Writes changed durable state. Called before every send, so nothing leaves the node that
-    /// depends on state the disk does not yet hold, and at the end of every step.
+    /// Starts writing changed durable state, if no write is under way. Called before every
+    /// send and at the end of every step.
     pub(crate) fn flush(&mut self, out: &mut Outbox<RaftNode>) {
-        if !self.v.state_dirty && !self.v.snapshot_dirty {
-            return;
-        }
-        let forget_vote = self.config.is_mutant(Mutant::ForgetVoteOnRestart);
-        out.persist(self.durable.encode(self.v.snapshot_dirty, forget_vote));
-        self.v.state_dirty = false;
-        self.v.snapshot_dirty = false;
+        let mode = WriteMode {
+            forget_vote: self.config.is_mutant(Mutant::ForgetVoteOnRestart),
+            snapshot_in_place: self.config.is_mutant(Mutant::SnapshotInPlace),
+            ack_early: self.config.is_mutant(Mutant::AckBeforeSync),
+        };
+        self.v.store.flush(&self.durable, mode, out);
     }
 
+    /// Sends `msg` once the state it depends on is durable: a reply (a vote, an
+    /// acknowledgement, a term) waits for the write under way. A leader's AppendEntries and
+    /// InstallSnapshot go at once (their receiver checks them; the leader counts itself
+    /// towards a commit only with its promised log).
     pub(crate) fn send(&mut self, to: NodeId, msg: RaftMsg, out: &mut Outbox<RaftNode>) {
         self.flush(out);
-        out.send(to, msg);
+        let leader_request = matches!(msg, RaftMsg::AppendEntries(_) | RaftMsg::InstallSnapshot(_));
+        let acks_early = self.config.is_mutant(Mutant::AckBeforeSync);
+        match self.v.store.tag() {
+            Some(tag) if !leader_request && !acks_early => self.v.store.hold(tag, to, msg),
+            _ => out.send(to, msg),
+        }
+    }
+
+    /// One of our syncs completed: the write goes on, or its state is now promised (held
+    /// replies leave, a leader may commit), or the disk failed and the node halts.
+    fn on_synced(
+        &mut self,
+        token: SyncToken,
+        result: Result<(), SyncError>,
+        out: &mut Outbox<RaftNode>,
+    ) {
+        if self.config.is_mutant(Mutant::AckBeforeSync) {
+            return; // it took every sync for done when it asked for it
+        }
+        let ok = result.is_ok() || self.config.is_mutant(Mutant::IgnoreSyncError);
+        match self.v.store.on_synced(token, ok, out) {
+            SyncStep::Waiting => {}
+            SyncStep::Completed => {
+                for (to, msg) in self.v.store.release() {
+                    out.send(to, msg);
+                }
+                self.advance_commit(out);
+            }
+            SyncStep::Failed => {
+                out.halt("a sync of raft's files failed: what they hold is unknown")
+            }
+        }
+    }
+
+    /// The last index of this server's own log that counts towards a commit: its promised
+    /// log's, where that is still the log it holds.
+    pub(crate) fn durable_match(&self) -> LogIndex {
+        let log = &self.durable.log;
+        let promised = self.v.store.promised();
+        if promised.last_index <= log.snapshot_index()
+            || log.term_at(promised.last_index) == Some(promised.last_term)
+        {
+            return promised.last_index.min(log.last_index());
+        }
+        LogIndex::ZERO
     }
 
     pub(crate) fn peer_position(&self, peer: NodeId) -> usize {

@@ -1,7 +1,7 @@
 //! Unit tests of a node as a whole: boot from disk, restarts, invariants, accessors.
 
 use crate::config::Config;
-use crate::durable::RAFT_STATE_FILE;
+use crate::disk_format::LOG_FILE as RAFT_STATE_FILE;
 use crate::msg::{RaftMsg, RequestVote};
 use crate::mutant::Mutant;
 use crate::node::RaftNode;

@@ -214,7 +214,7 @@ impl RaftNode {
                 }
                 None => self.durable.log.append(entry),
             }
-            self.v.state_dirty = true;
+            self.v.store.log_changed(index);
         }
     }
 
@@ -285,7 +285,7 @@ impl RaftNode {
         let mut matched: Vec<LogIndex> = (self.config.peers.iter().zip(&self.v.progress))
             .map(|(&peer, p)| {
                 if peer == self.id {
-                    log.last_index()
+                    self.durable_match()
                 } else {
                     p.match_index
                 }

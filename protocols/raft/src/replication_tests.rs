@@ -154,7 +154,9 @@ fn leader_does_not_commit_old_term_entries_by_counting() {
     }
     // An entry of the current term on a majority commits it and everything before it.
     let mut leader = leader_with_log(&Config::with_size(3), &[1, 2], 3);
-    leader.start(T, vec![9], &mut Outbox::new()).unwrap();
+    let mut out = Outbox::new();
+    leader.start(T, vec![9], &mut out).unwrap();
+    settle(&mut leader, T, &mut out);
     let outs = deliver(&mut leader, T, 1, reply(3, true, 3, None, 0));
     assert_eq!(leader.commit_index(), LogIndex(3));
     assert_eq!(events(&outs).len(), 3);

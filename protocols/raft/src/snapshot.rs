@@ -32,7 +32,7 @@ impl RaftNode {
             .expect("applied entries past the snapshot are held");
         self.durable.log.compact_to(index, term);
         self.durable.snapshot = data;
-        self.v.snapshot_dirty = true;
+        self.v.store.snapshot_dirty = true;
         self.flush(out);
     }
 
@@ -71,7 +71,7 @@ impl RaftNode {
         if index > self.v.commit_index {
             self.durable.log.compact_to(index, req.last_included_term);
             self.durable.snapshot = req.data;
-            self.v.snapshot_dirty = true;
+            self.v.store.snapshot_dirty = true;
             self.v.commit_index = index;
             self.v.last_applied = index;
             self.flush(out);
@@ -117,7 +117,7 @@ impl RaftNode {
 #[cfg(test)]
 mod tests {
     use crate::config::Config;
-    use crate::durable::{RAFT_STATE_FILE, SNAPSHOT_FILE};
+    use crate::disk_format::{LOG_FILE, LOG_TEMP, SNAPSHOT_FILE, SNAPSHOT_TEMP};
     use crate::msg::{InstallSnapshot, RaftMsg};
     use crate::mutant::Mutant;
     use crate::node::RaftEvent;
@@ -138,7 +138,7 @@ mod tests {
     }
 
     #[test]
-    fn snapshot_discards_the_prefix_and_writes_both_files_at_once() {
+    fn snapshot_discards_the_prefix_and_replaces_both_files_through_temp_files() {
         let (mut node, _) = boot_with(&Config::with_size(3), 1, &Disk::new());
         deliver(&mut node, T, 0, append(1, 0, 0, 0, &[1, 1, 1, 1], 3));
         let mut out = Outbox::new();
@@ -147,21 +147,30 @@ mod tests {
             (node.log().first_index(), node.log().last_index()),
             (LogIndex(3), LogIndex(4))
         );
-        let persists: Vec<_> = out
-            .outputs()
+        let outs = settle(&mut node, T, &mut out);
+        let ops: Vec<String> = outs
             .iter()
             .filter_map(|o| match o {
-                Output::Persist(w) => Some(w.clone()),
+                Output::File(op) => Some(format!("{op:?}")),
+                Output::Sync { target, .. } => Some(format!("sync {target:?}")),
                 _ => None,
             })
+            .map(|op| op.split(" @").next().unwrap_or_default().to_string())
             .collect();
-        assert_eq!(persists.len(), 1);
-        let names: Vec<&str> = persists[0]
-            .parts()
-            .iter()
-            .map(|(n, _)| n.as_ref())
-            .collect();
-        assert_eq!(names, vec![RAFT_STATE_FILE, SNAPSHOT_FILE]);
+        let expected = [
+            format!("truncate {SNAPSHOT_TEMP} to 0B"),
+            format!("write {SNAPSHOT_TEMP}"),
+            format!("sync {SNAPSHOT_TEMP}"),
+            format!("truncate {LOG_TEMP} to 0B"),
+            format!("write {LOG_TEMP}"),
+            format!("sync {LOG_TEMP}"),
+            "write raft-meta".to_string(),
+            "sync raft-meta".to_string(),
+            format!("rename {SNAPSHOT_TEMP} -> {SNAPSHOT_FILE}"),
+            format!("rename {LOG_TEMP} -> {LOG_FILE}"),
+            "sync the directory".to_string(),
+        ];
+        assert_eq!(ops, expected);
         // An older snapshot (say, the service lagging an InstallSnapshot) changes nothing.
         let mut out = Outbox::new();
         node.snapshot(T, LogIndex(1), b"old".to_vec(), &mut out);
@@ -180,7 +189,7 @@ mod tests {
             );
             let mut out = Outbox::new();
             node.snapshot(T, LogIndex(2), b"state@2".to_vec(), &mut out);
-            apply_persists(&mut disk, &out.drain().collect());
+            apply_persists(&mut disk, &settle(&mut node, T, &mut out));
             let (rebooted, outs) = boot_with(&config, 1, &disk);
             let expected = RaftEvent::Snapshot {
                 index: LogIndex(2),
@@ -211,7 +220,9 @@ mod tests {
         });
         deliver(&mut leader, T, 2, reply);
         assert_eq!(leader.commit_index(), LogIndex(4));
-        leader.snapshot(T, LogIndex(3), b"s3".to_vec(), &mut Outbox::new());
+        let mut out = Outbox::new();
+        leader.snapshot(T, LogIndex(3), b"s3".to_vec(), &mut out);
+        settle(&mut leader, T, &mut out);
         let back = RaftMsg::AppendEntriesReply(crate::msg::AppendEntriesReply {
             term: Term(2),
             success: false,

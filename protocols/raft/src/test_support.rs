@@ -1,15 +1,18 @@
-//! Helpers for unit tests that drive one node by hand-built inputs.
+//! Helpers for unit tests that drive one node by hand-built inputs, on a disk that is durable
+//! at once: each step's syncs are answered within the step, so a reply that waits for its
+//! write shows among the step's outputs, after the write.
 
 use crate::config::Config;
 use crate::msg::RaftMsg;
 use crate::node::{RaftEvent, RaftNode, RaftTimer};
+use protocol_core::instant::InstantDisk;
 use protocol_core::{Disk, Input, Node, NodeId, Outbox, Output, Time};
 
 pub type Outs = Vec<Output<RaftNode>>;
 
 pub fn boot_with(config: &Config, id: u32, disk: &Disk) -> (RaftNode, Outs) {
     let mut out = Outbox::new();
-    let node = RaftNode::boot(
+    let mut node = RaftNode::boot(
         config,
         NodeId(id),
         disk,
@@ -18,7 +21,8 @@ pub fn boot_with(config: &Config, id: u32, disk: &Disk) -> (RaftNode, Outs) {
         &mut out,
     )
     .expect("test disks are valid");
-    (node, out.drain().collect())
+    let outs = InstantDisk::new().settle(&mut node, Time::ZERO, &mut out);
+    (node, outs)
 }
 
 pub fn boot(n: u32, id: u32) -> RaftNode {
@@ -28,8 +32,14 @@ pub fn boot(n: u32, id: u32) -> RaftNode {
 pub fn step(node: &mut RaftNode, now: Time, input: Input<RaftNode>) -> Outs {
     let mut out = Outbox::new();
     node.handle(now, input, &mut out);
+    let outs = settle(node, now, &mut out);
     node.check_invariants();
-    out.drain().collect()
+    outs
+}
+
+/// Answers the syncs among `out` at once (and those of the answers), returning every output.
+pub fn settle(node: &mut RaftNode, now: Time, out: &mut Outbox<RaftNode>) -> Outs {
+    InstantDisk::new().settle(node, now, out)
 }
 
 pub fn deliver(node: &mut RaftNode, now: Time, from: u32, msg: RaftMsg) -> Outs {
@@ -71,17 +81,21 @@ pub fn events(outs: &Outs) -> Vec<RaftEvent> {
         .collect()
 }
 
-/// Position of the first Persist and of the first Send, to check their order.
+/// Position of the first completed write (the first sync answered: what follows may depend
+/// on it) and of the first Send, to check their order.
 pub fn first_persist_and_send(outs: &Outs) -> (Option<usize>, Option<usize>) {
-    let persist = outs.iter().position(|o| matches!(o, Output::Persist(_)));
+    let persist = outs.iter().position(|o| matches!(o, Output::Sync { .. }));
     let send = outs.iter().position(|o| matches!(o, Output::Send { .. }));
     (persist, send)
 }
 
+/// Carries out the file operations among `outs` on `disk`.
 pub fn apply_persists(disk: &mut Disk, outs: &Outs) {
     for o in outs {
-        if let Output::Persist(write) = o {
-            disk.apply(write.clone());
+        match o {
+            Output::File(op) => disk.apply_op(op),
+            Output::Persist(write) => disk.apply(write.clone()),
+            _ => {}
         }
     }
 }
@@ -150,8 +164,14 @@ pub fn leader_with_log(config: &Config, terms: &[u64], term: u64) -> RaftNode {
     node.durable.term = crate::Term(term);
     node.durable.voted_for = Some(NodeId(0));
     node.durable.log = crate::log::Log::new(crate::LogIndex(0), crate::Term(0), entries(terms));
+    node.v.store.state_dirty = true;
+    node.v.store.log_changed(crate::LogIndex(1));
     let mut out = Outbox::new();
-    node.become_leader(Time::from_secs(1), &mut out);
+    let now = Time::from_secs(1);
+    node.flush(&mut out);
+    settle(&mut node, now, &mut out);
+    node.become_leader(now, &mut out);
+    settle(&mut node, now, &mut out);
     node.check_invariants();
     node
 }

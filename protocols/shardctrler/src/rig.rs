@@ -4,6 +4,7 @@
 //! simulator (`sim/`, with framing, duplication, reordering storms, pauses, drift and the
 //! observers) is where the scenarios run; this only shows the cores work end to end without it.
 
+use protocol_core::instant::InstantDisk;
 use protocol_core::rng::{self, Ratio, Rng};
 use protocol_core::{Disk, Input, Node, NodeId, Outbox, Output, Time};
 use std::collections::{BTreeMap, BTreeSet};
@@ -201,8 +202,21 @@ impl<N: Node> Rig<N> {
         self.carry_out(id, out);
     }
 
+    /// Carries out the node's outputs; its disk is durable at once (every sync answered).
     fn carry_out(&mut self, id: NodeId, mut out: Outbox<N>) {
-        for output in out.drain() {
+        let i = id.index();
+        let outputs = match self.nodes[i].as_mut() {
+            Some(node) => {
+                let mut disk = InstantDisk {
+                    disk: std::mem::take(&mut self.disks[i]),
+                };
+                let outputs = disk.settle(node, self.now, &mut out);
+                self.disks[i] = disk.disk;
+                outputs
+            }
+            None => out.drain().collect(),
+        };
+        for output in outputs {
             match output {
                 Output::Send { to, msg } => self.send(id, to, msg),
                 Output::SetTimer { timer, at } => {
@@ -212,7 +226,8 @@ impl<N: Node> Rig<N> {
                 Output::CancelTimer(timer) => {
                     self.deadlines.remove(&(id, timer));
                 }
-                Output::Persist(write) => self.disks[id.index()].apply(write),
+                Output::Persist(_) | Output::File(_) | Output::Sync { .. } => {}
+                Output::Halt(reason) => panic!("{id} halted on a disk that never fails: {reason}"),
                 Output::Emit(event) => self.events.push((self.now, id, event)),
             }
         }

@@ -7,8 +7,10 @@
 //! the returned events in order (and emit them for the cluster checker), then snapshot if
 //! [`Rsm::snapshot_due`], then answer what [`Waiters::take_lost`] returns.
 
-use protocol_core::{BootError, Disk, Input, Node, NodeId, Outbox, Output, Time};
-use raft::{LogIndex, NotLeader, RaftEvent, RaftMsg, RaftNode, RaftTimer, Term, RAFT_STATE_FILE};
+use protocol_core::{
+    BootError, Disk, Input, Node, NodeId, Outbox, Output, SyncError, SyncToken, Time,
+};
+use raft::{LogIndex, NotLeader, RaftEvent, RaftMsg, RaftNode, RaftTimer, Term};
 use std::collections::BTreeMap;
 
 /// A node type that can carry a Raft node's sends and timers.
@@ -25,8 +27,6 @@ pub struct Rsm {
     applied: LogIndex,
     /// The index of the latest snapshot taken or installed.
     snapshot_index: LogIndex,
-    /// The size of Raft's durable state, learned from the writes passed through.
-    raft_state_bytes: usize,
     raft_out: Outbox<RaftNode>,
 }
 
@@ -49,7 +49,6 @@ impl Rsm {
             max_raft_state,
             applied: LogIndex::ZERO,
             snapshot_index: LogIndex::ZERO,
-            raft_state_bytes: disk.size_of(RAFT_STATE_FILE),
             raft_out,
         })
     }
@@ -66,6 +65,12 @@ impl Rsm {
     pub fn on_raft_timer(&mut self, now: Time, timer: RaftTimer) {
         self.raft
             .handle(now, Input::Timer(timer), &mut self.raft_out);
+    }
+
+    /// One of Raft's syncs completed (only Raft writes to the disk); `pump` afterwards.
+    pub fn on_synced(&mut self, now: Time, token: SyncToken, result: Result<(), SyncError>) {
+        let input = Input::Synced { token, result };
+        self.raft.handle(now, input, &mut self.raft_out);
     }
 
     /// Appends `command` if this server leads; `pump` afterwards.
@@ -92,14 +97,10 @@ impl Rsm {
                 Output::Send { to, msg } => out.send(to, H::wrap_raft(msg)),
                 Output::SetTimer { timer, at } => out.set_timer(H::wrap_raft_timer(timer), at),
                 Output::CancelTimer(timer) => out.cancel_timer(H::wrap_raft_timer(timer)),
-                Output::Persist(write) => {
-                    for (name, contents) in write.parts() {
-                        if name == RAFT_STATE_FILE {
-                            self.raft_state_bytes = contents.as_ref().map_or(0, Vec::len);
-                        }
-                    }
-                    out.persist(write);
-                }
+                Output::Persist(write) => out.persist(write),
+                Output::File(op) => out.file(op),
+                Output::Sync { target, token } => out.sync(target, token),
+                Output::Halt(reason) => out.halt(reason),
                 Output::Emit(event) => {
                     self.track(&event);
                     events.push(event);
@@ -141,7 +142,7 @@ impl Rsm {
     /// snapshot.
     pub fn snapshot_due(&self) -> bool {
         self.max_raft_state
-            .is_some_and(|max| self.raft_state_bytes >= max && self.applied > self.snapshot_index)
+            .is_some_and(|max| self.raft.state_bytes() >= max && self.applied > self.snapshot_index)
     }
 
     /// Hands Raft the owner's snapshot of everything applied; `pump` afterwards.
@@ -163,8 +164,9 @@ impl Rsm {
         self.applied
     }
 
+    /// The size of Raft's durable state (the course's `RaftStateSize`).
     pub fn raft_state_bytes(&self) -> usize {
-        self.raft_state_bytes
+        self.raft.state_bytes()
     }
 
     /// Asserts Raft's invariants and the owner's view of them.

@@ -87,6 +87,7 @@ impl Node for CtrlerServer {
             },
             Input::Timer(timer) => self.rsm.on_raft_timer(now, timer),
             Input::Request(never) => match never {},
+            Input::Synced { token, result } => self.rsm.on_synced(now, token, result),
         }
         self.after_step(now, out);
     }

@@ -68,6 +68,8 @@ impl Node for ShardKvClerk {
     fn handle(&mut self, now: Time, input: Input<ShardKvClerk>, out: &mut Outbox<ShardKvClerk>) {
         match input {
             Input::Request(op) => self.invoke(now, op, out),
+            // It writes no files, so no sync of its can complete.
+            Input::Synced { .. } => {}
             Input::Message { from, msg } => match msg {
                 ShardKvMsg::Reply(reply) => self.on_reply(now, from, reply, out),
                 ShardKvMsg::Ctrler(msg) => self.run_ctrler(now, Input::Message { from, msg }, out),

@@ -24,6 +24,9 @@ pub fn lift<R, N>(
             Output::SetTimer { timer: t, at } => into.set_timer(timer(t), at),
             Output::CancelTimer(t) => into.cancel_timer(timer(t)),
             Output::Persist(write) => into.persist(write),
+            Output::File(op) => into.file(op),
+            Output::Sync { target, token } => into.sync(target, token),
+            Output::Halt(reason) => into.halt(reason),
             Output::Emit(event) => on_event(event, into),
         }
     }
@@ -73,6 +76,7 @@ impl<R: Node<Msg = CtrlerMsg>> Node for Hosted<R> {
             Input::Message { .. } => return,
             Input::Timer(timer) => Input::Timer(timer),
             Input::Request(request) => Input::Request(request),
+            Input::Synced { token, result } => Input::Synced { token, result },
         };
         let mut inner = Outbox::new();
         self.0.handle(now, input, &mut inner);
@@ -142,14 +146,16 @@ mod tests {
         let mut server =
             Hosted::<CtrlerServer>::boot(&config, NodeId(0), &Disk::new(), 0, Time::ZERO, &mut out)
                 .unwrap();
-        out.drain().for_each(drop);
+        // A disk durable at once: the vote requests leave once the new term is synced.
+        let mut disk = protocol_core::instant::InstantDisk::new();
+        disk.settle(&mut server, Time::ZERO, &mut out);
         server.handle(
             Time::from_secs(5),
             Input::Timer(RaftTimer::Election),
             &mut out,
         );
-        let votes = out
-            .outputs()
+        let outputs = disk.settle(&mut server, Time::from_secs(5), &mut out);
+        let votes = outputs
             .iter()
             .filter(|o| {
                 matches!(
@@ -161,6 +167,6 @@ mod tests {
                 )
             })
             .count();
-        assert_eq!(votes, 2, "n0 asks both peers for votes: {out:?}");
+        assert_eq!(votes, 2, "n0 asks both peers for votes: {outputs:?}");
     }
 }

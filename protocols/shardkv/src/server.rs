@@ -123,6 +123,7 @@ impl Node for ShardKvServer {
             Input::Timer(ServerTimer::Ctrler(timer)) => self.on_ctrler_timer(now, timer, out),
             Input::Timer(ServerTimer::Tick) => self.on_tick(now, out),
             Input::Request(never) => match never {},
+            Input::Synced { token, result } => self.rsm.on_synced(now, token, result),
         }
         self.after_step(now, out);
     }

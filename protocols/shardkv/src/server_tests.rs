@@ -8,6 +8,7 @@ use crate::node_config::ServerConfig;
 use crate::server::ShardKvServer;
 use crate::shard::ShardStatus;
 use kvraft::Op;
+use protocol_core::instant::InstantDisk;
 use protocol_core::{ClientId, Disk, Input, Node, NodeId, Outbox, Output, Time};
 use raft::RaftTimer;
 use shardctrler::{Answer, Config, ConfigNum, CtrlerMsg, CtrlerOp, GroupId, ShardId, NSHARDS};
@@ -65,10 +66,14 @@ impl Harness {
     }
 
     fn absorb(&mut self, mut out: Outbox<ShardKvServer>) -> Vec<Output<ShardKvServer>> {
-        let outs: Vec<Output<ShardKvServer>> = out.drain().collect();
+        // A disk durable at once: every sync is answered within the step.
+        let mut disk = InstantDisk {
+            disk: std::mem::take(&mut self.disk),
+        };
+        let outs = disk.settle(&mut self.node, self.now, &mut out);
+        self.disk = disk.disk;
         for output in &outs {
             match output {
-                Output::Persist(write) => self.disk.apply(write.clone()),
                 Output::SetTimer {
                     timer: ServerTimer::Raft(RaftTimer::Election),
                     at,

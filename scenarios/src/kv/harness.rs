@@ -303,9 +303,11 @@ impl KvHarness {
         self.largest_file(raft::SNAPSHOT_FILE)
     }
 
+    /// The largest `name` on a server's disk, servers down for good (a corrupt disk) aside.
     fn largest_file(&self, name: &str) -> usize {
         let ids = self.server_ids();
-        let sizes = ids.iter().map(|&id| self.sim.disk(id).size_of(name));
+        let alive = ids.iter().filter(|&&id| !self.sim.is_failed(id));
+        let sizes = alive.map(|&id| self.sim.disk(id).size_of(name));
         sizes.max().unwrap_or(0)
     }
 

@@ -22,7 +22,6 @@ struct Shape {
     clients: usize,
     key_spread: usize,
     max_raft_state: Option<usize>,
-    think_max_us: u64,
 }
 
 fn draw_shape(seed: u64) -> Shape {
@@ -35,7 +34,6 @@ fn draw_shape(seed: u64) -> Shape {
         max_raft_state: Ratio::new(2, 3)
             .chance(&mut rng)
             .then(|| range_inclusive(&mut rng, 300, 5_000) as usize),
-        think_max_us: range_inclusive(&mut rng, 0, 50_000),
     }
 }
 
@@ -72,12 +70,15 @@ pub fn kv_random(options: &RunOptions) -> RunReport {
     let heal_at = Time::from_ms(FAULT_PHASE_MS);
     let plan = mix.plan(&mut plan_rng, &h.server_ids(), start, heal_at);
     h.sim.schedule_plan(&plan);
+    let servers = h.server_ids();
+    h.storage_mix(&[servers], start, heal_at);
     h.fact("shape", format!("{shape:?}"));
     h.fact("mix", mix.describe());
     h.metric("fault-actions", plan.actions.len() as u64);
     let verdict = (|| -> Step {
         let now = h.now();
-        let think = (0, shape.think_max_us);
+        // Clients loop without a pause, as the course's do.
+        let think = (0, 0);
         h.clients()
             .start_round(&clerks, true, shape.key_spread, think, now);
         h.run_until(heal_at)?;

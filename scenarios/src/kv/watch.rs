@@ -160,6 +160,12 @@ impl Observer<KvNode> for KvWatch {
         }
     }
 
+    fn on_crash_within_step(&mut self, _now: Time, node: NodeId) {
+        if node.index() < self.servers {
+            self.durable.crashed_within_step(node);
+        }
+    }
+
     fn after_step(&mut self, _now: Time, nodes: &NodesView<'_, KvNode>) -> Result<(), Violation> {
         let stepped = nodes.stepped();
         // A clerk's step changes no server: every server check would give its last answer.

@@ -7,14 +7,14 @@
 
 use super::chaos::Chaos;
 use super::checks;
-use super::fs::SharedFs;
+use super::fs::{CrashLoss, SharedFs};
 use super::watch::MrWatch;
 use mapreduce::WorkerEvent;
 use mapreduce::{AppKind, ExitReason, FsError, FsOp, FsReply, MrConfig, MrEvent, MrNode};
 use mapreduce::{MrNodeConfig, MrRequest, OpId, Phase, TaskKind};
 use protocol_core::rng::{range_inclusive, Rng};
 use protocol_core::{NodeId, Time};
-use sim::{FaultAction, NetworkConfig, NodeState, Sim};
+use sim::{FaultAction, NetworkConfig, NodeState, Sim, StorageClass};
 use sim_kit::{Harness, Hooks, RunOptions, RunReport};
 use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
@@ -47,6 +47,16 @@ pub struct Shell {
 }
 
 type MrSim = Sim<MrNode, MrWatch>;
+
+/// The shared file system loses a crashed writer's unsynced data as the run's disks would.
+fn follow_storage(kit: &mut MrKit) {
+    let storage = kit.sim.storage();
+    let loss = CrashLoss {
+        unsynced: storage.has(StorageClass::UnsyncedLoss),
+        torn: storage.has(StorageClass::TornWrites),
+    };
+    kit.sim.observer_mut().fs.set_crash_loss(loss);
+}
 
 impl Hooks<MrNode, MrWatch> for Shell {
     fn on_emit(&mut self, sim: &mut MrSim, node: NodeId, event: MrEvent) -> Step {
@@ -276,7 +286,13 @@ impl MrHarness {
         let names = inputs.iter().map(|(name, _)| name.clone()).collect();
         let mut config = MrConfig::course(COORDINATOR, names, app);
         config.mutant = options.mutant();
-        let watch = MrWatch::new(SharedFs::new(inputs), COORDINATOR, config.n_map());
+        let crash_rng = options.rng("fs-crash");
+        let watch = MrWatch::new(
+            SharedFs::new(inputs),
+            crash_rng,
+            COORDINATOR,
+            config.n_map(),
+        );
         let shell = Shell {
             workers: Vec::new(),
             restart_on_exit: BTreeSet::new(),
@@ -290,6 +306,7 @@ impl MrHarness {
         let mut kit = Harness::new(options, NetworkConfig::reliable(), watch, shell);
         kit.describe_nodes(describe);
         kit.time_limit = time_limit;
+        follow_storage(&mut kit);
         let rng = kit.rng("workload");
         let id = kit.sim.add_node(MrNodeConfig::Coordinator(config.clone()));
         assert_eq!(id, COORDINATOR, "the coordinator is the first node");
@@ -303,6 +320,13 @@ impl MrHarness {
 
     pub fn workers(&self) -> &[NodeId] {
         &self.hooks.workers
+    }
+
+    /// Draws the seed's storage faults: the shared file system follows their crash
+    /// semantics (workers and coordinator have no disks of their own to corrupt).
+    pub fn storage_mix(&mut self, start: Time, heal_at: Time) {
+        self.kit.storage_mix(&[], start, heal_at);
+        follow_storage(&mut self.kit);
     }
 
     /// Starts a worker process now.

@@ -92,6 +92,7 @@ fn mr_random(options: &RunOptions) -> RunReport {
     let start = Time::from_ms(range_inclusive(&mut plan_rng, 0, 3_000));
     let plan = mix.plan(&mut plan_rng, &nodes, start, HEAL_AT);
     h.sim.schedule_plan(&plan);
+    h.storage_mix(start, HEAL_AT);
     // The coordinator's one crash, if any: when, and for how long.
     let coordinator_crash = Ratio::new(1, 2).chance(&mut plan_rng).then(|| {
         let at = range_inclusive(&mut plan_rng, 500, HEAL_AT.as_ms() - 1_000);

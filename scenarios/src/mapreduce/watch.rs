@@ -4,6 +4,7 @@
 use super::fs::SharedFs;
 use super::goals::TASK_REISSUED;
 use mapreduce::{CoordEvent, ExitReason, MrEvent, MrNode, TaskId, TaskKind, WorkerEvent};
+use protocol_core::rng::Rng;
 use protocol_core::{NodeId, Time};
 use sim::{Observer, Violation};
 use sim_kit::goals::Reached;
@@ -11,6 +12,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 pub struct MrWatch {
     pub fs: SharedFs,
+    /// What a crash keeps of a worker's unsynced writes.
+    crash_rng: Rng,
     coordinator: NodeId,
     n_map: u32,
     /// Distinct map tasks completed by the current coordinator incarnation.
@@ -30,9 +33,10 @@ pub struct MrWatch {
 }
 
 impl MrWatch {
-    pub fn new(fs: SharedFs, coordinator: NodeId, n_map: u32) -> MrWatch {
+    pub fn new(fs: SharedFs, crash_rng: Rng, coordinator: NodeId, n_map: u32) -> MrWatch {
         MrWatch {
             fs,
+            crash_rng,
             coordinator,
             n_map,
             maps_completed: BTreeSet::new(),
@@ -132,7 +136,7 @@ impl Observer<MrNode> for MrWatch {
         if node == self.coordinator {
             return;
         }
-        self.fs.on_crash(node);
+        self.fs.on_crash(node, &mut self.crash_rng);
         self.exited.remove(&node);
     }
 

@@ -33,7 +33,7 @@ pub const LOG_SIZE: CheckId = CheckId::new("log-size");
 pub const CLIENT: CheckId = CheckId::new("client");
 /// A commit a client saw is missing from the final log.
 pub const CLIENT_COMMITS_DURABLE: CheckId = CheckId::new("client-commits-durable");
-/// A rebooted server lost the term, vote or log its last incarnation held.
+/// A rebooted server lost the term, vote or log its last incarnation promised (made durable).
 pub const DURABLE_ACROSS_RESTART: CheckId = CheckId::new("durable-across-restart");
 /// A snapshot's bytes do not decode or do not match its index.
 pub const SNAPSHOT_BYTES: CheckId = CheckId::new("snapshot-bytes");

@@ -81,15 +81,17 @@ pub(super) fn restart_and_connect_all(h: &mut RaftHarness) {
     }
 }
 
-/// One more command on every server, then every index up to it committed on every server,
-/// and every value a client saw committed among them.
+/// One more command on every server, then every index up to it committed on every server
+/// still alive (not down for good with a corrupt disk), and every value a client saw
+/// committed among them.
 pub(super) fn check_final_log(h: &mut RaftHarness, values: &[u64]) -> Step {
     h.sleep_ms(ELECTION_TIMEOUT_MS)?;
     let v = h.rand_value();
-    let last_index = h.one_value(v, h.servers, true)?;
+    let alive = h.alive_servers();
+    let last_index = h.one_value(v, alive, true)?;
     let mut really = std::collections::BTreeSet::new();
     for index in 1..=last_index {
-        if let Some(value) = h.wait(index, h.servers, None)? {
+        if let Some(value) = h.wait(index, alive, None)? {
             really.insert(value);
         }
     }

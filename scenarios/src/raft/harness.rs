@@ -298,6 +298,11 @@ impl RaftHarness {
         self.sim.is_up(NodeId(i as u32))
     }
 
+    /// Servers not down for good (a storage fault may leave a minority with a corrupt disk).
+    pub fn alive_servers(&self) -> usize {
+        self.servers - self.sim.failed_nodes().len()
+    }
+
     /// `one` with an integer command, the common case.
     pub fn one_value(&mut self, value: u64, expected: usize, retry: bool) -> Step<u64> {
         self.one(command_bytes(value), expected, retry)
@@ -352,6 +357,7 @@ impl RaftHarness {
     /// The largest Raft state on any disk (the course's `LogSize`).
     pub fn log_size(&self) -> usize {
         (0..self.servers)
+            .filter(|&i| !self.sim.is_failed(NodeId(i as u32)))
             .map(|i| {
                 self.sim
                     .disk(NodeId(i as u32))

@@ -15,6 +15,7 @@ mod random;
 pub mod replication;
 mod rpc_counts;
 pub mod snapshots;
+mod storage;
 pub mod watch;
 
 use sim_kit::Family;
@@ -22,8 +23,9 @@ use sim_kit::Family;
 /// The Raft family: the course's Labs 2A–2D and the random scenarios, taking every Raft
 /// mutant.
 pub fn family() -> Family {
-    let parts: [&'static [sim_kit::Scenario]; 5] = [
+    let parts: [&'static [sim_kit::Scenario]; 6] = [
         random::SCENARIOS,
+        storage::SCENARIOS,
         election::SCENARIOS,
         replication::SCENARIOS,
         persistence::SCENARIOS,

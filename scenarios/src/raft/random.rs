@@ -1,9 +1,11 @@
 //! `raft-random`: everything at once, shaped by the seed. A cluster of 3, 5 or 7, snapshots
 //! on or off, churn clients submitting throughout, and a fault plan from the seed's swarm mix
 //! (loss, duplication, long reordering, partitions including one-way links, crashes and
-//! restarts, pauses, clock drift). Then everything heals, and a command submitted after
-//! healing must commit on every server within 10 s, with every commit a client saw in the
-//! final log.
+//! restarts, pauses, clock drift) and of storage faults (unsynced writes lost and torn,
+//! crashes within a step, latent errors, misdirected writes, failed syncs). Then everything
+//! heals, and a command submitted after healing must commit on every server still alive (a
+//! minority may have found its disk corrupt and stayed down) within 10 s, with every commit
+//! a client saw in the final log.
 
 use super::churn::check_final_log;
 use super::clients::ChurnClient;
@@ -36,6 +38,8 @@ fn raft_random(options: &RunOptions) -> RunReport {
     let start = Time::from_ms(range_inclusive(&mut plan_rng, 0, 2_000));
     let plan = mix.plan(&mut plan_rng, &h.ids(), start, FAULT_PHASE);
     h.sim.schedule_plan(&plan);
+    let ids = h.ids();
+    h.storage_mix(&[ids], start, FAULT_PHASE);
     let shape = format!(
         "{servers} servers, {clients} clients, snapshots {}",
         if snapshots { "on" } else { "off" }

@@ -263,6 +263,10 @@ impl Observer<RaftNode> for RaftWatch {
         self.last_applied[node.index()] = 0;
     }
 
+    fn on_crash_within_step(&mut self, _now: Time, node: NodeId) {
+        self.durable.crashed_within_step(node);
+    }
+
     fn on_restart(&mut self, _now: Time, node: NodeId) {
         self.restarts += 1;
         self.goals.restarted(node);

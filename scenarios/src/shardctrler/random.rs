@@ -54,6 +54,9 @@ pub fn random(options: &RunOptions) -> RunReport {
     let mix = SwarmMix::draw(&mut faults, &SwarmLimits::everything(h.servers.len()));
     let plan = mix.plan(&mut faults, &h.servers, Time::ZERO, HEAL_AT);
     h.sim.schedule_plan(&plan);
+    // Storage faults too: corruption falls on a minority of the servers.
+    let servers = h.servers.clone();
+    h.storage_mix(&[servers], Time::ZERO, HEAL_AT);
     h.fact("shape", format!("{shape:?}"));
     h.fact("mix", mix.describe());
     let ops = CtrlerOps::Random {

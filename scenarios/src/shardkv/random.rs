@@ -64,6 +64,11 @@ pub fn random(options: &RunOptions) -> RunReport {
         let heal_at = h.now().plus_ms(FAULT_PHASE_MS);
         let plan = mix.plan(&mut faults, &servers, h.now(), heal_at);
         h.sim.schedule_plan(&plan);
+        // Storage faults too: corruption falls on a minority of each Raft group.
+        let mut groups: Vec<Vec<NodeId>> = vec![h.ctrlers.clone()];
+        groups.extend(h.groups.iter().map(|(_, servers)| servers.clone()));
+        let start = h.now();
+        h.storage_mix(&groups, start, heal_at);
         h.fact("mix", mix.describe());
         h.metric("fault-actions", plan.actions.len() as u64);
         start_workload(&mut h, clerks, &shape);

@@ -22,7 +22,7 @@ use crate::sweep_cmd::{self, SweepArgs};
 use crate::trace_out::{TraceFormat, TraceOut};
 use clap::{Args, Parser, Subcommand};
 use protocol_core::Time;
-use sim::Budget;
+use sim::{Budget, StorageClasses};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -106,6 +106,28 @@ pub(crate) struct BudgetArgs {
     max_pending: Option<usize>,
 }
 
+#[derive(Args)]
+pub(crate) struct StorageArgs {
+    /// No storage faults: every write durable the instant it is made, no crash within a step,
+    /// no corruption (the course's Persister).
+    #[arg(long, conflicts_with = "storage_faults")]
+    no_storage_faults: bool,
+    /// Only these storage fault classes (comma-separated; `all`, `none`): unsynced-loss,
+    /// torn-writes, crash-mid-step, latent-errors, misdirected-writes, sync-errors.
+    #[arg(long, value_name = "LIST", value_parser = StorageClasses::parse)]
+    storage_faults: Option<StorageClasses>,
+}
+
+impl StorageArgs {
+    pub(crate) fn classes(&self) -> StorageClasses {
+        match (self.no_storage_faults, self.storage_faults) {
+            (true, _) => StorageClasses::NONE,
+            (false, Some(classes)) => classes,
+            (false, None) => StorageClasses::ALL,
+        }
+    }
+}
+
 impl BudgetArgs {
     pub(crate) fn budget(&self, wall: Option<Duration>) -> Budget {
         Budget {
@@ -149,6 +171,8 @@ struct RunArgs {
     tail: usize,
     #[command(flatten)]
     budget: BudgetArgs,
+    #[command(flatten)]
+    storage: StorageArgs,
 }
 
 #[derive(Subcommand)]
@@ -246,6 +270,7 @@ fn run_seed(app: &App, args: &RunArgs) -> Result<bool, InputError> {
         trace: trace.mode(),
         timeline: trace.format == TraceFormat::Chrome,
         budget: args.budget.budget(None),
+        storage_faults: args.storage.classes(),
         history_out: args.history.clone(),
         ..scenario.options(seed)
     };

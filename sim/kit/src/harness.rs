@@ -13,7 +13,7 @@ use crate::recording::{ClientOp, Recording};
 use crate::report::RunReport;
 use protocol_core::rng::Rng;
 use protocol_core::{CheckId, Node, NodeId, Time};
-use sim::{Failure, NetworkConfig, NodeState, Observer, Sim};
+use sim::{Failure, NetworkConfig, NodeState, Observer, Sim, StorageConfig, StorageMix};
 use std::path::PathBuf;
 
 /// A step of a scenario: it goes on, or the run failed and this is why.
@@ -68,6 +68,7 @@ impl<N: Node, O: Observer<N>, H: Hooks<N, O>> Harness<N, O, H> {
     pub fn new(options: &RunOptions, network: NetworkConfig, observer: O, hooks: H) -> Self {
         let mut sim = Sim::new(options.seed, network, observer, options.trace.clone());
         sim.set_budget(options.budget);
+        sim.set_storage(StorageConfig::crashes_only().masked(options.storage_faults));
         sim.capture_emits(true);
         if options.timeline {
             sim.record_timeline();
@@ -115,6 +116,24 @@ impl<N: Node, O: Observer<N>, H: Hooks<N, O>> Harness<N, O, H> {
     /// Fails the run with a check of the scenario's own.
     pub fn fail(&mut self, check: CheckId, message: impl Into<String>) -> Failure {
         self.sim.fail_with(check, message)
+    }
+
+    /// Draws the seed's storage faults (within the run's allowed classes), sets them for the
+    /// run and schedules their latent errors over `start..heal_at`. Victims come from each
+    /// of `groups` (a replica group's servers), at most a minority of each.
+    pub fn storage_mix(
+        &mut self,
+        groups: &[Vec<NodeId>],
+        start: Time,
+        heal_at: Time,
+    ) -> StorageMix {
+        let mut rng = self.rng("storage-mix");
+        let mix = StorageMix::draw(&mut rng, self.options.storage_faults, groups);
+        let plan = mix.plan(&mut rng, start, heal_at);
+        self.sim.set_storage(mix.config.clone());
+        self.sim.schedule_plan(&plan);
+        self.fact("storage", mix.describe());
+        mix
     }
 
     // ---- time ------------------------------------------------------------------------
@@ -211,6 +230,7 @@ impl<N: Node, O: Observer<N>, H: Hooks<N, O>> Harness<N, O, H> {
             seed: self.options.seed,
             mutant: self.options.mutant.clone(),
             budget: self.options.budget,
+            storage_faults: self.options.storage_faults,
             virtual_time: sim.now(),
             events: sim.stats().steps,
             stats: sim.stats().clone(),

@@ -2,7 +2,7 @@
 
 use protocol_core::mutant::Mutant;
 use protocol_core::rng::{derive_seed, rng_from_seed, Rng};
-use sim::{Budget, TraceMode};
+use sim::{Budget, StorageClasses, TraceMode};
 use std::path::PathBuf;
 
 /// How to run one seed of one scenario. The runner fills in `scenario`; a scenario reads
@@ -17,6 +17,10 @@ pub struct RunOptions {
     pub mutant: Option<String>,
     pub trace: TraceMode,
     pub budget: Budget,
+    /// The storage fault classes a run may use (`--no-storage-faults`, `--storage-faults`):
+    /// a random scenario's mix draws within them, a course scenario's disk has those of
+    /// `StorageConfig::crashes_only` among them.
+    pub storage_faults: StorageClasses,
     /// Write the client history the scenario records (JSON lines) here (`--history`).
     pub history_out: Option<PathBuf>,
     /// Where a failing run writes what it has beyond its report (a client history and its
@@ -35,6 +39,7 @@ impl Default for RunOptions {
             mutant: None,
             trace: TraceMode::Hash,
             budget: Budget::DEFAULT,
+            storage_faults: StorageClasses::ALL,
             history_out: None,
             artifacts: None,
             timeline: false,
@@ -53,6 +58,11 @@ impl RunOptions {
 
     pub fn with_mutant(mut self, mutant: impl Into<String>) -> RunOptions {
         self.mutant = Some(mutant.into());
+        self
+    }
+
+    pub fn with_storage_faults(mut self, classes: StorageClasses) -> RunOptions {
+        self.storage_faults = classes;
         self
     }
 

@@ -6,7 +6,7 @@ use crate::options::RunOptions;
 use crate::recording::Recording;
 use protocol_core::{CheckId, Time};
 use sim::stats::DropReason;
-use sim::{checks, Budget, Failure, Stats};
+use sim::{checks, Budget, Failure, Stats, StorageClasses};
 use std::fmt::Write;
 use std::path::PathBuf;
 
@@ -18,6 +18,7 @@ pub struct RunReport {
     pub seed: u64,
     pub mutant: Option<String>,
     pub budget: Budget,
+    pub storage_faults: StorageClasses,
     pub virtual_time: Time,
     /// Events the simulator handled (deliveries, timers, faults).
     pub events: u64,
@@ -51,6 +52,7 @@ impl RunReport {
             seed: options.seed,
             mutant: options.mutant.clone(),
             budget: options.budget,
+            storage_faults: options.storage_faults,
             virtual_time: Time::ZERO,
             events: 0,
             stats: Stats::default(),
@@ -110,10 +112,16 @@ impl ReplayPrefix {
         seed: u64,
         mutant: Option<&str>,
         budget: &Budget,
+        storage: StorageClasses,
     ) -> String {
         let mut command = format!("{} --seed {seed} --scenario {scenario}", self.0);
         if let Some(mutant) = mutant {
             write!(command, " --mutant {mutant}").expect("writing to a String cannot fail");
+        }
+        if storage.is_empty() {
+            command.push_str(" --no-storage-faults");
+        } else if storage != StorageClasses::ALL {
+            write!(command, " --storage-faults {storage}").expect("String");
         }
         if budget.max_events != Budget::DEFAULT.max_events {
             write!(command, " --max-events {}", budget.max_events).expect("String");
@@ -134,6 +142,7 @@ impl ReplayPrefix {
             report.seed,
             report.mutant.as_deref(),
             &report.budget,
+            report.storage_faults,
         )
     }
 }

@@ -11,7 +11,7 @@ use crate::measure::{thread_cpu_time, Stopwatch};
 use crate::options::RunOptions;
 use crate::report::RunReport;
 use protocol_core::{CheckId, Time};
-use sim::{checks, Budget, Failure, TraceMode};
+use sim::{checks, Budget, Failure, StorageClasses, TraceMode};
 use std::cell::RefCell;
 use std::ops::Range;
 use std::panic::{self, AssertUnwindSafe};
@@ -254,6 +254,7 @@ pub struct SweepOptions {
     pub seeds: Range<u64>,
     pub mutant: Option<String>,
     pub budget: Budget,
+    pub storage_faults: StorageClasses,
     pub jobs: usize,
     /// Start no run after this much wall time: the sweep ends early with the runs it made,
     /// which are the first seeds of the range for every scenario (see [`sweep`]).
@@ -266,6 +267,7 @@ impl SweepOptions {
             seeds,
             mutant: None,
             budget: Budget::DEFAULT,
+            storage_faults: StorageClasses::ALL,
             jobs: 1,
             time_budget: None,
         }
@@ -325,6 +327,7 @@ fn sweep_one(scenario: ScenarioRef<'_>, options: &SweepOptions, seed: u64) -> Sw
     let run = RunOptions {
         mutant: options.mutant.clone(),
         budget: options.budget,
+        storage_faults: options.storage_faults,
         ..scenario.options(seed)
     };
     let cpu_before = thread_cpu_time();
@@ -411,10 +414,22 @@ pub fn first_catch(
     mutant: &str,
     seeds: Range<u64>,
 ) -> Option<Catch> {
+    first_catch_with(registry, pattern, mutant, seeds, StorageClasses::ALL)
+}
+
+/// [`first_catch`] with only the storage fault classes `storage` allowed.
+pub fn first_catch_with(
+    registry: &Registry,
+    pattern: &str,
+    mutant: &str,
+    seeds: Range<u64>,
+    storage: StorageClasses,
+) -> Option<Catch> {
     let scenarios = registry.select(pattern).unwrap_or_else(|e| panic!("{e}"));
     Registry::validate(&scenarios, Some(mutant)).unwrap_or_else(|e| panic!("{e}"));
     let options = SweepOptions {
         mutant: Some(mutant.to_string()),
+        storage_faults: storage,
         jobs: 2,
         ..SweepOptions::new(seeds)
     };

@@ -2,7 +2,7 @@
 //! schedulers (`--partition K/N`), bounded in wall time (`--time-budget`), with files CI
 //! systems read (`--json`, `--junit`) and a progress bar on a terminal.
 
-use crate::cli::{App, BudgetArgs, InputError};
+use crate::cli::{App, BudgetArgs, InputError, StorageArgs};
 use crate::family::Registry;
 use crate::measure::Stopwatch;
 use crate::progress::Progress;
@@ -50,6 +50,8 @@ pub(crate) struct SweepArgs {
     require_goals: bool,
     #[command(flatten)]
     budget: BudgetArgs,
+    #[command(flatten)]
+    storage: StorageArgs,
 }
 
 pub(crate) fn sweep(app: &App, args: &SweepArgs) -> Result<bool, InputError> {
@@ -65,6 +67,7 @@ pub(crate) fn sweep(app: &App, args: &SweepArgs) -> Result<bool, InputError> {
         budget: args
             .budget
             .budget(Some(Duration::from_secs(args.wall_limit_secs))),
+        storage_faults: args.storage.classes(),
         jobs: args.jobs as usize,
         time_budget: args.time_budget.map(Duration::from_secs),
     };
@@ -144,6 +147,7 @@ pub(crate) fn failure_lines(app: &App, result: &SweepResult, options: &SweepOpti
         result.seed,
         options.mutant.as_deref(),
         &budget,
+        options.storage_faults,
     );
     let first_line = failure.message.lines().next().unwrap_or_default();
     format!(

@@ -5,6 +5,7 @@ use crate::fault::{FaultAction, FaultPlan};
 use crate::network::NetworkConfig;
 use crate::observer::Observer;
 use crate::trace::TraceRecord;
+use protocol_core::rng::Ratio;
 use protocol_core::{Node, NodeId, Time};
 
 impl<N: Node, O: Observer<N>> Sim<N, O> {
@@ -21,8 +22,18 @@ impl<N: Node, O: Observer<N>> Sim<N, O> {
         self.trace
             .record(self.now, TraceRecord::Fault(action.clone()), 0);
         match action {
-            FaultAction::Crash(node) => self.crash(node),
-            FaultAction::Restart(node) => self.restart(node),
+            FaultAction::Crash(node) => {
+                if !self.arm_mid_step_crash(node) {
+                    self.crash(node);
+                }
+            }
+            FaultAction::Restart(node) => {
+                // A crash put off to the node's next step is overdue: it happens now.
+                if self.slots[node.index()].crash_armed {
+                    self.crash(node);
+                }
+                self.restart(node)
+            }
             FaultAction::Disconnect(node) => self.links.disconnect(node),
             FaultAction::Connect(node) => {
                 let peers = self.node_ids();
@@ -40,6 +51,7 @@ impl<N: Node, O: Observer<N>> Sim<N, O> {
                 slot.clock = slot.clock.redrifted(self.now, ppm);
             }
             FaultAction::SetNetwork(config) => self.network = config,
+            FaultAction::LatentError(node) => self.latent_error(node),
             FaultAction::HealAll => self.heal_all(),
         }
         self.sample_links();
@@ -66,6 +78,7 @@ impl<N: Node, O: Observer<N>> Sim<N, O> {
         self.queue.push(at, Event::Fault(action));
     }
 
+    /// The node stops now; its unsynced writes meet their fates (see `SimDisk::crash`).
     pub fn crash(&mut self, id: NodeId) {
         if self.nodes[id.index()].take().is_none() {
             return;
@@ -76,14 +89,16 @@ impl<N: Node, O: Observer<N>> Sim<N, O> {
         slot.paused_until = Time::ZERO;
         self.stats.crashes += 1;
         self.crash_unseen = true;
+        let fates = self.crash_storage(id);
         self.trace.line(self.now, &[id], format_args!("{id} crash"));
         self.trace
-            .record(self.now, TraceRecord::Crash { node: id }, 0);
+            .record(self.now, TraceRecord::Crash { node: id }, fates);
         self.observer.on_crash(self.now, id);
     }
 
+    /// Boots the node again from its disk; nothing if it is up or down for good.
     pub fn restart(&mut self, id: NodeId) {
-        if self.is_up(id) {
+        if self.is_up(id) || self.is_failed(id) {
             return;
         }
         self.stats.restarts += 1;
@@ -118,9 +133,18 @@ impl<N: Node, O: Observer<N>> Sim<N, O> {
         self.apply(FaultAction::SetNetwork(config));
     }
 
+    /// Links up, network reliable, crashed nodes restarted, and the disks stop failing (no
+    /// more failed syncs or misdirected writes): nothing is left that stops progress.
     fn heal_all(&mut self) {
         self.links.heal();
         self.network = NetworkConfig::reliable();
+        self.storage.sync_error = Ratio::NEVER;
+        self.storage.misdirect = Ratio::NEVER;
+        for id in self.node_ids() {
+            if self.slots[id.index()].crash_armed {
+                self.crash(id);
+            }
+        }
         for id in self.node_ids() {
             if !self.is_up(id) {
                 self.restart(id);

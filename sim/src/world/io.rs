@@ -1,13 +1,12 @@
 //! What happens inside one step: deliveries, timers, a node's outputs carried out in order.
 
 use super::{Event, Frame, Sim, TimerState};
-use crate::checks;
 use crate::hash::{checksum, hash_value};
 use crate::observer::{NodesView, Observer};
 use crate::stats::DropReason;
 use crate::trace::TraceRecord;
 use protocol_core::rng::{derive_seed, index, range_inclusive};
-use protocol_core::{Input, Message as _, Node, NodeId, Outbox, Output, Time, Violation};
+use protocol_core::{Input, Message as _, Node, NodeId, Outbox, Output, Time};
 
 impl<N: Node, O: Observer<N>> Sim<N, O> {
     pub(super) fn deliver(&mut self, frame: Frame) {
@@ -96,7 +95,7 @@ impl<N: Node, O: Observer<N>> Sim<N, O> {
         self.handle(node, Input::Timer(timer));
     }
 
-    fn handle(&mut self, id: NodeId, input: Input<N>) {
+    pub(super) fn handle(&mut self, id: NodeId, input: Input<N>) {
         let local_now = self.slots[id.index()].clock.local(self.now);
         let mut outbox = std::mem::take(&mut self.outbox);
         let node = self.nodes[id.index()]
@@ -111,11 +110,17 @@ impl<N: Node, O: Observer<N>> Sim<N, O> {
     /// (an emitted event broke a property) the rest of the step is not carried out: the
     /// report shows the world as it was when the check fired.
     pub(super) fn finish_step(&mut self, id: NodeId, outbox: &mut Outbox<N>) {
-        for output in outbox.drain() {
-            if self.failure.is_some() {
+        let cut = self.mid_step_cut(id, outbox.len());
+        for (done, output) in outbox.drain().enumerate() {
+            // A halt or an armed crash stops the node: what it asked for after is not done.
+            if self.failure.is_some() || !self.is_up(id) || cut == Some(done) {
                 break;
             }
             self.carry_out(id, output);
+        }
+        if cut.is_some() && self.is_up(id) {
+            self.observer.on_crash_within_step(self.now, id);
+            self.crash(id);
         }
         // The observer's typed checks first: where one of them sees what a node's own
         // assertion would, the report names the property rather than a panic.
@@ -169,24 +174,10 @@ impl<N: Node, O: Observer<N>> Sim<N, O> {
             Output::CancelTimer(timer) => {
                 self.slots[id.index()].timers.remove(&timer);
             }
-            Output::Persist(write) => {
-                let bytes = write.bytes();
-                self.stats.persists += 1;
-                self.stats.bytes_persisted += bytes as u64;
-                if self.trace.is_rendering() {
-                    let text = format_args!("{id} persist {write:?}");
-                    self.trace.line(self.now, &[id], text);
-                }
-                let content = self.slots[id.index()].disk.apply(write);
-                self.trace.record(
-                    self.now,
-                    TraceRecord::Persist {
-                        node: id,
-                        bytes: bytes as u32,
-                    },
-                    content,
-                );
-            }
+            Output::Persist(write) => self.persist(id, write),
+            Output::File(op) => self.file_op(id, op),
+            Output::Sync { target, token } => self.sync(id, target, Some(token)),
+            Output::Halt(reason) => self.halt(id, reason),
             Output::Emit(event) => self.emit(id, event),
         }
     }
@@ -239,6 +230,16 @@ impl<N: Node, O: Observer<N>> Sim<N, O> {
             bytes,
             sent: self.now,
         };
+        if self.slots[from.index()].chain.busy() {
+            // A `Persist` is not yet durable: the send leaves once it is.
+            return self.slots[from.index()].held.push_back(frame);
+        }
+        self.transmit(frame);
+    }
+
+    /// Puts a sent frame on the network: partitions, loss and duplication first.
+    pub(super) fn transmit(&mut self, frame: Frame) {
+        let (from, to, kind) = (frame.from, frame.to, frame.kind);
         if !self.links.is_up(from, to) {
             return self.drop_frame(&frame, DropReason::Partitioned);
         }
@@ -302,6 +303,7 @@ impl<N: Node, O: Observer<N>> Sim<N, O> {
     }
 
     pub(super) fn boot(&mut self, id: NodeId) {
+        self.slots[id.index()].disk.corrupted_since_boot = false;
         let slot = &self.slots[id.index()];
         let node_seed = derive_seed(
             self.seed,
@@ -313,7 +315,7 @@ impl<N: Node, O: Observer<N>> Sim<N, O> {
         match N::boot(
             &slot.config,
             id,
-            slot.disk.disk(),
+            slot.disk.view(),
             node_seed,
             local_now,
             &mut outbox,
@@ -324,8 +326,7 @@ impl<N: Node, O: Observer<N>> Sim<N, O> {
             }
             Err(error) => {
                 outbox.drain().for_each(drop);
-                let violation = Violation::new(checks::BOOT, error.to_string()).involving([id]);
-                self.record_failure(violation);
+                self.boot_failed(id, error);
             }
         }
         self.outbox = outbox;

@@ -3,9 +3,11 @@
 mod disk;
 mod faults;
 mod io;
+mod storage;
 mod timeline;
 
 use self::disk::SimDisk;
+use self::storage::{PendingSync, PersistChain};
 use crate::budget::{Budget, WALL_CHECK_EVERY};
 use crate::checks;
 use crate::clock::Clock;
@@ -14,6 +16,7 @@ use crate::network::{Links, NetworkConfig};
 use crate::observer::Observer;
 use crate::queue::EventQueue;
 use crate::stats::Stats;
+use crate::storage::StorageConfig;
 use crate::timeline::NodeState;
 use crate::trace::{TailView, Trace, TraceMode, TraceRecord};
 use protocol_core::rng::{derive_seed, rng_from_seed, Rng};
@@ -50,12 +53,21 @@ impl fmt::Display for Failure {
 struct Slot<N: Node> {
     config: N::Config,
     disk: SimDisk,
-    /// Bumped at each crash: messages and timers of an older incarnation are void.
+    /// Bumped at each crash: messages, timers and syncs of an older incarnation are void.
     incarnation: u32,
     /// The node's armed timers.
     timers: BTreeMap<N::Timer, TimerState>,
     clock: Clock,
     paused_until: Time,
+    /// Syncs in flight, by the id their completion event carries.
+    syncs: BTreeMap<u64, PendingSync>,
+    /// `Persist`s being made durable; the node's sends wait in `held` until they are.
+    chain: PersistChain,
+    held: VecDeque<Frame>,
+    /// A crash is due within the node's next step (`CrashMidStep`).
+    crash_armed: bool,
+    /// Why the node is down for good: it found its disk corrupt at boot.
+    failed: Option<String>,
 }
 
 /// One armed timer. A node that re-arms a timer on every message (an election timeout)
@@ -91,6 +103,12 @@ enum Event<N: Node> {
         at: Time,
     },
     Fault(FaultAction),
+    /// A sync of the node's completes.
+    Synced {
+        node: NodeId,
+        incarnation: u32,
+        sync: u64,
+    },
 }
 
 /// A deterministic simulation of nodes of type `N`, watched by `O`.
@@ -122,6 +140,10 @@ pub struct Sim<N: Node, O: Observer<N>> {
     wall_deadline: Option<std::time::Instant>,
     /// Events taken off the queue, stale timers included: what the event budget counts.
     events_taken: u64,
+    storage: StorageConfig,
+    /// Every storage choice: sync latencies, what a crash keeps, where faults land.
+    storage_rng: Rng,
+    next_sync: u64,
     /// How a family describes a node on a timeline (see `timeline.rs`).
     describe: Option<fn(&N) -> NodeState>,
 }
@@ -156,8 +178,20 @@ impl<N: Node, O: Observer<N>> Sim<N, O> {
             budget: Budget::DEFAULT,
             wall_deadline: None,
             events_taken: 0,
+            storage: StorageConfig::default(),
+            storage_rng: rng_from_seed(derive_seed(seed, "storage", 0)),
+            next_sync: 0,
             describe: None,
         }
+    }
+
+    /// Sets how the disks behave and fail (default: [`StorageConfig::crashes_only`]).
+    pub fn set_storage(&mut self, storage: StorageConfig) {
+        self.storage = storage;
+    }
+
+    pub fn storage(&self) -> &StorageConfig {
+        &self.storage
     }
 
     /// Sets the run's budgets; the wall-clock one starts now.
@@ -181,6 +215,11 @@ impl<N: Node, O: Observer<N>> Sim<N, O> {
             timers: BTreeMap::new(),
             clock: Clock::default(),
             paused_until: Time::ZERO,
+            syncs: BTreeMap::new(),
+            chain: PersistChain::default(),
+            held: VecDeque::new(),
+            crash_armed: false,
+            failed: None,
         });
         self.links.grow_to(self.nodes.len());
         self.guarded(|sim| sim.boot(id));
@@ -218,13 +257,28 @@ impl<N: Node, O: Observer<N>> Sim<N, O> {
         self.node(id).is_some()
     }
 
+    /// The node's files as its operations left them (what it would read now).
     pub fn disk(&self, id: NodeId) -> &Disk {
-        self.slots[id.index()].disk.disk()
+        self.slots[id.index()].disk.view()
     }
 
-    /// Mutable disk access for storage-fault injection.
-    pub fn disk_mut(&mut self, id: NodeId) -> &mut Disk {
-        self.slots[id.index()].disk.disk_mut()
+    /// Edits the durable bytes of one of the node's files by hand (a test damaging a disk);
+    /// a `CorruptDisk` at the node's next boot is then expected. False if it has none.
+    pub fn damage_file(&mut self, id: NodeId, name: &str, edit: impl FnOnce(&mut Vec<u8>)) -> bool {
+        self.slots[id.index()].disk.damage(name, edit)
+    }
+
+    /// Whether the node is down for good: it found its disk corrupt at boot.
+    pub fn is_failed(&self, id: NodeId) -> bool {
+        self.slots[id.index()].failed.is_some()
+    }
+
+    /// The nodes down for good, in id order.
+    pub fn failed_nodes(&self) -> Vec<NodeId> {
+        self.node_ids()
+            .into_iter()
+            .filter(|&id| self.is_failed(id))
+            .collect()
     }
 
     /// Until when the node is stalled by a `Pause` fault (zero or past: not paused). A
@@ -475,6 +529,11 @@ impl<N: Node, O: Observer<N>> Sim<N, O> {
                 self.apply(action);
                 self.after_step(None);
             }
+            Event::Synced {
+                node,
+                incarnation,
+                sync,
+            } => self.synced(node, incarnation, sync),
         }
     }
 

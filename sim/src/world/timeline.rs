@@ -36,7 +36,7 @@ impl<N: Node, O: Observer<N>> Sim<N, O> {
                     end: at,
                     outcome: Outcome::InFlight,
                 }),
-                Event::Timer { .. } | Event::Fault(_) => None,
+                Event::Timer { .. } | Event::Fault(_) | Event::Synced { .. } => None,
             })
             .collect();
         in_flight.sort_by_key(|m| (m.sent, m.end, m.from, m.to));

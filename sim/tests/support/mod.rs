@@ -97,7 +97,7 @@ impl Node for PingNode {
                 from,
                 msg: PingMsg::Pong { round },
             } => out.emit((from, round)),
-            Input::Request(()) => {}
+            Input::Request(()) | Input::Synced { .. } => {}
         }
     }
 }

@@ -2,21 +2,46 @@
 //! (drop the message, report a corrupt disk), never panic.
 
 use protocol_core::{Disk, DurableWrite, Input, Node, NodeId, Outbox, Time};
-use raft::{Config, RaftMsg, RaftNode, RaftTimer, RAFT_STATE_FILE, SNAPSHOT_FILE};
+use raft::{Config, RaftMsg, RaftNode, RaftTimer, META_FILE, RAFT_STATE_FILE, SNAPSHOT_FILE};
 
-/// A Raft server booting from a disk whose state file (and, past a zero byte, snapshot)
-/// hold arbitrary bytes: it boots or reports a corrupt disk.
-pub fn raft_boot(data: &[u8]) {
-    let (state, snapshot) = match data.iter().position(|&b| b == 0) {
-        Some(at) => (&data[..at], Some(&data[at + 1..])),
-        None => (data, None),
-    };
-    let mut write = DurableWrite::file(RAFT_STATE_FILE, state.to_vec());
-    if let Some(snapshot) = snapshot {
-        write = write.with_file(SNAPSHOT_FILE, snapshot.to_vec());
+/// The files of a Raft server's disk, in the order [`raft_disk`] reads them.
+pub const RAFT_FILES: [&str; 3] = [RAFT_STATE_FILE, META_FILE, SNAPSHOT_FILE];
+
+/// A disk from `data`: each of [`RAFT_FILES`] in turn as a little-endian `u32` length and
+/// that many bytes (fewer if `data` ends first); a file whose length `data` lacks is absent.
+pub fn raft_disk(data: &[u8]) -> Disk {
+    let mut write = DurableWrite::new();
+    let mut rest = data;
+    for name in RAFT_FILES {
+        let Some((len, tail)) = rest.split_first_chunk::<4>() else {
+            break;
+        };
+        let len = (u32::from_le_bytes(*len) as usize).min(tail.len());
+        write = write.with_file(name, tail[..len].to_vec());
+        rest = &tail[len..];
     }
     let mut disk = Disk::new();
     disk.apply(write);
+    disk
+}
+
+/// The bytes [`raft_disk`] reads back as `disk`.
+pub fn raft_disk_bytes(disk: &Disk) -> Vec<u8> {
+    let mut bytes = Vec::new();
+    for name in RAFT_FILES {
+        let Some(file) = disk.read(name) else {
+            break;
+        };
+        bytes.extend_from_slice(&(file.len() as u32).to_le_bytes());
+        bytes.extend_from_slice(file);
+    }
+    bytes
+}
+
+/// A Raft server booting from a disk whose log, meta and snapshot files hold arbitrary
+/// bytes (see [`raft_disk`]): it boots or reports a corrupt disk.
+pub fn raft_boot(data: &[u8]) {
+    let disk = raft_disk(data);
     let mut out = Outbox::new();
     if let Ok(node) = RaftNode::boot(
         &Config::with_size(3),

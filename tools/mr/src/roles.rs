@@ -143,6 +143,10 @@ fn apply(request: &FsOp) -> Result<FsData, FsError> {
         FsOp::WriteTemp { name, bytes } => fs::write(name, bytes)
             .map(|()| FsData::Done)
             .map_err(|e| fail(name, e)),
+        FsOp::Sync { name } => fs::File::open(name)
+            .and_then(|file| file.sync_all())
+            .map(|()| FsData::Done)
+            .map_err(|e| fail(name, e)),
         FsOp::Rename { from, to } => fs::rename(from, to)
             .map(|()| FsData::Done)
             .map_err(|e| fail(from, e)),

@@ -76,9 +76,16 @@ impl<N: Node> Control<N> {
 
 #[derive(Debug)]
 pub enum RealError {
-    Listen { addr: SocketAddr, error: io::Error },
-    Disk { error: io::Error },
+    Listen {
+        addr: SocketAddr,
+        error: io::Error,
+    },
+    Disk {
+        error: io::Error,
+    },
     Boot(BootError),
+    /// The node gave up its volatile state (`Output::Halt`): run it again to boot from disk.
+    Halted(&'static str),
 }
 
 impl fmt::Display for RealError {
@@ -87,6 +94,7 @@ impl fmt::Display for RealError {
             RealError::Listen { addr, error } => write!(f, "cannot listen on {addr}: {error}"),
             RealError::Disk { error } => write!(f, "disk: {error}"),
             RealError::Boot(error) => write!(f, "boot: {error}"),
+            RealError::Halted(reason) => write!(f, "the node halted: {reason}"),
         }
     }
 }
@@ -262,8 +270,11 @@ where
     }
 
     /// Carries out the outbox in order: a persist is durable before a later send is queued.
+    /// File operations change the disk in memory; a sync makes it durable (the storage saves
+    /// it whole) and is answered at once, after the rest of the outbox.
     fn execute(&mut self, out: &mut Outbox<N>, host: &mut impl Host<N>) -> Result<(), RealError> {
         let outputs: Vec<Output<N>> = out.drain().collect();
+        let mut synced = Vec::new();
         for output in outputs {
             match output {
                 Output::Send { to, msg } => {
@@ -280,11 +291,29 @@ where
                     .storage
                     .persist(write)
                     .map_err(|error| RealError::Disk { error })?,
+                Output::File(op) => self.storage.apply(&op),
+                Output::Sync { token, .. } => {
+                    self.storage
+                        .sync()
+                        .map_err(|error| RealError::Disk { error })?;
+                    synced.push(token);
+                }
+                Output::Halt(reason) => return Err(RealError::Halted(reason)),
                 Output::Emit(event) => {
                     let now = self.now();
                     host.on_event(now, event, &mut self.control);
                 }
             }
+        }
+        for token in synced {
+            self.step(
+                Input::Synced {
+                    token,
+                    result: Ok(()),
+                },
+                out,
+                host,
+            )?;
         }
         Ok(())
     }

@@ -1,12 +1,13 @@
-//! Where a node's `Persist` writes go, behind one small interface.
+//! Where a node's writes go, behind one small interface.
 //!
-//! The driver only loads a disk at boot and hands over each `DurableWrite`; how it becomes
-//! durable is the storage's business. Today that is [`AtomicFile`]: the whole disk rewritten to
-//! a temp file, fsynced, renamed over the old one, and the directory fsynced, so a crash at any
-//! point leaves either the old disk or the new one. A disk model with separate write, append and
-//! sync operations can replace it later without touching the run loop.
+//! The driver only loads a disk at boot and hands over each `DurableWrite`, file operation and
+//! sync; how they become durable is the storage's business. Today that is [`AtomicFile`]: file
+//! operations change the disk in memory, and a `Persist` or a sync rewrites the whole disk to
+//! a temp file, fsynced, renamed over the old one, and the directory fsynced, so a crash at
+//! any point leaves the disk as of the last sync or persist, never a mix. (Stronger than a
+//! sync needs to be: every file is made durable, not only the synced one.)
 
-use protocol_core::{Disk, DurableWrite};
+use protocol_core::{Disk, DurableWrite, FileOp};
 use std::collections::BTreeMap;
 use std::fs;
 use std::io::{self, Write};
@@ -23,6 +24,12 @@ pub trait Storage {
     /// Applies `write` whole and returns once it is durable (the contract: a `Persist` is
     /// durable before any later `Send` leaves).
     fn persist(&mut self, write: DurableWrite) -> io::Result<()>;
+
+    /// Carries out a file operation; it is durable once a later [`Storage::sync`] returns.
+    fn apply(&mut self, op: &FileOp);
+
+    /// Returns once every earlier file operation is durable.
+    fn sync(&mut self) -> io::Result<()>;
 }
 
 /// Keeps the disk in memory only: it does not survive the process.
@@ -38,6 +45,14 @@ impl Storage for InMemory {
 
     fn persist(&mut self, write: DurableWrite) -> io::Result<()> {
         self.disk.apply(write);
+        Ok(())
+    }
+
+    fn apply(&mut self, op: &FileOp) {
+        self.disk.apply_op(op);
+    }
+
+    fn sync(&mut self) -> io::Result<()> {
         Ok(())
     }
 }
@@ -65,6 +80,14 @@ impl Storage for AtomicFile {
 
     fn persist(&mut self, write: DurableWrite) -> io::Result<()> {
         self.disk.apply(write);
+        save_disk(&self.dir, &self.disk)
+    }
+
+    fn apply(&mut self, op: &FileOp) {
+        self.disk.apply_op(op);
+    }
+
+    fn sync(&mut self) -> io::Result<()> {
         save_disk(&self.dir, &self.disk)
     }
 }

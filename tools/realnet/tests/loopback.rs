@@ -71,7 +71,7 @@ impl Node for PingNode {
                 out.emit(self.next);
                 out.send(NodeId(0), PingMsg::Ping(self.next));
             }
-            Input::Message { .. } | Input::Request(()) => {}
+            Input::Message { .. } | Input::Request(()) | Input::Synced { .. } => {}
             Input::Timer(()) => {
                 assert_eq!(self.id, NodeId(1));
                 out.send(NodeId(0), PingMsg::Ping(self.next));

@@ -98,6 +98,8 @@ impl<S: Service> Node for RetryingClerk<S> {
             }
             // The clerk's one timer.
             Input::Timer(_) => self.on_retry_timer(now, out),
+            // It writes no files, so no sync of its can complete.
+            Input::Synced { .. } => {}
         }
     }
 
