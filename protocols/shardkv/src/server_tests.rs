@@ -356,54 +356,5 @@ fn a_new_owner_pulls_from_the_old_one_and_restores_everything_from_a_snapshot() 
     );
 }
 
-#[test]
-fn prompts_go_to_the_old_owners_server_that_answered_and_on_the_tick_to_all() {
-    let olds = vec![NodeId(20), NodeId(21), NodeId(22)];
-    let with_olds = |mut c: Config| {
-        c.groups.insert(GroupId(200), olds.clone());
-        c
-    };
-    let sent_to = |outs: &[Output<ShardKvServer>], pull: bool| -> Vec<NodeId> {
-        let wanted = |msg: &ShardKvMsg| match msg {
-            ShardKvMsg::Pull(_) => pull,
-            ShardKvMsg::Installed(_) => !pull,
-            _ => false,
-        };
-        outs.iter()
-            .filter_map(|o| match o {
-                Output::Send { to, msg } if wanted(msg) => Some(*to),
-                _ => None,
-            })
-            .collect()
-    };
-    let mut h = Harness::new(None);
-    h.step_into(with_olds(config(1, [200; NSHARDS])));
-    let mut shards = [200; NSHARDS];
-    shards[0] = 100;
-    let outs = h.step_into(with_olds(config(2, shards)));
-    assert_eq!(
-        sent_to(&outs, true).len(),
-        1,
-        "n0 g100 cfg2: one pull at once"
-    );
-    assert_eq!(
-        sent_to(&h.tick(), true),
-        olds,
-        "n0 g100 cfg2: the tick asks all"
-    );
-    let reply = crate::msg::PullReply {
-        num: ConfigNum(2),
-        from: GroupId(200),
-        answer: PullAnswer::Shards(vec![(ShardId(0), Default::default())]),
-    };
-    let outs = h.step(Input::Message {
-        from: NodeId(22),
-        msg: ShardKvMsg::PullReply(reply),
-    });
-    assert_eq!(h.status(0), ShardStatus::Confirming);
-    assert_eq!(
-        sent_to(&outs, false),
-        vec![NodeId(22)],
-        "n0 g100 cfg2 s0: the notice goes to the server that answered"
-    );
-}
+#[path = "server_prompt_tests.rs"]
+mod prompts;
