@@ -1,9 +1,8 @@
 //! Faults: what can go wrong, scripted plans, and random plans drawn from a seed's swarm mix.
 
 use crate::network::{LatencyModel, NetworkConfig};
-use protocol_core::rng::{index, range_inclusive, shuffle, Ratio};
+use protocol_core::rng::{index, range_inclusive, range_toward_high, shuffle, Choose, Ratio};
 use protocol_core::{NodeId, Time};
-use rand_core::RngCore;
 use std::collections::BTreeSet;
 use std::fmt;
 
@@ -196,7 +195,7 @@ impl SwarmLimits {
 
 impl SwarmMix {
     /// Draws a mix: each kind of fault is on with probability one half.
-    pub fn draw(rng: &mut impl RngCore, limits: &SwarmLimits) -> SwarmMix {
+    pub fn draw(rng: &mut impl Choose, limits: &SwarmLimits) -> SwarmMix {
         let coin = Ratio::new(1, 2);
         let mut network = NetworkConfig::reliable();
         if coin.chance(rng) {
@@ -218,13 +217,13 @@ impl SwarmMix {
         if limits.allow_long_reorder && coin.chance(rng) {
             network.long_reorder = Ratio::percent(range_inclusive(rng, 1, 30) as u32);
         }
-        let partition_gap_ms =
-            (limits.allow_partitions && coin.chance(rng)).then(|| range_inclusive(rng, 200, 3_000));
+        let partition_gap_ms = (limits.allow_partitions && coin.chance(rng))
+            .then(|| range_toward_high(rng, 200, 3_000));
         let one_way_links = partition_gap_ms.is_some() && coin.chance(rng);
         let crash_gap_ms = (limits.allow_crashes && limits.max_crashed > 0 && coin.chance(rng))
-            .then(|| range_inclusive(rng, 300, 5_000));
+            .then(|| range_toward_high(rng, 300, 5_000));
         let pause_gap_ms =
-            (limits.allow_pauses && coin.chance(rng)).then(|| range_inclusive(rng, 500, 5_000));
+            (limits.allow_pauses && coin.chance(rng)).then(|| range_toward_high(rng, 500, 5_000));
         let drift_max_ppm = if limits.max_drift_ppm > 0 && coin.chance(rng) {
             range_inclusive(rng, 1, limits.max_drift_ppm.into()) as u32
         } else {
@@ -274,7 +273,7 @@ impl SwarmMix {
     /// Lays out a random plan over `start..heal_at` for `nodes`, ending with `HealAll`.
     pub fn plan(
         &self,
-        rng: &mut impl RngCore,
+        rng: &mut impl Choose,
         nodes: &[NodeId],
         start: Time,
         heal_at: Time,
@@ -325,13 +324,13 @@ struct Window<'a> {
 
 impl Window<'_> {
     /// The first time of a recurring fault with mean gap `gap_ms`.
-    fn first(&self, rng: &mut impl RngCore, gap_ms: u64) -> Time {
-        self.start.plus_ms(range_inclusive(rng, 0, gap_ms))
+    fn first(&self, rng: &mut impl Choose, gap_ms: u64) -> Time {
+        self.start.plus_ms(range_toward_high(rng, 0, gap_ms))
     }
 
     fn plan_partitions(
         &self,
-        rng: &mut impl RngCore,
+        rng: &mut impl Choose,
         gap_ms: u64,
         one_way: bool,
         plan: &mut FaultPlan,
@@ -339,17 +338,17 @@ impl Window<'_> {
         let mut at = self.first(rng, gap_ms);
         while at < self.heal_at {
             plan.push(at, random_split(rng, self.nodes, one_way));
-            at = at.plus_ms(range_inclusive(rng, gap_ms / 4, gap_ms));
+            at = at.plus_ms(range_toward_high(rng, gap_ms / 4, gap_ms));
             if at < self.heal_at {
                 plan.push(at, FaultAction::HealLinks);
             }
-            at = at.plus_ms(range_inclusive(rng, gap_ms / 4, gap_ms));
+            at = at.plus_ms(range_toward_high(rng, gap_ms / 4, gap_ms));
         }
     }
 
     fn plan_crashes(
         &self,
-        rng: &mut impl RngCore,
+        rng: &mut impl Choose,
         gap_ms: u64,
         max_crashed: usize,
         plan: &mut FaultPlan,
@@ -368,24 +367,24 @@ impl Window<'_> {
                     plan.push(back, FaultAction::Restart(self.nodes[victim]));
                 }
             }
-            at = at.plus_ms(range_inclusive(rng, gap_ms / 2, 2 * gap_ms));
+            at = at.plus_ms(range_toward_high(rng, gap_ms / 2, 2 * gap_ms));
         }
     }
 
-    fn plan_pauses(&self, rng: &mut impl RngCore, gap_ms: u64, plan: &mut FaultPlan) {
+    fn plan_pauses(&self, rng: &mut impl Choose, gap_ms: u64, plan: &mut FaultPlan) {
         let mut at = self.first(rng, gap_ms);
         while at < self.heal_at {
             let node = self.nodes[index(rng, self.nodes.len())];
             // A pause ends by the heal, so the heal phase really has no faults left.
             let micros = range_inclusive(rng, 10_000, 2_000_000).min(self.heal_at.micros_since(at));
             plan.push(at, FaultAction::Pause { node, micros });
-            at = at.plus_ms(range_inclusive(rng, gap_ms / 2, 2 * gap_ms));
+            at = at.plus_ms(range_toward_high(rng, gap_ms / 2, 2 * gap_ms));
         }
     }
 }
 
 /// A random split: isolate one node, a majority/minority cut, or (if allowed) one-way cuts.
-fn random_split(rng: &mut impl RngCore, nodes: &[NodeId], one_way: bool) -> FaultAction {
+fn random_split(rng: &mut impl Choose, nodes: &[NodeId], one_way: bool) -> FaultAction {
     let choices = if one_way { 3 } else { 2 };
     match range_inclusive(rng, 0, choices - 1) {
         0 => {

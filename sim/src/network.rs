@@ -1,8 +1,8 @@
 //! The simulated network: who can reach whom, and what happens to a message on the way.
 
+use protocol_core::rng::Choose;
 use protocol_core::rng::{range_inclusive, Ratio};
 use protocol_core::NodeId;
-use rand_core::RngCore;
 
 /// Per-message one-way latency: uniform in `min_us..=max_us`, except that a `tail` fraction
 /// of messages takes up to `tail_max_us` (a long tail; it also reorders them).
@@ -24,7 +24,7 @@ impl LatencyModel {
         }
     }
 
-    pub fn sample(&self, rng: &mut impl RngCore) -> u64 {
+    pub fn sample(&self, rng: &mut impl Choose) -> u64 {
         assert!(
             self.min_us <= self.max_us,
             "latency min {} > max {}",

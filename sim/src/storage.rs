@@ -7,9 +7,8 @@
 
 use crate::fault::{FaultAction, FaultPlan};
 use crate::network::LatencyModel;
-use protocol_core::rng::{index, range_inclusive, shuffle, Ratio};
+use protocol_core::rng::{index, range_inclusive, range_toward_high, shuffle, Choose, Ratio};
 use protocol_core::{NodeId, Time};
-use rand_core::RngCore;
 use std::fmt;
 
 /// One way storage fails.
@@ -222,7 +221,7 @@ impl StorageMix {
     /// leaves a seed's others as they were). Victims are drawn from each group in `groups`
     /// (the servers of one replica group), at most a minority of each.
     pub fn draw(
-        rng: &mut impl RngCore,
+        rng: &mut impl Choose,
         allowed: StorageClasses,
         groups: &[Vec<NodeId>],
     ) -> StorageMix {
@@ -239,9 +238,9 @@ impl StorageMix {
             config.sync_latency.max_us = range_inclusive(rng, 300, 5_000);
             config.sync_latency.tail_max_us = range_inclusive(rng, 5_000, 50_000);
         }
-        config.misdirect = Ratio::new(1, range_inclusive(rng, 20, 500) as u32);
-        config.sync_error = Ratio::new(1, range_inclusive(rng, 50, 2_000) as u32);
-        let latent_gap_ms = range_inclusive(rng, 200, 5_000);
+        config.misdirect = Ratio::new(1, range_toward_high(rng, 20, 500) as u32);
+        config.sync_error = Ratio::new(1, range_toward_high(rng, 50, 2_000) as u32);
+        let latent_gap_ms = range_toward_high(rng, 200, 5_000);
         config.victims = draw_victims(rng, groups);
         let latent_gap_ms = config
             .has(StorageClass::LatentErrors)
@@ -280,23 +279,23 @@ impl StorageMix {
     }
 
     /// The latent errors over `start..heal_at`, on victims only.
-    pub fn plan(&self, rng: &mut impl RngCore, start: Time, heal_at: Time) -> FaultPlan {
+    pub fn plan(&self, rng: &mut impl Choose, start: Time, heal_at: Time) -> FaultPlan {
         let mut plan = FaultPlan::default();
         let (Some(gap), false) = (self.latent_gap_ms, self.config.victims.is_empty()) else {
             return plan;
         };
-        let mut at = start.plus_ms(range_inclusive(rng, 0, gap));
+        let mut at = start.plus_ms(range_toward_high(rng, 0, gap));
         while at < heal_at {
             let node = self.config.victims[index(rng, self.config.victims.len())];
             plan.push(at, FaultAction::LatentError(node));
-            at = at.plus_ms(range_inclusive(rng, gap / 2, 2 * gap));
+            at = at.plus_ms(range_toward_high(rng, gap / 2, 2 * gap));
         }
         plan
     }
 }
 
 /// Up to a minority of each group, at least one where a group has three or more.
-fn draw_victims(rng: &mut impl RngCore, groups: &[Vec<NodeId>]) -> Vec<NodeId> {
+fn draw_victims(rng: &mut impl Choose, groups: &[Vec<NodeId>]) -> Vec<NodeId> {
     let mut victims = Vec::new();
     for group in groups {
         let minority = group.len().saturating_sub(1) / 2;

@@ -8,6 +8,7 @@
 //! unchanged under the deterministic simulator and under a real-network driver.
 
 pub mod check;
+pub mod choices;
 pub mod clerk;
 pub mod collections;
 pub mod disk;

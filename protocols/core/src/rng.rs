@@ -2,18 +2,170 @@
 //!
 //! Every random choice in a run descends from one `u64` seed. Ranges and probabilities are
 //! computed here rather than with `rand`'s samplers, so a recorded seed replays the same run
-//! after a dependency upgrade.
+//! after a dependency upgrade. A stream may instead read its choices from a byte buffer (see
+//! [`crate::choices`]): every draw is typed (a range, a chance, raw bits for a seed) so that
+//! the buffer reads each one from its own few bytes.
 
+use crate::choices::{chance_from_byte, width, Tape};
 use rand_chacha::ChaCha8Rng;
 use rand_core::{RngCore, SeedableRng};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
-pub use rand_chacha::ChaCha8Rng as Rng;
+/// A stream of choices: ChaCha from a seed, optionally reading from or recording to the
+/// run's shared buffer.
+#[derive(Clone)]
+pub struct Rng {
+    chacha: ChaCha8Rng,
+    tape: Option<Tape>,
+}
+
+impl fmt::Debug for Rng {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mode = if self.tape.is_some() {
+            "tape"
+        } else {
+            "seeded"
+        };
+        write!(f, "Rng({mode})")
+    }
+}
+
+impl Rng {
+    pub(crate) fn with_tape(seed: u64, tape: Option<Tape>) -> Rng {
+        Rng {
+            chacha: ChaCha8Rng::seed_from_u64(seed),
+            tape,
+        }
+    }
+
+    /// Raw bits: from the buffer, or from ChaCha (recorded as they are).
+    fn raw<const N: usize>(
+        &mut self,
+        from_seed: impl FnOnce(&mut ChaCha8Rng) -> [u8; N],
+    ) -> [u8; N] {
+        let mut out = [0u8; N];
+        if let Some(tape) = &self.tape {
+            if tape.read(&mut out) {
+                return out;
+            }
+        }
+        out = from_seed(&mut self.chacha);
+        if let Some(tape) = &self.tape {
+            tape.write(&out);
+        }
+        out
+    }
+}
+
+impl RngCore for Rng {
+    fn next_u32(&mut self) -> u32 {
+        u32::from_be_bytes(self.raw(|c| c.next_u32().to_be_bytes()))
+    }
+
+    fn next_u64(&mut self) -> u64 {
+        u64::from_be_bytes(self.raw(|c| c.next_u64().to_be_bytes()))
+    }
+
+    fn fill_bytes(&mut self, dest: &mut [u8]) {
+        if let Some(tape) = &self.tape {
+            if tape.read(dest) {
+                return;
+            }
+        }
+        self.chacha.fill_bytes(dest);
+        if let Some(tape) = &self.tape {
+            tape.write(dest);
+        }
+    }
+
+    fn try_fill_bytes(&mut self, dest: &mut [u8]) -> Result<(), rand_core::Error> {
+        self.fill_bytes(dest);
+        Ok(())
+    }
+}
+
+/// A source of typed draws. Plain generators sample from their bits; [`Rng`] reads a
+/// buffer's bytes the way [`crate::choices`] describes.
+pub trait Choose: RngCore {
+    /// An integer in `lo..=hi`.
+    fn choose_range(&mut self, lo: u64, hi: u64) -> u64 {
+        lemire(self, lo, hi)
+    }
+
+    /// An integer in `lo..=hi` that a buffer's zero reads as `hi` (a gap between faults: zero
+    /// is the longest, the quietest); from a seed, the same as [`Choose::choose_range`].
+    fn choose_range_high(&mut self, lo: u64, hi: u64) -> u64 {
+        lemire(self, lo, hi)
+    }
+
+    /// True with probability `numerator / denominator` (0 < numerator < denominator).
+    fn choose_chance(&mut self, numerator: u32, denominator: u32) -> bool {
+        lemire(self, 0, u64::from(denominator) - 1) < u64::from(numerator)
+    }
+}
+
+impl Choose for ChaCha8Rng {}
+
+impl Choose for Rng {
+    fn choose_range(&mut self, lo: u64, hi: u64) -> u64 {
+        let Some(tape) = &self.tape else {
+            return lemire(&mut self.chacha, lo, hi);
+        };
+        let span = hi - lo;
+        let mut bytes = [0u8; 8];
+        let k = width(span);
+        if tape.read(&mut bytes[8 - k..]) {
+            let x = u64::from_be_bytes(bytes);
+            return if span == u64::MAX {
+                x
+            } else {
+                lo + x % (span + 1)
+            };
+        }
+        let value = lemire(&mut self.chacha, lo, hi);
+        tape.write(&(value - lo).to_be_bytes()[8 - k..]);
+        value
+    }
+
+    fn choose_range_high(&mut self, lo: u64, hi: u64) -> u64 {
+        let Some(tape) = &self.tape else {
+            return lemire(&mut self.chacha, lo, hi);
+        };
+        // The mirror image of a plain range: the buffer holds the distance from the top.
+        let span = hi - lo;
+        let mut bytes = [0u8; 8];
+        let k = width(span);
+        if tape.read(&mut bytes[8 - k..]) {
+            let x = u64::from_be_bytes(bytes);
+            return if span == u64::MAX {
+                hi - x
+            } else {
+                hi - x % (span + 1)
+            };
+        }
+        let value = lemire(&mut self.chacha, lo, hi);
+        tape.write(&(hi - value).to_be_bytes()[8 - k..]);
+        value
+    }
+
+    fn choose_chance(&mut self, numerator: u32, denominator: u32) -> bool {
+        let Some(tape) = &self.tape else {
+            return lemire(&mut self.chacha, 0, u64::from(denominator) - 1) < u64::from(numerator);
+        };
+        let mut byte = [0u8];
+        if tape.read(&mut byte) {
+            return chance_from_byte(byte[0], numerator, denominator);
+        }
+        let hit = lemire(&mut self.chacha, 0, u64::from(denominator) - 1) < u64::from(numerator);
+        tape.write(&[if hit { 255 } else { 0 }]);
+        hit
+    }
+}
 
 /// A generator seeded from `seed`.
-pub fn rng_from_seed(seed: u64) -> ChaCha8Rng {
-    ChaCha8Rng::seed_from_u64(seed)
+pub fn rng_from_seed(seed: u64) -> Rng {
+    Rng::with_tape(seed, None)
 }
 
 /// The seed of an independent stream named `label` (and `index`) under `seed`, so that one
@@ -26,9 +178,14 @@ pub fn derive_seed(seed: u64, label: &str, index: u64) -> u64 {
     splitmix64(hash ^ splitmix64(index))
 }
 
-/// A uniformly random integer in `lo..=hi`, unbiased (Lemire's multiply-and-reject).
-pub fn range_inclusive(rng: &mut impl RngCore, lo: u64, hi: u64) -> u64 {
+/// A uniformly random integer in `lo..=hi`, unbiased (Lemire's multiply-and-reject); from a
+/// buffer, the low end when its bytes are zero.
+pub fn range_inclusive(rng: &mut impl Choose, lo: u64, hi: u64) -> u64 {
     assert!(lo <= hi, "empty range {lo}..={hi}");
+    rng.choose_range(lo, hi)
+}
+
+fn lemire(rng: &mut (impl RngCore + ?Sized), lo: u64, hi: u64) -> u64 {
     let span = hi - lo;
     if span == u64::MAX {
         return rng.next_u64();
@@ -43,14 +200,21 @@ pub fn range_inclusive(rng: &mut impl RngCore, lo: u64, hi: u64) -> u64 {
     }
 }
 
+/// Like [`range_inclusive`] (the same value from a seed), but a buffer's zero gives `hi`: for
+/// draws whose high end is the quiet one, such as the gap before the next fault.
+pub fn range_toward_high(rng: &mut impl Choose, lo: u64, hi: u64) -> u64 {
+    assert!(lo <= hi, "empty range {lo}..={hi}");
+    rng.choose_range_high(lo, hi)
+}
+
 /// A uniformly random index into a collection of `len` items.
-pub fn index(rng: &mut impl RngCore, len: usize) -> usize {
+pub fn index(rng: &mut impl Choose, len: usize) -> usize {
     assert!(len > 0, "no index into an empty collection");
     range_inclusive(rng, 0, len as u64 - 1) as usize
 }
 
 /// Shuffles `items` in place (Fisher–Yates with our own sampler).
-pub fn shuffle<T>(rng: &mut impl RngCore, items: &mut [T]) {
+pub fn shuffle<T>(rng: &mut impl Choose, items: &mut [T]) {
     for i in (1..items.len()).rev() {
         let j = range_inclusive(rng, 0, i as u64) as usize;
         items.swap(i, j);
@@ -93,14 +257,14 @@ impl Ratio {
 
     /// True with this probability. Draws nothing when the answer is certain, so turning a
     /// fault off does not shift the other draws of its stream.
-    pub fn chance(self, rng: &mut impl RngCore) -> bool {
+    pub fn chance(self, rng: &mut impl Choose) -> bool {
         if self.numerator == 0 {
             return false;
         }
         if self.numerator >= self.denominator {
             return true;
         }
-        range_inclusive(rng, 0, u64::from(self.denominator) - 1) < u64::from(self.numerator)
+        rng.choose_chance(self.numerator, self.denominator)
     }
 }
 

@@ -24,9 +24,8 @@ struct Shape {
     max_raft_state: Option<usize>,
 }
 
-fn draw_shape(seed: u64) -> Shape {
-    let mut rng =
-        protocol_core::rng::rng_from_seed(protocol_core::rng::derive_seed(seed, "kv-shape", 0));
+fn draw_shape(options: &RunOptions) -> Shape {
+    let mut rng = options.rng("kv-shape");
     Shape {
         servers: range_inclusive(&mut rng, 3, 7) as usize,
         clients: range_inclusive(&mut rng, 1, 6) as usize,
@@ -60,7 +59,7 @@ fn read_every_key(h: &mut KvHarness, keys: usize, deadline: Time) -> Step {
 }
 
 pub fn kv_random(options: &RunOptions) -> RunReport {
-    let shape = draw_shape(options.seed);
+    let shape = draw_shape(options);
     let mut h = KvHarness::new(options, shape.servers, false, shape.max_raft_state);
     let clerks: Vec<NodeId> = (0..shape.clients).map(|_| h.add_clerk()).collect();
     let mut plan_rng = h.sim.derive_rng("faults");

@@ -57,11 +57,7 @@ fn mr_random(options: &RunOptions) -> RunReport {
         Ok(inputs) => inputs,
         Err(message) => return no_inputs(options, message),
     };
-    let mut rng = protocol_core::rng::rng_from_seed(protocol_core::rng::derive_seed(
-        options.seed,
-        "mr-random",
-        0,
-    ));
+    let mut rng = options.rng("mr-random");
     let app = APPS[index(&mut rng, APPS.len())];
     let workers = range_inclusive(&mut rng, 2, 6) as usize;
     let inputs = sliced_inputs(&mut rng, full);

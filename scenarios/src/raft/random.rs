@@ -11,7 +11,7 @@ use super::churn::check_final_log;
 use super::clients::ChurnClient;
 use super::goals::{LEADER_DEPOSED_WITH_UNCOMMITTED, SNAPSHOT_OVER_LONGER_LOG};
 use super::harness::{RaftHarness, Step, ELECTION_TIMEOUT_MS};
-use protocol_core::rng::{derive_seed, index, range_inclusive, rng_from_seed, Ratio};
+use protocol_core::rng::{index, range_inclusive, Ratio};
 use protocol_core::Time;
 use sim::fault::{SwarmLimits, SwarmMix};
 use sim_kit::Scenario;
@@ -28,7 +28,7 @@ pub const SCENARIOS: &[Scenario] = &[Scenario::new(
 const FAULT_PHASE: Time = Time::from_secs(30);
 
 fn raft_random(options: &RunOptions) -> RunReport {
-    let mut shape = rng_from_seed(derive_seed(options.seed, "shape", 0));
+    let mut shape = options.rng("shape");
     let servers = [3, 5, 7][index(&mut shape, 3)];
     let snapshots = Ratio::new(1, 2).chance(&mut shape);
     let clients = range_inclusive(&mut shape, 1, 3);

@@ -11,6 +11,7 @@
 //! prints replay commands that name this binary. Exit codes: 0 every check passed, 1 a check
 //! failed, 2 bad usage or input.
 
+use crate::cli_search::{self, ShrinkArgs};
 use crate::corpus;
 use crate::family::{Registry, ScenarioRef};
 use crate::options::RunOptions;
@@ -22,7 +23,7 @@ use crate::sweep_cmd::{self, SweepArgs};
 use crate::trace_out::{TraceFormat, TraceOut};
 use clap::{Args, Parser, Subcommand};
 use protocol_core::Time;
-use sim::{Budget, StorageClasses};
+use sim::{Budget, StorageClasses, Strategy};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -144,8 +145,11 @@ impl BudgetArgs {
 #[derive(Args)]
 struct RunArgs {
     /// The seed of the run (decimal, or hex with 0x).
-    #[arg(long, value_parser = seeds::parse_seed)]
+    #[arg(long, value_parser = seeds::parse_seed, conflicts_with = "input")]
     seed: Option<u64>,
+    /// Run a choice buffer instead of a seed (a file `shrink` wrote, or raw fuzzer bytes).
+    #[arg(long, value_name = "FILE")]
+    input: Option<PathBuf>,
     /// The scenario to run (see `list`); default: the registry's default.
     #[arg(long)]
     scenario: Option<String>,
@@ -166,6 +170,9 @@ struct RunArgs {
     /// Write the run's client history as JSON lines (scenarios that record one).
     #[arg(long, value_name = "OUT")]
     history: Option<PathBuf>,
+    /// How latencies are chosen: random (default), pct, delay-bound, or rotate (per seed).
+    #[arg(long, default_value = "random", value_parser = parse_strategy)]
+    strategy: Strategy,
     /// How many of a failing run's last events to show.
     #[arg(long, default_value_t = DEFAULT_TAIL, value_parser = clap::value_parser!(usize))]
     tail: usize,
@@ -183,6 +190,8 @@ enum Command {
     Sweep(SweepArgs),
     /// Replay the regression corpus (default: every .txt file of the corpus directory).
     Replay(ReplayArgs),
+    /// Shrink a failing run to a smaller one failing the same check, and write it to a file.
+    Shrink(ShrinkArgs),
     /// Check history files for linearizability (Jepsen etcd logs, EDN kv lines, JSON lines).
     Check(linearizability::cli::CheckArgs),
     #[command(external_subcommand)]
@@ -193,6 +202,23 @@ enum Command {
 struct ReplayArgs {
     /// Corpus files; default: every .txt file in the corpus directory.
     files: Vec<PathBuf>,
+    /// Replay a choice buffer instead (a file `shrink` wrote, or raw fuzzer bytes).
+    #[arg(long, value_name = "FILE", conflicts_with = "files")]
+    input: Option<PathBuf>,
+    /// The scenario of a raw `--input` buffer (a file `shrink` wrote names its own).
+    #[arg(long, requires = "input")]
+    scenario: Option<String>,
+    #[arg(long, requires = "input")]
+    mutant: Option<String>,
+}
+
+pub(crate) fn parse_strategy(name: &str) -> Result<Strategy, String> {
+    Strategy::from_name(name).ok_or_else(|| {
+        format!(
+            "unknown strategy '{name}' (one of {})",
+            Strategy::NAMES.join(", ")
+        )
+    })
 }
 
 /// Why the command could not do its job at all (exit 2).
@@ -219,6 +245,7 @@ pub fn main(app: App) -> ExitCode {
         Some(Command::List) => list(&app),
         Some(Command::Sweep(args)) => sweep_cmd::sweep(&app, &args),
         Some(Command::Replay(args)) => replay(&app, &args),
+        Some(Command::Shrink(args)) => cli_search::shrink_command(&app, &args).map_err(InputError),
         Some(Command::Check(args)) => {
             let mut out = std::io::stdout().lock();
             linearizability::cli::run(&args, &mut out).map_err(InputError::from)
@@ -238,7 +265,7 @@ pub fn main(app: App) -> ExitCode {
 fn external(app: &App, args: &[String]) -> Result<bool, InputError> {
     let name = args.first().map_or("", String::as_str);
     let Some(command) = app.extra.iter().find(|c| c.name == name) else {
-        let known: Vec<&str> = ["list", "sweep", "replay", "check"]
+        let known: Vec<&str> = ["list", "sweep", "replay", "shrink", "check"]
             .into_iter()
             .chain(app.extra.iter().map(|c| c.name))
             .collect();
@@ -251,6 +278,11 @@ fn external(app: &App, args: &[String]) -> Result<bool, InputError> {
 }
 
 fn run_seed(app: &App, args: &RunArgs) -> Result<bool, InputError> {
+    if let Some(input) = &args.input {
+        let (scenario, mutant) = (args.scenario.as_deref(), args.mutant.as_deref());
+        let trace = args.trace.is_some();
+        return cli_search::run_input(app, input, scenario, mutant, trace).map_err(InputError);
+    }
     let Some(seed) = args.seed else {
         return Err(InputError(
             "give --seed N to run one seed, or a command (see --help)".into(),
@@ -272,6 +304,7 @@ fn run_seed(app: &App, args: &RunArgs) -> Result<bool, InputError> {
         budget: args.budget.budget(None),
         storage_faults: args.storage.classes(),
         history_out: args.history.clone(),
+        strategy: args.strategy,
         ..scenario.options(seed)
     };
     let mut out = std::io::stdout().lock();
@@ -349,6 +382,10 @@ fn list(app: &App) -> Result<bool, InputError> {
 }
 
 fn replay(app: &App, args: &ReplayArgs) -> Result<bool, InputError> {
+    if let Some(input) = &args.input {
+        let (scenario, mutant) = (args.scenario.as_deref(), args.mutant.as_deref());
+        return cli_search::run_input(app, input, scenario, mutant, false).map_err(InputError);
+    }
     let entries = if args.files.is_empty() {
         let dir = app
             .corpus_dirs

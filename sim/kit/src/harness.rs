@@ -67,6 +67,8 @@ impl<N: Node, O: Observer<N>, H: Hooks<N, O>> Harness<N, O, H> {
     /// with every emitted event handed to `hooks`. No nodes yet.
     pub fn new(options: &RunOptions, network: NetworkConfig, observer: O, hooks: H) -> Self {
         let mut sim = Sim::new(options.seed, network, observer, options.trace.clone());
+        sim.set_choices(options.choices.clone());
+        sim.set_strategy(options.strategy);
         sim.set_budget(options.budget);
         sim.set_storage(StorageConfig::crashes_only().masked(options.storage_faults));
         sim.capture_emits(true);
@@ -242,6 +244,9 @@ impl<N: Node, O: Observer<N>, H: Hooks<N, O>> Harness<N, O, H> {
             artifacts: std::mem::take(&mut self.artifacts),
             recording,
             goals: self.goals.iter().collect(),
+            recorded: None,
+            input: None,
+            strategy: self.options.strategy,
         }
     }
 }

@@ -17,8 +17,10 @@
 pub mod actors;
 pub mod catches;
 pub mod checks;
+pub mod choice_file;
 pub mod chrome;
 pub mod cli;
+mod cli_search;
 pub mod clients;
 pub mod corpus;
 pub mod family;
@@ -34,6 +36,7 @@ pub mod recording;
 pub mod report;
 pub mod runner;
 pub mod seeds;
+pub mod shrink;
 mod sweep_cmd;
 pub mod sweep_files;
 mod trace_out;

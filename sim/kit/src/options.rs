@@ -1,8 +1,9 @@
 //! What a scenario is given: which run, and how much of it to keep.
 
+use protocol_core::choices::Choices;
 use protocol_core::mutant::Mutant;
-use protocol_core::rng::{derive_seed, rng_from_seed, Rng};
-use sim::{Budget, StorageClasses, TraceMode};
+use protocol_core::rng::Rng;
+use sim::{Budget, StorageClasses, Strategy, TraceMode};
 use std::path::PathBuf;
 
 /// How to run one seed of one scenario. The runner fills in `scenario`; a scenario reads
@@ -26,6 +27,11 @@ pub struct RunOptions {
     /// Where a failing run writes what it has beyond its report (a client history and its
     /// HTML view); `None` writes nothing (sweeps and tests).
     pub artifacts: Option<PathBuf>,
+    /// Where the run's choices come from: the seed (default), a buffer, or the seed while
+    /// recording (see `protocol_core::choices`).
+    pub choices: Choices,
+    /// How latencies are chosen (`--strategy`; see `sim::strategy`).
+    pub strategy: Strategy,
     /// Keep a timeline of the run (nodes' states, links, message flights, client operations)
     /// in its report, for the failure page and Chrome traces. Never changes the run.
     pub timeline: bool,
@@ -42,6 +48,8 @@ impl Default for RunOptions {
             storage_faults: StorageClasses::ALL,
             history_out: None,
             artifacts: None,
+            choices: Choices::seeded(),
+            strategy: Strategy::Random,
             timeline: false,
         }
     }
@@ -69,7 +77,7 @@ impl RunOptions {
     /// An independent random stream of the scenario's, named by `label`: the same stream
     /// `Sim::derive_rng(label)` gives for this seed, available before the world is built.
     pub fn rng(&self, label: &str) -> Rng {
-        rng_from_seed(derive_seed(self.seed, label, 0))
+        self.choices.stream(self.seed, label, 0)
     }
 
     /// The mutant if it is one of `M`'s. A family that takes several protocols' mutants (a

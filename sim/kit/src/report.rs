@@ -6,7 +6,7 @@ use crate::options::RunOptions;
 use crate::recording::Recording;
 use protocol_core::{CheckId, Time};
 use sim::stats::DropReason;
-use sim::{checks, Budget, Failure, Stats, StorageClasses};
+use sim::{checks, Budget, Failure, Stats, StorageClasses, Strategy};
 use std::fmt::Write;
 use std::path::PathBuf;
 
@@ -37,6 +37,13 @@ pub struct RunReport {
     pub recording: Option<Box<Recording>>,
     /// The goals the run reached (see [`crate::goals`]).
     pub goals: Vec<GoalId>,
+    /// The choices a recording run made, as the buffer that replays it (see
+    /// `protocol_core::choices`); `None` unless the run recorded.
+    pub recorded: Option<Vec<u8>>,
+    /// The choice file a buffer run read (`--input`): its replay command names it.
+    pub input: Option<PathBuf>,
+    /// The run's schedule strategy: its replay command names it unless it is `random`.
+    pub strategy: Strategy,
 }
 
 impl RunReport {
@@ -72,6 +79,9 @@ impl RunReport {
             artifacts: Vec::new(),
             recording: None,
             goals: Vec::new(),
+            recorded: None,
+            input: None,
+            strategy: options.strategy,
         }
     }
 
@@ -137,13 +147,36 @@ impl ReplayPrefix {
     }
 
     pub fn for_report(&self, report: &RunReport) -> String {
-        self.command(
+        if let Some(input) = &report.input {
+            let seeded = self.command(
+                report.scenario,
+                0,
+                report.mutant.as_deref(),
+                &report.budget,
+                report.storage_faults,
+            );
+            let flags = seeded
+                .strip_prefix(&format!("{} --seed 0", self.0))
+                .unwrap_or("");
+            let command = format!("{} --input {}{flags}", self.0, input.display());
+            return with_strategy(command, report.strategy);
+        }
+        let command = self.command(
             report.scenario,
             report.seed,
             report.mutant.as_deref(),
             &report.budget,
             report.storage_faults,
-        )
+        );
+        with_strategy(command, report.strategy)
+    }
+}
+
+/// `command` with `--strategy NAME` unless the strategy is the default.
+pub fn with_strategy(command: String, strategy: Strategy) -> String {
+    match strategy {
+        Strategy::Random => command,
+        other => format!("{command} --strategy {}", other.name()),
     }
 }
 
@@ -155,7 +188,10 @@ pub fn summary(report: &RunReport, replay: &ReplayPrefix) -> String {
         writeln!(out, "{label:<10} {value}").expect("writing to a String cannot fail");
     };
     line(&mut out, "scenario", report.scenario);
-    line(&mut out, "seed", &report.seed.to_string());
+    match &report.input {
+        Some(input) => line(&mut out, "input", &input.display().to_string()),
+        None => line(&mut out, "seed", &report.seed.to_string()),
+    }
     if let Some(mutant) = &report.mutant {
         line(&mut out, "mutant", mutant);
     }

@@ -11,7 +11,7 @@ use crate::measure::{thread_cpu_time, Stopwatch};
 use crate::options::RunOptions;
 use crate::report::RunReport;
 use protocol_core::{CheckId, Time};
-use sim::{checks, Budget, Failure, StorageClasses, TraceMode};
+use sim::{checks, Budget, Failure, StorageClasses, Strategy, TraceMode};
 use std::cell::RefCell;
 use std::ops::Range;
 use std::panic::{self, AssertUnwindSafe};
@@ -30,13 +30,27 @@ static HOOK: Once = Once::new();
 /// check, reported like any other with the seed and the replay command.
 pub fn run_one(scenario: ScenarioRef<'_>, options: &RunOptions) -> RunReport {
     install_panic_hook();
+    // A live source of choices for this run alone: a buffer read from its start, or an
+    // empty recording.
+    let choices = options.choices.fresh();
     let options = RunOptions {
         scenario: scenario.name(),
+        choices: choices.clone(),
         ..options.clone()
     };
     CAPTURE.with(|c| *c.borrow_mut() = Some(String::new()));
     let result = panic::catch_unwind(AssertUnwindSafe(|| (scenario.scenario.run)(&options)));
     let captured = CAPTURE.with(|c| c.borrow_mut().take()).unwrap_or_default();
+    let mut report = finish(&options, result, captured);
+    report.recorded = choices.recorded();
+    report
+}
+
+fn finish(
+    options: &RunOptions,
+    result: std::thread::Result<RunReport>,
+    captured: String,
+) -> RunReport {
     match result {
         Ok(mut report) => {
             // The simulator caught an assertion inside the run; the hook saw where it was.
@@ -49,7 +63,7 @@ pub fn run_one(scenario: ScenarioRef<'_>, options: &RunOptions) -> RunReport {
             }
             report
         }
-        Err(_) => panicked(&options, captured),
+        Err(_) => panicked(options, captured),
     }
 }
 
@@ -256,6 +270,8 @@ pub struct SweepOptions {
     pub budget: Budget,
     pub storage_faults: StorageClasses,
     pub jobs: usize,
+    /// The schedule strategy of every run (`rotate` picks one per seed).
+    pub strategy: Strategy,
     /// Start no run after this much wall time: the sweep ends early with the runs it made,
     /// which are the first seeds of the range for every scenario (see [`sweep`]).
     pub time_budget: Option<Duration>,
@@ -269,6 +285,7 @@ impl SweepOptions {
             budget: Budget::DEFAULT,
             storage_faults: StorageClasses::ALL,
             jobs: 1,
+            strategy: Strategy::Random,
             time_budget: None,
         }
     }
@@ -327,6 +344,7 @@ fn sweep_one(scenario: ScenarioRef<'_>, options: &SweepOptions, seed: u64) -> Sw
     let run = RunOptions {
         mutant: options.mutant.clone(),
         budget: options.budget,
+        strategy: options.strategy,
         storage_faults: options.storage_faults,
         ..scenario.options(seed)
     };

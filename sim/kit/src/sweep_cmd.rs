@@ -6,11 +6,12 @@ use crate::cli::{App, BudgetArgs, InputError, StorageArgs};
 use crate::family::Registry;
 use crate::measure::Stopwatch;
 use crate::progress::Progress;
+use crate::report::with_strategy;
 use crate::runner::{self, SweepOptions, SweepResult};
 use crate::seeds::{self, Partition};
 use crate::sweep_files::{self, SweepSummary};
 use clap::Args;
-use sim::Budget;
+use sim::{Budget, Strategy};
 use std::io::Write;
 use std::ops::Range;
 use std::path::PathBuf;
@@ -48,6 +49,9 @@ pub(crate) struct SweepArgs {
     /// Fail the sweep if a goal a swept scenario declares was reached by no run.
     #[arg(long)]
     require_goals: bool,
+    /// How latencies are chosen: random (default), pct, delay-bound, or rotate (per seed).
+    #[arg(long, default_value = "random", value_parser = crate::cli::parse_strategy)]
+    strategy: Strategy,
     #[command(flatten)]
     budget: BudgetArgs,
     #[command(flatten)]
@@ -70,6 +74,7 @@ pub(crate) fn sweep(app: &App, args: &SweepArgs) -> Result<bool, InputError> {
         storage_faults: args.storage.classes(),
         jobs: args.jobs as usize,
         time_budget: args.time_budget.map(Duration::from_secs),
+        strategy: args.strategy,
     };
     // Ranges are capped at MAX_SEEDS_PER_RANGE and scenarios number in the hundreds.
     let total = (seeds.end - seeds.start) * scenarios.len() as u64;
@@ -149,6 +154,7 @@ pub(crate) fn failure_lines(app: &App, result: &SweepResult, options: &SweepOpti
         &budget,
         options.storage_faults,
     );
+    let replay = with_strategy(replay, options.strategy.for_seed(result.seed));
     let first_line = failure.message.lines().next().unwrap_or_default();
     format!(
         "{verdict} {} seed {}: {} at t={}: {first_line}\n  replay: {replay}\n  corpus: {} {}  # {}",

@@ -5,7 +5,7 @@ use crate::hash::{checksum, hash_value};
 use crate::observer::{NodesView, Observer};
 use crate::stats::DropReason;
 use crate::trace::TraceRecord;
-use protocol_core::rng::{derive_seed, index, range_inclusive};
+use protocol_core::rng::{index, range_inclusive};
 use protocol_core::{Input, Message as _, Node, NodeId, Outbox, Output, Time};
 
 impl<N: Node, O: Observer<N>> Sim<N, O> {
@@ -269,8 +269,13 @@ impl<N: Node, O: Observer<N>> Sim<N, O> {
     /// Puts a frame on the wire with its latency, reordering and corruption drawn.
     fn launch(&mut self, mut frame: Frame) {
         let network = self.network;
+        let drawn = network.latency.sample(&mut self.network_rng);
+        // This message's number among all sent, from zero (it was counted when sent).
+        let sent = self.stats.sent.saturating_sub(1);
+        let mut latency =
+            self.scheduler
+                .latency(self.now, frame.from, sent, drawn, &network.latency);
         let rng = &mut self.network_rng;
-        let mut latency = network.latency.sample(rng);
         if network.long_reorder.chance(rng) {
             latency += range_inclusive(
                 rng,
@@ -305,9 +310,8 @@ impl<N: Node, O: Observer<N>> Sim<N, O> {
     pub(super) fn boot(&mut self, id: NodeId) {
         self.slots[id.index()].disk.corrupted_since_boot = false;
         let slot = &self.slots[id.index()];
-        let node_seed = derive_seed(
+        let node_seed = self.choices.node_seed(
             self.seed,
-            "node",
             (u64::from(id.0) << 32) | u64::from(slot.incarnation),
         );
         let local_now = slot.clock.local(self.now);

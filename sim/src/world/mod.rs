@@ -17,9 +17,11 @@ use crate::observer::Observer;
 use crate::queue::EventQueue;
 use crate::stats::Stats;
 use crate::storage::StorageConfig;
+use crate::strategy::{Scheduler, Strategy};
 use crate::timeline::NodeState;
 use crate::trace::{TailView, Trace, TraceMode, TraceRecord};
-use protocol_core::rng::{derive_seed, rng_from_seed, Rng};
+use protocol_core::choices::Choices;
+use protocol_core::rng::Rng;
 use protocol_core::{CheckId, Disk, Input, Node, NodeId, Outbox, Time, Violation};
 use std::collections::{BTreeMap, VecDeque};
 use std::fmt;
@@ -121,6 +123,10 @@ pub struct Sim<N: Node, O: Observer<N>> {
     links: Links,
     network: NetworkConfig,
     network_rng: Rng,
+    /// Where every stream of the run draws from: the seed, or a buffer (see `set_choices`).
+    choices: Choices,
+    /// How latencies are chosen (see `crate::strategy`).
+    scheduler: Scheduler,
     stats: Stats,
     trace: Trace<N::Timer>,
     observer: O,
@@ -164,7 +170,9 @@ impl<N: Node, O: Observer<N>> Sim<N, O> {
             slots: Vec::new(),
             links: Links::default(),
             network,
-            network_rng: rng_from_seed(derive_seed(seed, "network", 0)),
+            network_rng: Choices::seeded().stream(seed, "network", 0),
+            choices: Choices::seeded(),
+            scheduler: Scheduler::Random,
             stats: Stats::default(),
             trace: Trace::new(mode),
             observer,
@@ -179,10 +187,30 @@ impl<N: Node, O: Observer<N>> Sim<N, O> {
             wall_deadline: None,
             events_taken: 0,
             storage: StorageConfig::default(),
-            storage_rng: rng_from_seed(derive_seed(seed, "storage", 0)),
+            storage_rng: Choices::seeded().stream(seed, "storage", 0),
             next_sync: 0,
             describe: None,
         }
+    }
+
+    /// Draws every choice of the run from `choices` (before the first event): the network's
+    /// and the disks' streams, the streams `derive_rng` gives, and each node's seed.
+    pub fn set_choices(&mut self, choices: Choices) {
+        self.network_rng = choices.stream(self.seed, "network", 0);
+        self.storage_rng = choices.stream(self.seed, "storage", 0);
+        self.choices = choices;
+    }
+
+    /// Chooses latencies with `strategy` (`rotate` picks one from the seed); its parameters
+    /// are drawn from the run's choices, so call it after `set_choices`.
+    pub fn set_strategy(&mut self, strategy: Strategy) {
+        let strategy = strategy.for_seed(self.seed);
+        let mut rng = self.choices.stream(self.seed, "strategy", 0);
+        self.scheduler = Scheduler::draw(strategy, &mut rng);
+    }
+
+    pub fn choices(&self) -> &Choices {
+        &self.choices
     }
 
     /// Sets how the disks behave and fail (default: [`StorageConfig::crashes_only`]).
@@ -330,7 +358,7 @@ impl<N: Node, O: Observer<N>> Sim<N, O> {
 
     /// An independent random stream for the scenario (workload, plan), named by `label`.
     pub fn derive_rng(&self, label: &str) -> Rng {
-        rng_from_seed(derive_seed(self.seed, label, 0))
+        self.choices.stream(self.seed, label, 0)
     }
 
     /// Events captured so far, oldest first.
