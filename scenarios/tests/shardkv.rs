@@ -73,13 +73,15 @@ const CATCHES: &[ExpectedCatch] = &[
         1..2,
         checks::REJECTION,
     ),
-    ExpectedCatch::new("shardkv-random", "serve-unowned", 1..2, LINEARIZABLE),
+    // Since a migration prompts the old owner's server that answers, shards spend less time
+    // in flight, and the first seeds of some catches below no longer meet the mutant.
+    ExpectedCatch::new("shardkv-random", "serve-unowned", 1..3, LINEARIZABLE),
     // Ownership: a Get of a shard still being pulled reads nothing.
-    ExpectedCatch::new("shardkv-random", "serve-while-pulling", 1..3, LINEARIZABLE),
+    ExpectedCatch::new("shardkv-random", "serve-while-pulling", 1..4, LINEARIZABLE),
     ExpectedCatch::new(
         "shardkv-join-leave",
         "serve-while-pulling",
-        1..2,
+        1..3,
         checks::GET_VALUE,
     ),
     // Configuration order.
@@ -99,7 +101,7 @@ const CATCHES: &[ExpectedCatch] = &[
     ExpectedCatch::new(
         "shardkv-random",
         "drop-dup-table-on-migrate",
-        1..2,
+        1..3,
         LINEARIZABLE,
     ),
     // When data is deleted: before the new owner installed it, never, or never from disk.
@@ -165,13 +167,14 @@ const CATCHES: &[ExpectedCatch] = &[
     ExpectedCatch::new(
         "shardkv-random",
         "skip-truncation",
-        1..2,
+        // Seed 1 now meets leader completeness first.
+        3..4,
         raft_checks::STATE_MACHINE_SAFETY,
     ),
     ExpectedCatch::new(
         "shardkv-random",
         "skip-consistency-check",
-        1..7,
+        1..11,
         raft_checks::STATE_MACHINE_SAFETY,
     ),
     ExpectedCatch::new(

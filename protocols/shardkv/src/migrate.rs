@@ -18,6 +18,14 @@ use shardctrler::{
     GroupId, ShardId,
 };
 
+/// Which server of an old owner is prompted first (the last to answer usefully), and
+/// whether an answer was taken since the last round of prompts.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Turn {
+    at: usize,
+    taken: bool,
+}
+
 impl ShardKvServer {
     pub(crate) fn on_tick(&mut self, now: Time, out: &mut Outbox<ShardKvServer>) {
         if now < self.tick_at {
@@ -26,22 +34,31 @@ impl ShardKvServer {
         self.tick_at = now.plus_ms(self.config.poll_ms);
         out.set_timer(ServerTimer::Tick, self.tick_at);
         if self.rsm.is_leader() {
-            self.migrate(now, out);
+            self.migrate(now, true, out);
         }
     }
 
     /// The leader's round: pull what is missing, tell old owners what arrived, and when every
-    /// shard is settled ask the controller for the next configuration.
-    pub(crate) fn migrate(&mut self, now: Time, out: &mut Outbox<ShardKvServer>) {
+    /// shard is settled ask the controller for the next configuration. `retry` is the tick's
+    /// round, which repeats the prompts of earlier rounds; any other round follows a change.
+    pub(crate) fn migrate(&mut self, now: Time, retry: bool, out: &mut Outbox<ShardKvServer>) {
         let num = self.state.config().num;
         for (owner, shards) in self.state.pulls_needed() {
-            if let Some(to) = self.next_server_of(owner) {
-                out.send(to, ShardKvMsg::Pull(PullShards { num, shards }));
+            for to in self.servers_to_prompt(owner, retry) {
+                let pull = PullShards {
+                    num,
+                    shards: shards.clone(),
+                };
+                out.send(to, ShardKvMsg::Pull(pull));
             }
         }
         for (owner, shards) in self.state.confirms_needed() {
-            if let Some(to) = self.next_server_of(owner) {
-                out.send(to, ShardKvMsg::Installed(ShardsInstalled { num, shards }));
+            for to in self.servers_to_prompt(owner, retry) {
+                let installed = ShardsInstalled {
+                    num,
+                    shards: shards.clone(),
+                };
+                out.send(to, ShardKvMsg::Installed(installed));
             }
         }
         if self.state.is_settled() && !self.ctrler.is_busy() {
@@ -52,12 +69,43 @@ impl ShardKvServer {
         }
     }
 
-    /// A server of the group that owned shards in the previous configuration, in turn.
-    fn next_server_of(&mut self, owner: GroupId) -> Option<NodeId> {
-        let servers = self.state.prev().servers(owner)?;
-        let turn = self.turn.entry(owner).or_insert(0);
-        *turn = turn.wrapping_add(1);
-        servers.get(*turn % servers.len()).copied()
+    /// The servers of `owner` (a group of the previous configuration) to prompt: after a
+    /// change, the one that last answered; on the tick's retry, all of them. Only the old
+    /// owner's leader starts a Delete, and only replicas that applied the step answer a pull,
+    /// so prompting one server a round in turn (as before) sent most prompts to a follower
+    /// that dropped them or was not ready, a poll lost each time: seeds 100781 and 101887
+    /// fell a whole backlog of configurations behind that way.
+    fn servers_to_prompt(&mut self, owner: GroupId, retry: bool) -> Vec<NodeId> {
+        let Some(servers) = self.state.prev().servers(owner) else {
+            return Vec::new();
+        };
+        let turn = self.turn.entry(owner).or_default();
+        turn.taken = false;
+        if retry {
+            return servers.to_vec();
+        }
+        servers
+            .get(turn.at % servers.len())
+            .into_iter()
+            .copied()
+            .collect()
+    }
+
+    /// Whether to act on a useful answer (shards, or word of their deletion) from `from`, a
+    /// server of `owner`: the round's first is taken, and its sender is prompted first next
+    /// time; the rest of the round's answers repeat it.
+    fn take_answer(&mut self, owner: GroupId, from: NodeId) -> bool {
+        let Some(at) = (self.state.prev().servers(owner))
+            .and_then(|servers| servers.iter().position(|&s| s == from))
+        else {
+            return true; // Not a server we prompted (a stale reply): no turn to keep.
+        };
+        let turn = self.turn.entry(owner).or_default();
+        if turn.taken {
+            return turn.at == at;
+        }
+        *turn = Turn { at, taken: true };
+        true
     }
 
     pub(crate) fn on_ctrler_message(
@@ -146,9 +194,9 @@ impl ShardKvServer {
         out.send(from, ShardKvMsg::PullReply(reply));
     }
 
-    pub(crate) fn on_pull_reply(&mut self, now: Time, reply: PullReply) {
+    pub(crate) fn on_pull_reply(&mut self, now: Time, from: NodeId, reply: PullReply) {
         let PullAnswer::Shards(shards) = reply.answer else {
-            return; // NotReady: the next tick asks again.
+            return; // NotReady: the next tick asks again, of every server.
         };
         let state = &self.state;
         let wanted: Vec<_> = shards
@@ -159,7 +207,13 @@ impl ShardKvServer {
                     && state.prev().owner(*s) == reply.from
             })
             .collect();
-        if reply.num == state.config().num && !wanted.is_empty() && self.rsm.is_leader() {
+        // A later reply of the round (from another replica) repeats the first: its Install
+        // is started already.
+        if reply.num == state.config().num
+            && !wanted.is_empty()
+            && self.rsm.is_leader()
+            && self.take_answer(reply.from, from)
+        {
             self.start_own(
                 now,
                 GroupOp::Install {
@@ -213,13 +267,19 @@ impl ShardKvServer {
         });
     }
 
-    pub(crate) fn on_deleted(&mut self, now: Time, deleted: ShardsInstalled) {
+    pub(crate) fn on_deleted(&mut self, now: Time, from: NodeId, deleted: ShardsInstalled) {
         let state = &self.state;
         let confirming =
-            |s: &ShardId| s.is_valid() && state.shard(*s).status == ShardStatus::Confirming;
+            |s: &&ShardId| s.is_valid() && state.shard(**s).status == ShardStatus::Confirming;
+        let Some(&shard) = deleted.shards.iter().find(confirming) else {
+            return;
+        };
+        // A later answer of the round (from another replica) repeats the first: its
+        // Confirmed is started already.
+        let owner = state.prev().owner(shard);
         if deleted.num == state.config().num
-            && deleted.shards.iter().any(confirming)
             && self.rsm.is_leader()
+            && self.take_answer(owner, from)
         {
             self.start_own(
                 now,

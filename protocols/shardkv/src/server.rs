@@ -32,8 +32,8 @@ pub struct ShardKvServer {
     waiting: Waiters<Waiting>,
     /// The controller clerk the leader polls with (volatile: a restart starts afresh).
     pub(crate) ctrler: CtrlerClerk,
-    /// Per old owner, the position of its server the next pull or notice goes to.
-    pub(crate) turn: BTreeMap<GroupId, usize>,
+    /// Per old owner, which of its servers the pulls and notices go to.
+    pub(crate) turn: BTreeMap<GroupId, crate::migrate::Turn>,
     /// New owners told about a Delete entry in flight: answered once it applies.
     pub(crate) deletion_waiters: Vec<(NodeId, ShardsInstalled)>,
     /// An applied entry changed the shards this step: the leader acts on it at the step's end.
@@ -113,9 +113,9 @@ impl Node for ShardKvServer {
                 ShardKvMsg::Ctrler(msg) => self.on_ctrler_message(now, from, msg, out),
                 ShardKvMsg::Request(command) => self.on_request(now, from, command, out),
                 ShardKvMsg::Pull(pull) => self.on_pull(now, from, pull, out),
-                ShardKvMsg::PullReply(reply) => self.on_pull_reply(now, reply),
+                ShardKvMsg::PullReply(reply) => self.on_pull_reply(now, from, reply),
                 ShardKvMsg::Installed(installed) => self.on_installed(now, from, installed, out),
-                ShardKvMsg::Deleted(deleted) => self.on_deleted(now, deleted),
+                ShardKvMsg::Deleted(deleted) => self.on_deleted(now, from, deleted),
                 // Replies go to clerks; one reaching a server was misaddressed: drop it.
                 ShardKvMsg::Reply(_) => {}
             },
@@ -242,7 +242,7 @@ impl ShardKvServer {
             }
             self.answer_deletion_waiters(out);
             if self.rsm.is_leader() {
-                self.migrate(now, out); // may start entries: pump again
+                self.migrate(now, false, out); // may start entries: pump again
             }
         }
     }

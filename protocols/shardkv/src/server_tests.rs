@@ -355,3 +355,6 @@ fn a_new_owner_pulls_from_the_old_one_and_restores_everything_from_a_snapshot() 
         state.statuses()
     );
 }
+
+#[path = "server_prompt_tests.rs"]
+mod prompts;
