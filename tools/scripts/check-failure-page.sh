@@ -63,6 +63,6 @@ done <<'EOF'
 raft sim raft-election-random 14 vote-twice-in-term
 kv sim kv-random 2 no-duplicate-detection
 mapreduce sim mr-crash 1 write-in-place
-abd abd abd-random 4 skip-write-back
+abd abd abd-random 5 skip-write-back
 EOF
 exit $fail
