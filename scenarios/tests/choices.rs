@@ -190,6 +190,13 @@ fn the_command_line_runs_shrinks_and_replays_a_buffer_naming_its_file() {
     let (code, text) = sim(&["replay", "--input", out_arg]);
     assert_eq!(code, Some(1), "{text}");
     assert!(text.contains(&format!("--input {out_arg}")), "{text}");
+    // `--trace FILE` writes the buffer run's every event to the file, as for a seed.
+    let trace = dir.join("vote.trace");
+    let trace_arg = trace.to_str().unwrap();
+    let (code, text) = sim(&["--input", out_arg, "--trace", trace_arg]);
+    assert_eq!(code, Some(1), "{text}");
+    let events = std::fs::read_to_string(&trace).unwrap();
+    assert!(events.contains("timer Election"), "{events}");
     // A raw buffer needs its scenario named; a missing file is bad input.
     let raw = dir.join("raw.bin");
     std::fs::write(&raw, []).unwrap();

@@ -280,8 +280,8 @@ fn external(app: &App, args: &[String]) -> Result<bool, InputError> {
 fn run_seed(app: &App, args: &RunArgs) -> Result<bool, InputError> {
     if let Some(input) = &args.input {
         let (scenario, mutant) = (args.scenario.as_deref(), args.mutant.as_deref());
-        let trace = args.trace.is_some();
-        return cli_search::run_input(app, input, scenario, mutant, trace).map_err(InputError);
+        let trace = TraceOut::new(args.trace_format, args.trace.clone())?;
+        return cli_search::run_input(app, input, scenario, mutant, &trace).map_err(InputError);
     }
     let Some(seed) = args.seed else {
         return Err(InputError(
@@ -384,7 +384,8 @@ fn list(app: &App) -> Result<bool, InputError> {
 fn replay(app: &App, args: &ReplayArgs) -> Result<bool, InputError> {
     if let Some(input) = &args.input {
         let (scenario, mutant) = (args.scenario.as_deref(), args.mutant.as_deref());
-        return cli_search::run_input(app, input, scenario, mutant, false).map_err(InputError);
+        let no_trace = TraceOut::new(TraceFormat::Text, None)?;
+        return cli_search::run_input(app, input, scenario, mutant, &no_trace).map_err(InputError);
     }
     let entries = if args.files.is_empty() {
         let dir = app

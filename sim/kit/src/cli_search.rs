@@ -9,6 +9,7 @@ use crate::report::{summary, RunReport};
 use crate::runner::{self, DEFAULT_TAIL};
 use crate::seeds;
 use crate::shrink::{self, ShrinkBudget};
+use crate::trace_out::{TraceFormat, TraceOut};
 use clap::Args;
 use protocol_core::choices::Choices;
 use sim::{Budget, TraceMode};
@@ -62,29 +63,27 @@ pub(crate) fn input_run<'a>(
     Ok((scenario, options))
 }
 
-/// Runs a buffer file once and prints the run's summary (its replay names the file).
+/// Runs a buffer file once and prints the run's summary (its replay names the file); the
+/// trace goes where `--trace` and `--trace-format` say, as for a seed.
 pub(crate) fn run_input(
     app: &App,
     path: &Path,
     scenario: Option<&str>,
     mutant: Option<&str>,
-    trace: bool,
+    trace: &TraceOut,
 ) -> Result<bool, String> {
     let (scenario, mut options) = input_run(app, path, scenario, mutant)?;
-    if trace {
-        options.trace = TraceMode::Full;
-    }
-    let report = runner::run_one(scenario, &options);
-    let mut report = if report.passed() || trace {
+    options.trace = trace.mode();
+    options.timeline = trace.format == TraceFormat::Chrome;
+    let mut report = runner::run_one(scenario, &options);
+    let mut out = std::io::stdout().lock();
+    trace.write(&mut report, &mut out).map_err(|e| e.0)?;
+    let mut report = if report.passed() {
         report
     } else {
         runner::diagnose(scenario, &options, report, DEFAULT_TAIL).map_err(|e| e.to_string())?
     };
     report.input = Some(path.to_path_buf());
-    let mut out = std::io::stdout().lock();
-    for line in report.trace_lines.iter().flatten() {
-        writeln!(out, "{line}").map_err(|e| e.to_string())?;
-    }
     write!(out, "{}", summary(&report, &app.replay)).map_err(|e| e.to_string())?;
     Ok(report.passed())
 }
