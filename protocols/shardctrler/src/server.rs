@@ -171,14 +171,10 @@ impl CtrlerServer {
     /// too big, and answers the requests a lost leadership or a changed term leaves without
     /// an outcome.
     fn after_step(&mut self, now: Time, out: &mut Outbox<CtrlerServer>) {
-        for event in self.rsm.pump(out) {
-            self.on_raft_event(event, out);
-        }
+        self.pump(out);
         if self.rsm.snapshot_due() {
             self.rsm.snapshot(now, self.state.encode());
-            for event in self.rsm.pump(out) {
-                self.on_raft_event(event, out);
-            }
+            self.pump(out);
         }
         let raft = self.rsm.raft();
         if raft.is_leader() && raft.log().last_term() < raft.term() {
@@ -187,13 +183,18 @@ impl CtrlerServer {
             // replicas would lag behind a change they acknowledged: so a new leader starts
             // an empty entry, the no-op every replica skips.
             let _ = self.rsm.start(now, Vec::new());
-            for event in self.rsm.pump(out) {
-                self.on_raft_event(event, out);
-            }
+            self.pump(out);
         }
         let raft = self.rsm.raft();
         for lost in self.waiting.take_lost(raft.is_leader(), raft.term()) {
             self.answer_lost(lost, out);
+        }
+    }
+
+    /// Carries out Raft's outputs and acts on what it applied.
+    fn pump(&mut self, out: &mut Outbox<CtrlerServer>) {
+        for event in self.rsm.pump(out) {
+            self.on_raft_event(event, out);
         }
     }
 
