@@ -4,6 +4,7 @@
 //! Every scenario is a function of its seed. [`registry`] lists them by family; the `sim`
 //! binary is the kit's command line over it, plus `bench`.
 
+pub mod allocator;
 pub mod bench;
 pub mod kv;
 pub mod mapreduce;

@@ -139,7 +139,7 @@ fn random(options: &RunOptions) -> RunReport {
         if !h.run_until_done(HEAL_AT.plus_ms(FINISH_MS), |h| h.hooks.all_idle())? {
             return Err(h.fail(LIVENESS, "operations pending 5 s after the heal"));
         }
-        let history = h.sim.observer().history.history();
+        let history = h.sim.observer().history.history().clone();
         h.metric("operations", history.operations.len() as u64);
         h.check_history(&RegisterModel, &history, HistoryCheck::default())
     })();

@@ -32,6 +32,8 @@ pub struct KvServer {
     waiting: BTreeMap<LogIndex, Waiting>,
     /// Raft's outputs of the current step, translated after each call into Raft.
     raft_out: Outbox<RaftNode>,
+    /// The size of the last snapshot this server encoded: the next one's buffer size.
+    last_snapshot_len: usize,
 }
 
 impl Node for KvServer {
@@ -61,6 +63,7 @@ impl Node for KvServer {
             snapshot_index: LogIndex::ZERO,
             waiting: BTreeMap::new(),
             raft_out: Outbox::new(),
+            last_snapshot_len: 0,
         };
         // Raft's boot hands back the snapshot it holds; restoring it must not fail silently.
         for output in raft_out.drain() {
@@ -313,7 +316,12 @@ impl KvServer {
             return;
         }
         let with_dups = !self.config.is_mutant(Mutant::DupTableNotInSnapshot);
-        let data = self.store.encode(with_dups);
+        // A store only grows between snapshots, mostly: reserve a little past the last one.
+        let reserve = self.last_snapshot_len + self.last_snapshot_len / 8;
+        let data = self
+            .store
+            .encode_into(with_dups, Vec::with_capacity(reserve));
+        self.last_snapshot_len = data.len();
         self.raft
             .snapshot(now, self.applied, data, &mut self.raft_out);
         self.snapshot_index = self.applied;

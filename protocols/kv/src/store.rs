@@ -54,14 +54,20 @@ impl Store {
 
     /// The snapshot bytes; without the duplicate table if `with_dup_table` is off (a mutant).
     pub fn encode(&self, with_dup_table: bool) -> Vec<u8> {
+        self.encode_into(with_dup_table, Vec::new())
+    }
+
+    /// [`Store::encode`], appending to `buf`: a caller that reserves about the size of the
+    /// last snapshot saves growing a large buffer by doubling and copying.
+    pub fn encode_into(&self, with_dup_table: bool, buf: Vec<u8>) -> Vec<u8> {
         let result = if with_dup_table {
-            postcard::to_allocvec(self)
+            postcard::to_extend(self, buf)
         } else {
             let data_only = Store {
                 data: self.data.clone(),
                 last_seq: BTreeMap::new(),
             };
-            postcard::to_allocvec(&data_only)
+            postcard::to_extend(&data_only, buf)
         };
         result.expect("encoding to a Vec cannot fail")
     }

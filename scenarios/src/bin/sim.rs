@@ -14,6 +14,7 @@ use std::process::ExitCode;
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
+    scenarios::allocator::keep_freed_memory();
     let corpus = concat!(env!("CARGO_MANIFEST_DIR"), "/../seeds");
     let app = App::new(scenarios::registry())
         .corpus_dir(corpus)

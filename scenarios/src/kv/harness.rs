@@ -350,7 +350,7 @@ impl KvHarness {
             self.write_failure_files();
         }
         if let Some(path) = self.options().history_out.clone() {
-            let written = write_history(&self.sim.observer().history(), &path);
+            let written = write_history(self.sim.observer().history(), &path);
             if let Err(e) = written {
                 let what = format!("could not write the history to {}: {e}", path.display());
                 self.fact("history", what);
@@ -375,9 +375,9 @@ impl KvHarness {
     /// The whole history against the key/value model, partitioned by key.
     fn check_history(&mut self) -> Step {
         let history = self.sim.observer().history();
-        let (result, violation) = self.history_check.run(&KvModel, &history);
+        let (result, violation) = self.history_check.run(&KvModel, history);
         if self.options().timeline {
-            let operations = sim_kit::recording::operations(&KvModel, &history, &result);
+            let operations = sim_kit::recording::operations(&KvModel, history, &result);
             self.record_operations(operations);
         }
         match violation {
@@ -390,7 +390,8 @@ impl KvHarness {
         let Some(dir) = self.artifact_dir() else {
             return;
         };
-        let history = self.sim.observer().history();
+        // A failure's path: the copy frees `self` for the calls below.
+        let history = self.sim.observer().history().clone();
         let (result, _) = self.history_check.run(&KvModel, &history);
         // Also for failures before the history check: the page shows the operations.
         let operations = sim_kit::recording::operations(&KvModel, &history, &result);

@@ -69,7 +69,7 @@ impl KvWatch {
     }
 
     /// The whole history; operations still pending stay open.
-    pub fn history(&self) -> History<KvInput, KvOutput> {
+    pub fn history(&self) -> &History<KvInput, KvOutput> {
         self.history.history()
     }
 }

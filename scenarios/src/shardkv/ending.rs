@@ -140,7 +140,7 @@ impl ShardKvHarness {
             self.write_failure_files();
         }
         if let Some(path) = self.options().history_out.clone() {
-            if let Err(e) = write_history(&self.sim.observer().history(), &path) {
+            if let Err(e) = write_history(self.sim.observer().history(), &path) {
                 self.fact("history", format!("not written to {}: {e}", path.display()));
             }
         }
@@ -178,7 +178,8 @@ impl ShardKvHarness {
     /// The whole history against the key/value model, partitioned by key.
     fn check_history(&mut self) -> Step {
         let history = self.sim.observer().history();
-        match HistoryCheck::default().run(&KvModel, &history).1 {
+        let violation = HistoryCheck::default().run(&KvModel, history).1;
+        match violation {
             None => Ok(()),
             Some(violation) => Err(self.sim.fail(violation)),
         }
@@ -188,7 +189,8 @@ impl ShardKvHarness {
         let Some(dir) = self.artifact_dir() else {
             return;
         };
-        let history = self.sim.observer().history();
+        // A failure's path: the copy frees `self` for the calls below.
+        let history = self.sim.observer().history().clone();
         let (result, _) = HistoryCheck::default().run(&KvModel, &history);
         let title = format!("{} seed {}", self.options().scenario, self.options().seed);
         match write_history_files(&KvModel, &history, &result, &dir, &title) {

@@ -99,7 +99,7 @@ impl ShardKvWatch {
     }
 
     /// The whole history; operations still pending stay open.
-    pub fn history(&self) -> History<KvInput, KvOutput> {
+    pub fn history(&self) -> &History<KvInput, KvOutput> {
         self.history.history()
     }
 

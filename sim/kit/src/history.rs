@@ -25,8 +25,10 @@ pub const STAMPS_PER_MICRO: u64 = 1_000;
 
 /// Every operation clients invoked, in invocation order, with call and return stamps.
 pub struct HistoryRecorder<I, O> {
-    operations: Vec<Operation<I, O>>,
-    /// (client, seq) -> index into `operations`.
+    /// Kept as the checker's type, so checking it at the end borrows it instead of copying
+    /// every operation (a KV run's history holds megabytes of values read).
+    history: History<I, O>,
+    /// (client, seq) -> index into the history's operations.
     by_request: BTreeMap<(ClientId, u64), usize>,
     /// Per client, its latest operation.
     latest: BTreeMap<ClientId, usize>,
@@ -36,7 +38,7 @@ pub struct HistoryRecorder<I, O> {
 impl<I, O> Default for HistoryRecorder<I, O> {
     fn default() -> Self {
         HistoryRecorder {
-            operations: Vec::new(),
+            history: History::default(),
             by_request: BTreeMap::new(),
             latest: BTreeMap::new(),
             last_stamp: 0,
@@ -67,7 +69,7 @@ impl<I: Clone, O: Clone> HistoryRecorder<I, O> {
         seq: u64,
         input: I,
     ) -> Result<usize, Violation> {
-        let index = self.operations.len();
+        let index = self.history.operations.len();
         if self.by_request.contains_key(&(client, seq)) {
             let message = format!("{client} invoked seq {seq} twice");
             return Err(Violation::new(checks::HISTORY, message));
@@ -75,7 +77,7 @@ impl<I: Clone, O: Clone> HistoryRecorder<I, O> {
         self.by_request.insert((client, seq), index);
         self.latest.insert(client, index);
         let call = self.stamp(now);
-        self.operations.push(Operation {
+        self.history.operations.push(Operation {
             client: client.0,
             call,
             ret: None,
@@ -98,7 +100,7 @@ impl<I: Clone, O: Clone> HistoryRecorder<I, O> {
             return Err(Violation::new(checks::HISTORY, message));
         };
         let stamp = self.stamp(now);
-        let op = &mut self.operations[index];
+        let op = &mut self.history.operations[index];
         if op.ret.is_some() {
             let message = format!("{client} seq {seq} returned twice");
             return Err(Violation::new(checks::HISTORY, message));
@@ -109,11 +111,11 @@ impl<I: Clone, O: Clone> HistoryRecorder<I, O> {
     }
 
     pub fn operations(&self) -> &[Operation<I, O>] {
-        &self.operations
+        &self.history.operations
     }
 
     pub fn operation(&self, index: usize) -> &Operation<I, O> {
-        &self.operations[index]
+        &self.history.operations[index]
     }
 
     /// The latest operation `client` invoked.
@@ -122,12 +124,16 @@ impl<I: Clone, O: Clone> HistoryRecorder<I, O> {
     }
 
     pub fn completed(&self) -> usize {
-        self.operations.iter().filter(|op| op.ret.is_some()).count()
+        self.history
+            .operations
+            .iter()
+            .filter(|op| op.ret.is_some())
+            .count()
     }
 
     /// The whole history; operations still pending stay open (outcome unknown).
-    pub fn history(&self) -> History<I, O> {
-        History::new(self.operations.clone())
+    pub fn history(&self) -> &History<I, O> {
+        &self.history
     }
 }
 
