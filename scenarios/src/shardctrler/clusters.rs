@@ -7,10 +7,12 @@
 //! `None` for every node outside it, so a violation names the real nodes.
 
 use crate::raft::durable::DurableAcrossRestarts;
+use crate::raft::goals::RaftGoals;
 use protocol_core::NodeId;
 use raft::cluster_check::ClusterCheck;
 use raft::{RaftEvent, RaftNode};
 use sim::Violation;
+use sim_kit::goals::Reached;
 
 struct Cluster {
     members: Vec<NodeId>,
@@ -18,6 +20,7 @@ struct Cluster {
     span: usize,
     check: ClusterCheck,
     durable: DurableAcrossRestarts,
+    goals: RaftGoals,
 }
 
 impl Cluster {
@@ -66,6 +69,7 @@ impl RaftClusters {
             span,
             check: ClusterCheck::new(span),
             durable: DurableAcrossRestarts::new(span),
+            goals: RaftGoals::new(span),
         });
     }
 
@@ -76,7 +80,10 @@ impl RaftClusters {
     /// `node`'s Raft applied `event` (in emission order): stream order, state machine safety.
     pub fn applied(&mut self, node: NodeId, event: &RaftEvent) -> Result<(), Violation> {
         match self.cluster(node) {
-            Some(c) => self.clusters[c].check.applied(node, event),
+            Some(c) => {
+                self.clusters[c].goals.on_event(node, event);
+                self.clusters[c].check.applied(node, event)
+            }
             None => Ok(()),
         }
     }
@@ -86,6 +93,7 @@ impl RaftClusters {
         if let Some(c) = self.cluster(node) {
             self.clusters[c].check.restarted(node);
             self.clusters[c].durable.restarted(node);
+            self.clusters[c].goals.restarted(node);
         }
     }
 
@@ -109,10 +117,20 @@ impl RaftClusters {
                 continue;
             }
             let view = cluster.view(&raft_of);
+            cluster.goals.after_step(&view, stepped);
             cluster.durable.after_step_of(&view, stepped)?;
             cluster.check.after_step_of(&view, stepped)?;
         }
         Ok(())
+    }
+
+    /// The Raft goals (`crate::raft::goals`) any cluster reached.
+    pub fn reached(&self) -> Reached {
+        let mut reached = Reached::new();
+        for cluster in &self.clusters {
+            cluster.goals.reached.iter().for_each(|g| reached.mark(g));
+        }
+        reached
     }
 
     /// Log matching over whole logs, in every cluster (for the end of a run).

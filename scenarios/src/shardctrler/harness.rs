@@ -228,9 +228,11 @@ impl CtrlerHarness {
             ("queries-checked", watch.history.queries_checked()),
             ("leaders-seen", watch.rafts.leaders_seen() as u64),
         ];
+        let goals = watch.rafts.reached();
         for (name, value) in figures {
             self.metric(name, value);
         }
+        self.reached(&goals);
         self.kit.report(verdict)
     }
 

@@ -27,5 +27,6 @@ pub const SCENARIOS: &[Scenario] = &[
     Scenario::new("ctrler-basic", "TestBasic: leave/join, historical queries with each server down, Move, 10 concurrent clerks, minimal transfers after joins and leaves", course::basic),
     Scenario::new("ctrler-multi", "TestMulti: multi-group join/leave, 10 concurrent clerks, minimal transfers after multijoins and multileaves, the same config after the leader's shutdown", course::multi),
     Scenario::new("ctrler-minimal-again", "TestMinimalAgain: a Join and a Leave move only the shards they must, at most NShards/3+1", course::minimal_again),
-    Scenario::new("ctrler-random", "3 or 5 servers, clerks joining, leaving, moving and querying under swarm faults; heal: every operation completes, replicas agree", random::random),
+    Scenario::new("ctrler-random", "3 or 5 servers, clerks joining, leaving, moving and querying under swarm faults; heal: every operation completes, replicas agree", random::random)
+        .with_goals(&[crate::raft::goals::LEADER_DEPOSED_WITH_UNCOMMITTED]),
 ];

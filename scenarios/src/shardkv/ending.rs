@@ -145,6 +145,10 @@ impl ShardKvHarness {
             }
         }
         self.record_metrics();
+        let watch = self.sim.observer();
+        let (shard_goals, raft_goals) = (watch.goals.reached.clone(), watch.rafts.reached());
+        self.reached(&shard_goals);
+        self.reached(&raft_goals);
         let kit: &mut super::harness::ShardKvKit = self;
         kit.report(verdict)
     }

@@ -13,6 +13,7 @@ pub mod clients;
 pub mod course_basic;
 pub mod course_concurrent;
 pub mod ending;
+pub mod goals;
 pub mod harness;
 pub mod random;
 pub mod watch;
@@ -43,5 +44,6 @@ pub const SCENARIOS: &[Scenario] = &[
     Scenario::new("shardkv-challenge1-delete", "TestChallenge1Delete: snapshots every entry, 30 KB moved around; storage within the course's budget", challenges::challenge1_delete),
     Scenario::new("shardkv-challenge2-unaffected", "TestChallenge2Unaffected: a group serves its own shards while a dead group's never arrive", challenges::challenge2_unaffected),
     Scenario::new("shardkv-challenge2-partial", "TestChallenge2Partial: a group serves the shards that arrived while others never come", challenges::challenge2_partial),
-    Scenario::new("shardkv-random", "2-4 groups, random joins/leaves/moves, clerks on random keys, swarm faults; heal: everything completes, groups settle holding only what they serve, history linearizable", random::random),
+    Scenario::new("shardkv-random", "2-4 groups, random joins/leaves/moves, clerks on random keys, swarm faults; heal: everything completes, groups settle holding only what they serve, history linearizable", random::random)
+        .with_goals(goals::ALL),
 ];

@@ -9,6 +9,7 @@
 //! clerk's calls are checked apart, against each other.
 
 use super::super::shardctrler::clusters::RaftClusters;
+use super::goals::ShardGoals;
 use crate::kv::watch::kv_input;
 use linearizability::models::kv::{KvInput, KvOutput};
 use linearizability::{History, Operation};
@@ -39,6 +40,7 @@ pub struct ShardKvWatch {
     /// Servers and clerk of the second controller.
     rogue_nodes: BTreeSet<NodeId>,
     pub shards: ShardWatch,
+    pub goals: ShardGoals,
     pub rafts: RaftClusters,
     history: HistoryRecorder<KvInput, KvOutput>,
     /// Per controller clerk, the last answer it returned.
@@ -58,6 +60,7 @@ impl ShardKvWatch {
             rogue: Controller::default(),
             rogue_nodes: BTreeSet::new(),
             shards: ShardWatch::new(),
+            goals: ShardGoals::default(),
             rafts: RaftClusters::new(),
             history: HistoryRecorder::new(),
             answers: BTreeMap::new(),
@@ -161,15 +164,19 @@ impl Observer<ShardKvNode> for ShardKvWatch {
                 num,
                 status,
                 held,
-            }) => self
-                .shards
-                .on_shards(node, *gid, *num, status, held, &self.ctrler.configs),
+            }) => {
+                let latest = self.ctrler.configs.latest().num;
+                self.goals.on_shards(node, *gid, *num, status, latest);
+                self.shards
+                    .on_shards(node, *gid, *num, status, held, &self.ctrler.configs)
+            }
             ShardKvEvent::Clerk(event) => self.on_clerk(now, event),
         }
     }
 
     fn on_restart(&mut self, _now: Time, node: NodeId) {
         self.rafts.restarted(node);
+        self.goals.restarted(node);
         self.shards.restarted(node);
     }
 
