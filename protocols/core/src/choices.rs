@@ -11,6 +11,14 @@
 //! A seeded run can also *record* its choices as the canonical bytes a buffer run reads back
 //! as the same choices: replaying them gives the same run, and the recording is where a
 //! shrinker starts from a failing seed.
+//!
+//! Some choices exist only for a buffer: a *keep mark* ([`Choices::keep`], [`Rng::keep`])
+//! guards one fault or one client operation. A seeded run draws nothing for it (so seeded
+//! runs are what they were before marks existed) and always keeps; a recording writes a 1;
+//! a buffer's zero drops the fault (or ends the client there), as zero is the quiet choice.
+//! A *labelled* buffer run ([`Choices::labelled`]) also notes which bytes each draw read and
+//! what it was for (its stream, a node seed, a keep mark), so a shrinker can act on a run's
+//! faults and operations as data rather than as bytes.
 
 use crate::rng::{derive_seed, Rng};
 use std::fmt;
@@ -26,12 +34,72 @@ pub struct Choices {
 #[derive(Clone)]
 pub(crate) struct Tape(Arc<Mutex<TapeState>>);
 
-enum TapeState {
-    /// Choices are read from `bytes`, from `pos` on; zeros past the end.
-    Replay { bytes: Vec<u8>, pos: usize },
-    /// Choices come from the seed and are appended to `bytes` as a buffer run would read them.
-    Record { bytes: Vec<u8> },
+struct TapeState {
+    /// Record mode: choices come from the seed and are appended to `bytes` as a buffer run
+    /// would read them. Otherwise they are read from `bytes`, from `pos` on; zeros past the end.
+    recording: bool,
+    bytes: Vec<u8>,
+    pos: usize,
+    /// The names of the streams drawn from, in the order they were first made.
+    streams: Vec<String>,
+    /// Every draw inside the buffer, when the run is labelled.
+    spans: Option<Vec<Span>>,
 }
+
+/// What a keep mark guards.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Mark {
+    /// One fault the world is about to apply (a crash, a partition, a pause, ...).
+    Fault,
+    /// Client `client`'s next operation; dropping it ends that client's workload there.
+    Op { client: u32 },
+}
+
+/// What one draw of a labelled run was for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// A typed draw (range, chance, index, raw bits) of a stream.
+    Draw,
+    /// A node's own seed.
+    NodeSeed,
+    /// A keep mark.
+    Keep(Mark),
+}
+
+/// The bytes one draw of a labelled run read: `bytes[start..start + len]`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Span {
+    pub start: u32,
+    pub len: u16,
+    /// Index into [`Labels::streams`].
+    pub stream: u16,
+    pub kind: Kind,
+}
+
+impl Span {
+    pub fn range(&self) -> std::ops::Range<usize> {
+        self.start as usize..self.start as usize + usize::from(self.len)
+    }
+}
+
+/// What each byte of a labelled run's buffer was read for, in draw order.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Labels {
+    pub streams: Vec<String>,
+    pub spans: Vec<Span>,
+}
+
+impl Labels {
+    /// The name of the stream `span` drew from.
+    pub fn stream(&self, span: &Span) -> &str {
+        self.streams
+            .get(usize::from(span.stream))
+            .map_or("?", String::as_str)
+    }
+}
+
+/// The stream name keep marks of [`Choices::keep`] are labelled with.
+const WORLD_MARKS: &str = "marks";
 
 impl Choices {
     /// Every stream is ChaCha expanded from the seed (the default).
@@ -39,77 +107,92 @@ impl Choices {
         Choices::default()
     }
 
-    /// Every stream reads from `bytes`, in the run's draw order.
-    pub fn buffer(bytes: Vec<u8>) -> Choices {
-        Choices {
-            tape: Some(Tape(Arc::new(Mutex::new(TapeState::Replay {
-                bytes,
-                pos: 0,
-            })))),
-        }
-    }
-
-    /// Seed mode that also records every choice as canonical buffer bytes.
-    pub fn record() -> Choices {
-        Choices {
-            tape: Some(Tape(Arc::new(Mutex::new(TapeState::Record {
-                bytes: Vec::new(),
-            })))),
-        }
-    }
-
-    /// A live source for one run of this one: a buffer read again from its start, or an
-    /// empty recording. Runs start from this, so a replay of a buffer run reads it afresh.
-    pub fn fresh(&self) -> Choices {
-        let Some(tape) = &self.tape else {
-            return Choices::seeded();
-        };
-        let state = match &*tape.lock() {
-            TapeState::Replay { bytes, .. } => TapeState::Replay {
-                bytes: bytes.clone(),
-                pos: 0,
-            },
-            TapeState::Record { .. } => TapeState::Record { bytes: Vec::new() },
+    fn with_state(recording: bool, bytes: Vec<u8>, labelled: bool) -> Choices {
+        let state = TapeState {
+            recording,
+            bytes,
+            pos: 0,
+            streams: Vec::new(),
+            spans: labelled.then(Vec::new),
         };
         Choices {
             tape: Some(Tape(Arc::new(Mutex::new(state)))),
         }
     }
 
+    /// Every stream reads from `bytes`, in the run's draw order.
+    pub fn buffer(bytes: Vec<u8>) -> Choices {
+        Choices::with_state(false, bytes, false)
+    }
+
+    /// As [`Choices::buffer`], noting what each draw read (see [`Choices::labels`]).
+    pub fn labelled(bytes: Vec<u8>) -> Choices {
+        Choices::with_state(false, bytes, true)
+    }
+
+    /// Seed mode that also records every choice as canonical buffer bytes.
+    pub fn record() -> Choices {
+        Choices::with_state(true, Vec::new(), false)
+    }
+
+    /// A live source for one run of this one: a buffer read again from its start (labelled
+    /// if this one is), or an empty recording. Runs start from this, so a replay of a buffer
+    /// run reads it afresh.
+    pub fn fresh(&self) -> Choices {
+        let Some(tape) = &self.tape else {
+            return Choices::seeded();
+        };
+        let state = tape.lock();
+        let bytes = if state.recording {
+            Vec::new()
+        } else {
+            state.bytes.clone()
+        };
+        Choices::with_state(state.recording, bytes, state.spans.is_some())
+    }
+
     /// The buffer a buffer run reads, whole; `None` for a seeded or recording one.
     pub fn buffer_bytes(&self) -> Option<Vec<u8>> {
-        let tape = self.tape.as_ref()?;
-        match &*tape.lock() {
-            TapeState::Replay { bytes, .. } => Some(bytes.clone()),
-            TapeState::Record { .. } => None,
-        }
+        let state = self.tape.as_ref()?.lock();
+        (!state.recording).then(|| state.bytes.clone())
     }
 
     pub fn is_buffer(&self) -> bool {
-        self.tape.as_ref().is_some_and(|t| t.is_replay())
+        self.tape.as_ref().is_some_and(|t| !t.lock().recording)
     }
 
     /// What a recording run has drawn so far, as a buffer; `None` unless recording.
     pub fn recorded(&self) -> Option<Vec<u8>> {
-        let tape = self.tape.as_ref()?;
-        match &*tape.lock() {
-            TapeState::Record { bytes } => Some(bytes.clone()),
-            TapeState::Replay { .. } => None,
-        }
+        let state = self.tape.as_ref()?.lock();
+        state.recording.then(|| state.bytes.clone())
     }
 
     /// How many bytes a buffer run has read so far (past the end counts too).
     pub fn consumed(&self) -> Option<usize> {
-        let tape = self.tape.as_ref()?;
-        match &*tape.lock() {
-            TapeState::Replay { pos, .. } => Some(*pos),
-            TapeState::Record { .. } => None,
-        }
+        let state = self.tape.as_ref()?.lock();
+        (!state.recording).then_some(state.pos)
+    }
+
+    /// What each draw of a labelled run read so far; `None` unless labelled.
+    pub fn labels(&self) -> Option<Labels> {
+        let state = self.tape.as_ref()?.lock();
+        let spans = state.spans.clone()?;
+        Some(Labels {
+            streams: state.streams.clone(),
+            spans,
+        })
     }
 
     /// The stream named `label` (and `index`) of the run of `seed`.
     pub fn stream(&self, seed: u64, label: &str, index: u64) -> Rng {
-        Rng::with_tape(derive_seed(seed, label, index), self.tape.clone())
+        let derived = derive_seed(seed, label, index);
+        match &self.tape {
+            None => Rng::with_tape(derived, None, 0),
+            Some(tape) => {
+                let stream = tape.intern(label);
+                Rng::with_tape(derived, Some(tape.clone()), stream)
+            }
+        }
     }
 
     /// A node's own seed (it seeds the node's private randomness). From a buffer it is
@@ -121,16 +204,21 @@ impl Choices {
             return derived;
         };
         let base = derive_seed(0, "node", key);
+        let stream = tape.intern("node");
         let mut raw = [0u8; 8];
-        match &mut *tape.lock() {
-            TapeState::Replay { bytes, pos } => {
-                read(bytes, pos, &mut raw);
-                u64::from_be_bytes(raw) ^ base
-            }
-            TapeState::Record { bytes } => {
-                bytes.extend_from_slice(&(derived ^ base).to_be_bytes());
-                derived
-            }
+        if tape.read(&mut raw, stream, Kind::NodeSeed) {
+            return u64::from_be_bytes(raw) ^ base;
+        }
+        tape.write(&(derived ^ base).to_be_bytes(), stream, Kind::NodeSeed);
+        derived
+    }
+
+    /// Whether to keep what `mark` guards (see the module's notes): always from a seed,
+    /// drawing nothing; from a buffer, unless its byte is zero.
+    pub fn keep(&self, mark: Mark) -> bool {
+        match &self.tape {
+            None => true,
+            Some(tape) => tape.keep(tape.intern(WORLD_MARKS), mark),
         }
     }
 }
@@ -141,33 +229,73 @@ impl Tape {
         self.0.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    fn is_replay(&self) -> bool {
-        matches!(&*self.lock(), TapeState::Replay { .. })
+    /// The index of stream `label`, named for labelled runs.
+    fn intern(&self, label: &str) -> u16 {
+        let mut state = self.lock();
+        if let Some(i) = state.streams.iter().position(|s| s == label) {
+            return i as u16;
+        }
+        // More streams than this would be a run making streams per event: a bug.
+        assert!(
+            state.streams.len() < usize::from(u16::MAX),
+            "too many streams"
+        );
+        state.streams.push(label.to_string());
+        (state.streams.len() - 1) as u16
     }
 
     /// Fills `out` from the buffer (replay) and returns true, or returns false (record).
-    pub(crate) fn read(&self, out: &mut [u8]) -> bool {
-        match &mut *self.lock() {
-            TapeState::Replay { bytes, pos } => {
-                read(bytes, pos, out);
-                true
-            }
-            TapeState::Record { .. } => false,
+    pub(crate) fn read(&self, out: &mut [u8], stream: u16, kind: Kind) -> bool {
+        let state = &mut *self.lock();
+        if state.recording {
+            return false;
         }
+        let start = state.pos;
+        for byte in out.iter_mut() {
+            *byte = state.bytes.get(state.pos).copied().unwrap_or(0);
+            state.pos += 1;
+        }
+        // Reads past the end are zeros whatever the buffer says: nothing to label.
+        if start < state.bytes.len() {
+            state.note(start, out.len(), stream, kind);
+        }
+        true
     }
 
     /// Appends what a buffer run would read for this choice (record mode only).
-    pub(crate) fn write(&self, chosen: &[u8]) {
-        if let TapeState::Record { bytes } = &mut *self.lock() {
-            bytes.extend_from_slice(chosen);
+    pub(crate) fn write(&self, chosen: &[u8], stream: u16, kind: Kind) {
+        let state = &mut *self.lock();
+        if state.recording {
+            let start = state.bytes.len();
+            state.bytes.extend_from_slice(chosen);
+            state.note(start, chosen.len(), stream, kind);
         }
+    }
+
+    /// A keep mark: one byte, nonzero to keep; a recording keeps and writes a 1.
+    pub(crate) fn keep(&self, stream: u16, mark: Mark) -> bool {
+        let mut byte = [0u8];
+        if self.read(&mut byte, stream, Kind::Keep(mark)) {
+            return byte[0] != 0;
+        }
+        self.write(&[1], stream, Kind::Keep(mark));
+        true
     }
 }
 
-fn read(bytes: &[u8], pos: &mut usize, out: &mut [u8]) {
-    for byte in out.iter_mut() {
-        *byte = bytes.get(*pos).copied().unwrap_or(0);
-        *pos += 1;
+impl TapeState {
+    fn note(&mut self, start: usize, len: usize, stream: u16, kind: Kind) {
+        if len == 0 {
+            return; // a range of one value reads nothing
+        }
+        if let Some(spans) = &mut self.spans {
+            spans.push(Span {
+                start: start as u32,
+                len: len.min(usize::from(u16::MAX)) as u16,
+                stream,
+                kind,
+            });
+        }
     }
 }
 
@@ -186,10 +314,15 @@ impl fmt::Debug for Choices {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.tape {
             None => write!(f, "seeded"),
-            Some(tape) => match &*tape.lock() {
-                TapeState::Replay { bytes, .. } => write!(f, "buffer({} bytes)", bytes.len()),
-                TapeState::Record { bytes } => write!(f, "recording({} bytes)", bytes.len()),
-            },
+            Some(tape) => {
+                let state = tape.lock();
+                let mode = if state.recording {
+                    "recording"
+                } else {
+                    "buffer"
+                };
+                write!(f, "{mode}({} bytes)", state.bytes.len())
+            }
         }
     }
 }
@@ -270,5 +403,73 @@ mod tests {
             (width(0), width(255), width(256), width(u64::MAX)),
             (0, 1, 2, 8)
         );
+    }
+
+    #[test]
+    fn keep_marks_draw_nothing_from_a_seed_and_a_buffer_zero_drops() {
+        // A seeded stream with marks between its draws gives the draws it gives without.
+        let plain: Vec<u64> = {
+            let mut rng = Choices::seeded().stream(3, "s", 0);
+            (0..20)
+                .map(|_| range_inclusive(&mut rng, 0, 1_000))
+                .collect()
+        };
+        let recording = Choices::record();
+        let mut rng = recording.stream(3, "s", 0);
+        let mut marked = Vec::new();
+        for i in 0..20 {
+            assert!(rng.keep(Mark::Op { client: i }));
+            marked.push(range_inclusive(&mut rng, 0, 1_000));
+        }
+        assert!(recording.keep(Mark::Fault));
+        assert_eq!(marked, plain);
+        let bytes = recording.recorded().expect("recorded");
+        assert_eq!(bytes[0], 1, "a recording keeps with a 1");
+        assert_eq!(bytes.len(), 20 * 3 + 1);
+        // A buffer keeps on a nonzero byte and drops on a zero (and past its end).
+        let buffer = Choices::buffer(vec![7, 0]);
+        assert!(buffer.keep(Mark::Fault));
+        assert!(!buffer.keep(Mark::Fault));
+        assert!(!buffer.keep(Mark::Fault));
+    }
+
+    #[test]
+    fn a_labelled_run_names_the_stream_and_kind_of_every_draw_inside_the_buffer() {
+        let recording = Choices::record();
+        let mut shape = recording.stream(1, "shape", 0);
+        let mut net = recording.stream(1, "network", 0);
+        range_inclusive(&mut shape, 0, 70_000);
+        recording.keep(Mark::Fault);
+        Ratio::percent(40).chance(&mut net);
+        recording.node_seed(1, 0);
+        let bytes = recording.recorded().expect("recorded");
+        let labelled = Choices::labelled(bytes.clone());
+        let mut shape = labelled.stream(1, "shape", 0);
+        let mut net = labelled.stream(1, "network", 0);
+        range_inclusive(&mut shape, 0, 70_000);
+        labelled.keep(Mark::Fault);
+        Ratio::percent(40).chance(&mut net);
+        labelled.node_seed(1, 0);
+        range_inclusive(&mut net, 0, 9); // past the end: not labelled
+        let labels = labelled.labels().expect("labelled");
+        let seen: Vec<(&str, Kind, usize, usize)> = labels
+            .spans
+            .iter()
+            .map(|s| (labels.stream(s), s.kind, s.range().start, s.range().end))
+            .collect();
+        assert_eq!(
+            seen,
+            vec![
+                ("shape", Kind::Draw, 0, 3),
+                ("marks", Kind::Keep(Mark::Fault), 3, 4),
+                ("network", Kind::Draw, 4, 5),
+                ("node", Kind::NodeSeed, 5, 13),
+            ]
+        );
+        assert_eq!(bytes.len(), 13);
+        // A plain buffer run and a recording keep no labels; a fresh labelled run does.
+        assert_eq!(Choices::buffer(bytes).labels(), None);
+        assert_eq!(recording.labels(), None);
+        assert_eq!(labelled.fresh().labels(), Some(Labels::default()));
     }
 }

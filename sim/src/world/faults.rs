@@ -5,13 +5,23 @@ use crate::fault::{FaultAction, FaultPlan};
 use crate::network::NetworkConfig;
 use crate::observer::Observer;
 use crate::trace::TraceRecord;
+use protocol_core::choices::Mark;
 use protocol_core::rng::Ratio;
 use protocol_core::{Node, NodeId, Time};
 
 impl<N: Node, O: Observer<N>> Sim<N, O> {
-    /// Applies `action` now.
+    /// Applies `action` now, unless it is a fault a buffer run drops (its keep mark is zero:
+    /// see `protocol_core::choices`; a seeded run draws nothing for the mark and keeps all).
     pub fn apply(&mut self, action: FaultAction) {
         if action.is_fault() {
+            if !self.choices.keep(Mark::Fault) {
+                self.trace.line(
+                    self.now,
+                    &action.nodes(),
+                    format_args!("dropped fault {action}"),
+                );
+                return;
+            }
             self.stats.faults += 1;
         }
         if self.trace.is_rendering() {
@@ -76,6 +86,17 @@ impl<N: Node, O: Observer<N>> Sim<N, O> {
             self.now
         );
         self.queue.push(at, Event::Fault(action));
+    }
+
+    /// A scenario's own crash of `id` (a course test's `ShutdownServer`): as [`Sim::crash`],
+    /// but a step a buffer run may drop through its keep mark, as it may a planned fault.
+    pub fn crash_scripted(&mut self, id: NodeId) {
+        if !self.choices.keep(Mark::Fault) {
+            self.trace
+                .line(self.now, &[id], format_args!("dropped fault crash {id}"));
+            return;
+        }
+        self.crash(id);
     }
 
     /// The node stops now; its unsynced writes meet their fates (see `SimDisk::crash`).
