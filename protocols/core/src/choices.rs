@@ -64,6 +64,8 @@ pub enum Kind {
     NodeSeed,
     /// A keep mark.
     Keep(Mark),
+    /// How long a phase of the scenario runs ([`Choices::run_length`]).
+    Length,
 }
 
 /// The bytes one draw of a labelled run read: `bytes[start..start + len]`.
@@ -220,6 +222,23 @@ impl Choices {
             None => true,
             Some(tape) => tape.keep(tape.intern(WORLD_MARKS), mark),
         }
+    }
+
+    /// How long a scenario's phase runs, within `lo..=hi` (ms, say): `hi` from a seed,
+    /// drawing nothing (seeded runs are unchanged); a recording writes 255; a buffer's byte
+    /// `b` gives `lo + (hi - lo) * b / 255`, so zero, the quiet choice, is the shortest run.
+    pub fn run_length(&self, lo: u64, hi: u64) -> u64 {
+        assert!(lo <= hi, "empty range {lo}..={hi}");
+        let Some(tape) = &self.tape else {
+            return hi;
+        };
+        let stream = tape.intern(WORLD_MARKS);
+        let mut byte = [0u8];
+        if tape.read(&mut byte, stream, Kind::Length) {
+            return lo + (hi - lo) * u64::from(byte[0]) / 255;
+        }
+        tape.write(&[255], stream, Kind::Length);
+        hi
     }
 }
 
@@ -426,6 +445,11 @@ mod tests {
         let bytes = recording.recorded().expect("recorded");
         assert_eq!(bytes[0], 1, "a recording keeps with a 1");
         assert_eq!(bytes.len(), 20 * 3 + 1);
+        assert_eq!(recording.run_length(2_000, 20_000), 20_000);
+        assert_eq!(Choices::seeded().run_length(2_000, 20_000), 20_000);
+        let lengths = Choices::buffer(vec![255, 0, 51]);
+        let got: Vec<u64> = (0..4).map(|_| lengths.run_length(0, 1_000)).collect();
+        assert_eq!(got, vec![1_000, 0, 200, 0]);
         // A buffer keeps on a nonzero byte and drops on a zero (and past its end).
         let buffer = Choices::buffer(vec![7, 0]);
         assert!(buffer.keep(Mark::Fault));

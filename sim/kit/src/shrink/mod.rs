@@ -129,7 +129,7 @@ pub fn shrink(
         if (whole && search.best == before) || search.exhausted() {
             break;
         }
-        search.window *= 2;
+        search.window = search.window.saturating_mul(2);
     }
     Some(Shrunk {
         bytes: search.best,

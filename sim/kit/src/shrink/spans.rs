@@ -23,6 +23,20 @@ impl Search<'_> {
         let report = run_labelled(self.scenario, &self.options, &self.best);
         let labels = report.labels.unwrap_or_default();
         self.labelled = Some((self.best.clone(), labels.clone()));
+        // The run stops at its failure: bytes past its last draw are never read.
+        let read = labels
+            .spans
+            .iter()
+            .map(|s| s.range().end)
+            .max()
+            .unwrap_or(0);
+        if read < self.best.len() {
+            let pass = std::mem::replace(&mut self.pass, "truncate");
+            if self.try_candidate(self.best[..read].to_vec()) {
+                self.labelled = Some((self.best.clone(), labels.clone()));
+            }
+            self.pass = pass;
+        }
         labels
     }
 
@@ -104,8 +118,8 @@ impl Search<'_> {
         }
     }
 
-    /// Lowers each of the scenario's own draws (its shape, its plan, its workload; not the
-    /// world's deliveries), as a whole number: to zero, to half, by one. A lower shape draw
+    /// Lowers each of the scenario's own draws (its shape, its plan, its workload, the length
+    /// of its phases; not the world's deliveries), as a whole number: to zero, to half, by one. A lower shape draw
     /// may mean fewer nodes, which then draw no seeds: each value is also tried with the
     /// last one or two node seeds deleted.
     pub(super) fn lower_shape(&mut self) {
@@ -115,8 +129,8 @@ impl Search<'_> {
             let labels = self.labels();
             let Some(span) = labels.spans.iter().copied().find(|s| {
                 s.start as usize >= at
-                    && s.kind == Kind::Draw
-                    && !WORLD_STREAMS.contains(&labels.stream(s))
+                    && (s.kind == Kind::Length
+                        || (s.kind == Kind::Draw && !WORLD_STREAMS.contains(&labels.stream(s))))
             }) else {
                 return;
             };
@@ -139,9 +153,10 @@ impl Search<'_> {
             let mut candidate = self.best.clone();
             let width = usize::from(span.len);
             candidate[span.range()].copy_from_slice(&lower.to_be_bytes()[8 - width..]);
-            for drop in 0..=seeds.len().min(2) {
+            for gone in seed_windows(seeds, value - lower) {
                 let mut shorter = candidate.clone();
-                for seed in seeds.iter().rev().take(drop) {
+                // From the back, so the ranges before each deletion stay where they were.
+                for seed in gone.iter().rev() {
                     shorter.drain(seed.range());
                 }
                 if self.try_candidate(shorter) {
@@ -152,6 +167,22 @@ impl Search<'_> {
     }
 }
 
+/// Which node seeds to delete along with lowering a draw by `by`: none, then, if the draw
+/// counts nodes, the `by` seeds of the nodes no longer made, which may be any `by` in a row
+/// (the last servers come before the clerks): tried from the last window back.
+fn seed_windows(seeds: &[Span], by: u64) -> Vec<Vec<Span>> {
+    const MAX_WINDOWS: usize = 12;
+    let mut windows = vec![Vec::new()];
+    let by = by as usize;
+    if by == 0 || by > seeds.len() {
+        return windows;
+    }
+    for end in (by..=seeds.len()).rev().take(MAX_WINDOWS) {
+        windows.push(seeds[end - by..end].to_vec());
+    }
+    windows
+}
+
 fn is_fault(span: &Span) -> bool {
     span.kind == Kind::Keep(Mark::Fault)
 }
@@ -160,7 +191,7 @@ fn is_fault(span: &Span) -> bool {
 fn client(span: &Span) -> Option<(u16, u32)> {
     match span.kind {
         Kind::Keep(Mark::Op { client }) => Some((span.stream, client)),
-        Kind::Keep(Mark::Fault) | Kind::Draw | Kind::NodeSeed => None,
+        Kind::Keep(Mark::Fault) | Kind::Draw | Kind::NodeSeed | Kind::Length => None,
     }
 }
 
