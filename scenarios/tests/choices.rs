@@ -386,3 +386,32 @@ fn skip_truncation_drops_a_scripted_fault_and_stays_within_twice_the_hand_made_r
         found.report.events
     );
 }
+
+/// The smallest run of `no-duplicate-detection` on kv-random by hand, counted as a lower
+/// bound: the scenario's shape at its least (3 servers, 1 client, 2 keys) and its fault phase
+/// at its shortest (2 s; the run ends about 2 s after the heal); a slow network (the plan's
+/// opening SetNetwork) and the heal (2 events); an election (1 timer, 3 + 6 syncs, 2 votes
+/// asked, 2 granted: 14) and the new leader's first heartbeat (4); heartbeats from its
+/// election (no earlier than 300 ms) to the end at 4 s (37 rounds of 1 timer, 2 appends, 2
+/// replies: 185); the client's Append reaches the leader, its reply is slow, the client's
+/// retry timer fires and the Append goes again, both made durable on all three servers and
+/// both answered (2 requests, 1 timer, 6 syncs, 2 replies: 11); the final reads of both keys
+/// (1 request, 3 syncs, 1 reply each: 10): 226 events. The clerk's WrongLeader round trips
+/// before the first election are left out, so the bound is if anything low.
+const HAND_MINIMAL_NO_DUPLICATE_DETECTION: u64 = 226;
+
+#[test]
+fn no_duplicate_detection_shrinks_to_within_twice_the_hand_made_run() {
+    let (first, found) = shrink_seed("kv-random", 1, "no-duplicate-detection", 15_000);
+    assert!(
+        first.events > 5 * HAND_MINIMAL_NO_DUPLICATE_DETECTION,
+        "{}",
+        first.events
+    );
+    assert!(
+        found.report.events <= 2 * HAND_MINIMAL_NO_DUPLICATE_DETECTION,
+        "{} events",
+        found.report.events
+    );
+    assert_eq!(found.report.stats.faults, 0, "no fault is needed");
+}
