@@ -6,7 +6,7 @@
 //! [`crate::choices`]): every draw is typed (a range, a chance, raw bits for a seed) so that
 //! the buffer reads each one from its own few bytes.
 
-use crate::choices::{chance_from_byte, width, Tape};
+use crate::choices::{chance_from_byte, width, Kind, Mark, Tape};
 use rand_chacha::ChaCha8Rng;
 use rand_core::{RngCore, SeedableRng};
 use serde::{Deserialize, Serialize};
@@ -18,6 +18,8 @@ use std::fmt;
 pub struct Rng {
     chacha: ChaCha8Rng,
     tape: Option<Tape>,
+    /// Which stream of the tape this is, for labelled runs.
+    stream: u16,
 }
 
 impl fmt::Debug for Rng {
@@ -32,10 +34,21 @@ impl fmt::Debug for Rng {
 }
 
 impl Rng {
-    pub(crate) fn with_tape(seed: u64, tape: Option<Tape>) -> Rng {
+    pub(crate) fn with_tape(seed: u64, tape: Option<Tape>, stream: u16) -> Rng {
         Rng {
             chacha: ChaCha8Rng::seed_from_u64(seed),
             tape,
+            stream,
+        }
+    }
+
+    /// Whether to keep the fault or client operation `mark` guards: always from a seed,
+    /// drawing nothing, so seeded runs are unchanged; from a buffer, unless its byte is zero
+    /// (see [`crate::choices`]).
+    pub fn keep(&mut self, mark: Mark) -> bool {
+        match &self.tape {
+            None => true,
+            Some(tape) => tape.keep(self.stream, mark),
         }
     }
 
@@ -46,13 +59,13 @@ impl Rng {
     ) -> [u8; N] {
         let mut out = [0u8; N];
         if let Some(tape) = &self.tape {
-            if tape.read(&mut out) {
+            if tape.read(&mut out, self.stream, Kind::Draw) {
                 return out;
             }
         }
         out = from_seed(&mut self.chacha);
         if let Some(tape) = &self.tape {
-            tape.write(&out);
+            tape.write(&out, self.stream, Kind::Draw);
         }
         out
     }
@@ -69,13 +82,13 @@ impl RngCore for Rng {
 
     fn fill_bytes(&mut self, dest: &mut [u8]) {
         if let Some(tape) = &self.tape {
-            if tape.read(dest) {
+            if tape.read(dest, self.stream, Kind::Draw) {
                 return;
             }
         }
         self.chacha.fill_bytes(dest);
         if let Some(tape) = &self.tape {
-            tape.write(dest);
+            tape.write(dest, self.stream, Kind::Draw);
         }
     }
 
@@ -115,7 +128,7 @@ impl Choose for Rng {
         let span = hi - lo;
         let mut bytes = [0u8; 8];
         let k = width(span);
-        if tape.read(&mut bytes[8 - k..]) {
+        if tape.read(&mut bytes[8 - k..], self.stream, Kind::Draw) {
             let x = u64::from_be_bytes(bytes);
             return if span == u64::MAX {
                 x
@@ -124,7 +137,11 @@ impl Choose for Rng {
             };
         }
         let value = lemire(&mut self.chacha, lo, hi);
-        tape.write(&(value - lo).to_be_bytes()[8 - k..]);
+        tape.write(
+            &(value - lo).to_be_bytes()[8 - k..],
+            self.stream,
+            Kind::Draw,
+        );
         value
     }
 
@@ -136,7 +153,7 @@ impl Choose for Rng {
         let span = hi - lo;
         let mut bytes = [0u8; 8];
         let k = width(span);
-        if tape.read(&mut bytes[8 - k..]) {
+        if tape.read(&mut bytes[8 - k..], self.stream, Kind::Draw) {
             let x = u64::from_be_bytes(bytes);
             return if span == u64::MAX {
                 hi - x
@@ -145,7 +162,11 @@ impl Choose for Rng {
             };
         }
         let value = lemire(&mut self.chacha, lo, hi);
-        tape.write(&(hi - value).to_be_bytes()[8 - k..]);
+        tape.write(
+            &(hi - value).to_be_bytes()[8 - k..],
+            self.stream,
+            Kind::Draw,
+        );
         value
     }
 
@@ -154,18 +175,18 @@ impl Choose for Rng {
             return lemire(&mut self.chacha, 0, u64::from(denominator) - 1) < u64::from(numerator);
         };
         let mut byte = [0u8];
-        if tape.read(&mut byte) {
+        if tape.read(&mut byte, self.stream, Kind::Draw) {
             return chance_from_byte(byte[0], numerator, denominator);
         }
         let hit = lemire(&mut self.chacha, 0, u64::from(denominator) - 1) < u64::from(numerator);
-        tape.write(&[if hit { 255 } else { 0 }]);
+        tape.write(&[if hit { 255 } else { 0 }], self.stream, Kind::Draw);
         hit
     }
 }
 
 /// A generator seeded from `seed`.
 pub fn rng_from_seed(seed: u64) -> Rng {
-    Rng::with_tape(seed, None)
+    Rng::with_tape(seed, None, 0)
 }
 
 /// The seed of an independent stream named `label` (and `index`) under `seed`, so that one

@@ -255,7 +255,7 @@ impl KvHarness {
     pub fn shutdown_all(&mut self) {
         for id in self.server_ids() {
             self.sim.disconnect(id);
-            self.sim.crash(id);
+            self.sim.crash_scripted(id);
         }
     }
 

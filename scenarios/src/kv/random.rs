@@ -66,7 +66,9 @@ pub fn kv_random(options: &RunOptions) -> RunReport {
     let limits = SwarmLimits::everything(shape.servers);
     let mix = SwarmMix::draw(&mut plan_rng, &limits);
     let start = Time::from_ms(range_inclusive(&mut plan_rng, 0, 2_000));
-    let heal_at = Time::from_ms(FAULT_PHASE_MS);
+    // A seed runs the whole phase; a buffer may shorten it (a shrinker's shorter run), never
+    // to before the plan starts.
+    let heal_at = Time::from_ms(options.choices.run_length(2_000, FAULT_PHASE_MS));
     let plan = mix.plan(&mut plan_rng, &h.server_ids(), start, heal_at);
     h.sim.schedule_plan(&plan);
     let servers = h.server_ids();

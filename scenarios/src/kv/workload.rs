@@ -2,6 +2,7 @@
 //! Appends, Puts and Gets back to back on its own key (or random keys), predicting its Gets.
 
 use kvraft::{ClerkEvent, KvEvent, Op};
+use protocol_core::choices::Mark;
 use protocol_core::rng::{index, range_inclusive, Rng};
 use protocol_core::{NodeId, Time};
 use sim::Violation;
@@ -103,6 +104,12 @@ impl Clients {
                 break;
             }
             self.wakes.remove(&(at, i));
+            // A buffer run may end this client here (a shrinker dropping operations).
+            if !rng.keep(Mark::Op { client: i as u32 }) {
+                self.loops[i].running = false;
+                self.loops[i].busy = false;
+                continue;
+            }
             let op = self.next_op(rng, i);
             due.push((self.loops[i].clerk, op));
         }

@@ -106,7 +106,7 @@ fn mr_random(options: &RunOptions) -> RunReport {
         if let Some((at, down_ms)) = coordinator_crash {
             h.run_until_done(at, |h| h.job_done())?;
             if !h.job_done() {
-                h.sim.crash(COORDINATOR);
+                h.sim.crash_scripted(COORDINATOR);
                 let back = h.now().plus_ms(down_ms);
                 h.sim.schedule(back, FaultAction::Restart(COORDINATOR));
             }

@@ -4,6 +4,7 @@
 use super::checks;
 use super::harness::{RaftHarness, Step};
 use super::watch::command_value;
+use protocol_core::choices::Mark;
 use protocol_core::rng::{range_inclusive, Rng};
 use protocol_core::Time;
 use sim_kit::actors::Actor;
@@ -183,7 +184,12 @@ impl Actor<RaftHarness> for ChurnClient {
     fn step(&mut self, h: &mut RaftHarness) -> Step {
         let now = h.now();
         if let ChurnState::Idle(_) = self.state {
-            if self.stopping {
+            // A buffer run may end this client here (a shrinker dropping operations).
+            if self.stopping
+                || !self.rng.keep(Mark::Op {
+                    client: self.id as u32,
+                })
+            {
                 self.state = ChurnState::Stopped;
                 return Ok(());
             }

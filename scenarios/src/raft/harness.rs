@@ -157,7 +157,7 @@ impl RaftHarness {
     /// `crash1`: disconnect and kill; the disk keeps what was persisted.
     pub fn crash1(&mut self, i: usize) {
         self.disconnect(i);
-        self.sim.crash(NodeId(i as u32));
+        self.sim.crash_scripted(NodeId(i as u32));
     }
 
     /// `start1`: a fresh incarnation from the disk, not yet connected.

@@ -36,10 +36,13 @@ fn raft_random(options: &RunOptions) -> RunReport {
     let mut plan_rng = h.sim.derive_rng("faults");
     let mix = SwarmMix::draw(&mut plan_rng, &SwarmLimits::everything(servers));
     let start = Time::from_ms(range_inclusive(&mut plan_rng, 0, 2_000));
-    let plan = mix.plan(&mut plan_rng, &h.ids(), start, FAULT_PHASE);
+    // A seed runs the whole phase; a buffer may shorten it (a shrinker's shorter run), never
+    // to before the plan starts.
+    let phase = Time::from_ms(options.choices.run_length(2_000, FAULT_PHASE.as_ms()));
+    let plan = mix.plan(&mut plan_rng, &h.ids(), start, phase);
     h.sim.schedule_plan(&plan);
     let ids = h.ids();
-    h.storage_mix(&[ids], start, FAULT_PHASE);
+    h.storage_mix(&[ids], start, phase);
     let shape = format!(
         "{servers} servers, {clients} clients, snapshots {}",
         if snapshots { "on" } else { "off" }
@@ -50,8 +53,8 @@ fn raft_random(options: &RunOptions) -> RunReport {
     let verdict = (|| -> Step {
         let mut actors: Vec<ChurnClient> =
             (0..clients).map(|id| ChurnClient::new(&h, id)).collect();
-        // The plan's last action heals everything at FAULT_PHASE.
-        h.run_actors(&mut actors, FAULT_PHASE)?;
+        // The plan's last action heals everything at the phase's end.
+        h.run_actors(&mut actors, phase)?;
         actors.iter_mut().for_each(ChurnClient::stop);
         let until = h.sim.now().plus_ms(ELECTION_TIMEOUT_MS);
         h.run_actors(&mut actors, until)?;

@@ -154,7 +154,7 @@ impl CtrlerHarness {
     /// `ShutdownServer(i)`: cut off and killed; its disk keeps what it persisted.
     pub fn shutdown(&mut self, server: NodeId) {
         self.sim.disconnect(server);
-        self.sim.crash(server);
+        self.sim.crash_scripted(server);
     }
 
     /// `StartServer(i)` and `ConnectAll`.

@@ -52,11 +52,13 @@ pub fn random(options: &RunOptions) -> RunReport {
     let clerks: Vec<NodeId> = (0..shape.clerks).map(|_| h.add_clerk()).collect();
     let mut faults = h.rng("faults");
     let mix = SwarmMix::draw(&mut faults, &SwarmLimits::everything(h.servers.len()));
-    let plan = mix.plan(&mut faults, &h.servers, Time::ZERO, HEAL_AT);
+    // A seed runs the whole phase; a buffer may shorten it (a shrinker's shorter run).
+    let heal_at = Time::from_ms(options.choices.run_length(0, HEAL_AT.as_ms()));
+    let plan = mix.plan(&mut faults, &h.servers, Time::ZERO, heal_at);
     h.sim.schedule_plan(&plan);
     // Storage faults too: corruption falls on a minority of the servers.
     let servers = h.servers.clone();
-    h.storage_mix(&[servers], Time::ZERO, HEAL_AT);
+    h.storage_mix(&[servers], Time::ZERO, heal_at);
     h.fact("shape", format!("{shape:?}"));
     h.fact("mix", mix.describe());
     let ops = CtrlerOps::Random {
@@ -67,7 +69,7 @@ pub fn random(options: &RunOptions) -> RunReport {
     let verdict = (|| -> Step {
         let now = h.now();
         h.hooks.start(now);
-        h.run_until(HEAL_AT)?;
+        h.run_until(heal_at)?;
         h.hooks.stop();
         let deadline = h.now().plus_ms(COMPLETION_BOUND_MS);
         if !h.run_until_done(deadline, |h| h.hooks.all_idle())? {

@@ -220,7 +220,7 @@ impl ShardKvHarness {
     /// `ShutdownServer(g, i)`: killed; messages to and from it are lost; its disk stays.
     pub fn shutdown_server(&mut self, g: usize, i: usize) {
         let id = self.group(g)[i];
-        self.sim.crash(id);
+        self.sim.crash_scripted(id);
     }
 
     /// `StartServer(g, i)`: boots again from its disk.

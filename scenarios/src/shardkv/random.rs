@@ -61,7 +61,10 @@ pub fn random(options: &RunOptions) -> RunReport {
         let servers: Vec<NodeId> = h.ctrlers.iter().copied().chain(h.group_servers()).collect();
         let mut faults = h.rng("faults");
         let mix = SwarmMix::draw(&mut faults, &SwarmLimits::everything(servers.len()));
-        let heal_at = h.now().plus_ms(FAULT_PHASE_MS);
+        // A seed runs the whole phase; a buffer may shorten it (a shrinker's shorter run).
+        let heal_at = h
+            .now()
+            .plus_ms(options.choices.run_length(0, FAULT_PHASE_MS));
         let plan = mix.plan(&mut faults, &servers, h.now(), heal_at);
         h.sim.schedule_plan(&plan);
         // Storage faults too: corruption falls on a minority of each Raft group.

@@ -11,7 +11,7 @@ use crate::seeds;
 use crate::shrink::{self, ShrinkBudget};
 use crate::trace_out::{TraceFormat, TraceOut};
 use clap::Args;
-use protocol_core::choices::Choices;
+use protocol_core::choices::{Choices, Kind, Mark, Span};
 use sim::{Budget, TraceMode};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -166,6 +166,8 @@ pub(crate) fn shrink_command(app: &App, args: &ShrinkArgs) -> Result<bool, Strin
         found.elapsed.describe()
     )
     .map_err(io)?;
+    let kept: Vec<String> = found.kept.iter().map(|(p, n)| format!("{p} {n}")).collect();
+    writeln!(w, "  kept by pass: {}", kept.join(", ")).map_err(io)?;
     writeln!(w, "  before: {before}, {} choice bytes", bytes.len()).map_err(io)?;
     writeln!(w, "  after:  {after}, {} choice bytes", found.bytes.len()).map_err(io)?;
     writeln!(w, "minimal schedule:").map_err(io)?;
@@ -204,14 +206,20 @@ const MAX_RENDERED_EVENTS: u64 = 200_000;
 pub struct Counts {
     pub events: u64,
     pub faults: u64,
-    /// `None` for a run too long to render.
+    /// Faults the buffer dropped (their keep marks read zero): planned or scripted faults
+    /// that did not happen.
+    pub faults_dropped: u64,
+    /// Requests clients sent to their nodes; `None` for a run too long to render.
     pub client_ops: Option<u64>,
+    /// Operations the workload's clients started (their keep marks read nonzero); some
+    /// workloads call their servers directly (Raft's), so this counts what requests miss.
+    pub workload_ops: u64,
     pub schedule: Vec<String>,
 }
 
 impl Counts {
-    /// Runs `bytes` once more (with every event rendered, if it is not too long) and counts
-    /// what matters.
+    /// Runs `bytes` once more (labelled, and with every event rendered if it is not too
+    /// long) and counts what matters.
     pub fn of(scenario: ScenarioRef<'_>, options: &RunOptions, bytes: &[u8]) -> Counts {
         let options = RunOptions {
             budget: Budget {
@@ -220,12 +228,14 @@ impl Counts {
             },
             ..options.clone()
         };
-        let report = shrink::run_buffer(scenario, &options, bytes);
+        let report = shrink::run_labelled(scenario, &options, bytes);
         if report.events > MAX_RENDERED_EVENTS {
             return Counts {
                 events: report.events,
                 faults: report.stats.faults,
+                faults_dropped: 0,
                 client_ops: None,
+                workload_ops: workload_ops(&report, bytes),
                 schedule: vec![format!("({} events: too many to render)", report.events)],
             };
         }
@@ -233,19 +243,38 @@ impl Counts {
             trace: TraceMode::Full,
             ..options
         };
-        Counts::from_report(&shrink::run_buffer(scenario, &traced, bytes))
+        let mut counts = Counts::from_report(&shrink::run_labelled(scenario, &traced, bytes));
+        counts.workload_ops = workload_ops(&report, bytes);
+        counts
     }
 
     pub fn from_report(report: &RunReport) -> Counts {
         let lines = report.trace_lines.clone().unwrap_or_default();
         let client_ops = lines.iter().filter(|l| is_request(l)).count() as u64;
+        let faults_dropped = lines.iter().filter(|l| is_dropped(l)).count() as u64;
         Counts {
             events: report.events,
             faults: report.stats.faults,
+            faults_dropped,
             client_ops: Some(client_ops),
+            workload_ops: 0,
             schedule: schedule(&lines),
         }
     }
+}
+
+/// How many client operations a labelled run's workload started.
+fn workload_ops(report: &RunReport, bytes: &[u8]) -> u64 {
+    let Some(labels) = &report.labels else {
+        return 0;
+    };
+    let kept = |s: &&Span| bytes.get(s.start as usize).is_some_and(|&b| b != 0);
+    labels
+        .spans
+        .iter()
+        .filter(|s| matches!(s.kind, Kind::Keep(Mark::Op { .. })))
+        .filter(kept)
+        .count() as u64
 }
 
 impl std::fmt::Display for Counts {
@@ -255,8 +284,8 @@ impl std::fmt::Display for Counts {
             .map_or_else(|| "?".to_string(), |n| n.to_string());
         write!(
             f,
-            "{} events, {} faults, {ops} client operations",
-            self.events, self.faults
+            "{} events, {} faults ({} dropped), {ops} client requests, {} workload operations",
+            self.events, self.faults, self.faults_dropped, self.workload_ops
         )
     }
 }
@@ -271,14 +300,27 @@ fn is_fault(line: &str) -> bool {
     word == "fault" || next == "crash" || next == "restart"
 }
 
+/// A fault the buffer dropped (see `Sim::apply`): shown, so a reader sees what is not there.
+fn is_dropped(line: &str) -> bool {
+    line.split_whitespace().nth(1) == Some("dropped")
+}
+
 /// The faults and client operations of a run and its last deliveries before it ended, in
 /// virtual time: what a person needs to see to follow the bug.
 fn schedule(lines: &[String]) -> Vec<String> {
     const LAST: usize = 12;
+    // A few dropped faults are worth seeing (a course test's step that turned out not to
+    // matter); a plan's dozens are one line.
+    const DROPPED_SHOWN: usize = 8;
     let deliveries = lines.iter().filter(|l| l.contains(" recv ")).count();
     let skip = deliveries.saturating_sub(LAST);
+    let dropped = lines.iter().filter(|l| is_dropped(l)).count();
+    let show_dropped = dropped <= DROPPED_SHOWN;
     let mut seen = 0;
     let mut out = Vec::new();
+    if !show_dropped {
+        out.push(format!("({dropped} faults the buffer dropped, not shown)"));
+    }
     for line in lines {
         let delivery = line.contains(" recv ");
         if delivery {
@@ -287,7 +329,8 @@ fn schedule(lines: &[String]) -> Vec<String> {
                 out.push(format!("... {skip} earlier deliveries"));
             }
         }
-        if is_fault(line) || is_request(line) || (delivery && seen > skip) {
+        let shown = is_fault(line) || is_request(line) || (delivery && seen > skip);
+        if shown || (show_dropped && is_dropped(line)) {
             out.push(line.clone());
         }
     }

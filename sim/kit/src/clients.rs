@@ -7,6 +7,7 @@
 //! ties broken by client order, so a run stays a function of its seed.
 
 use crate::harness::{Hooks, Step};
+use protocol_core::choices::Mark;
 use protocol_core::rng::{range_inclusive, Rng};
 use protocol_core::{Node, NodeId, Time, Violation};
 use sim::{Observer, Sim};
@@ -107,6 +108,13 @@ impl<N: Node, O: Observer<N>, W: Workload<N>> Hooks<N, O> for ClosedLoop<W> {
                 break;
             }
             self.wakes.remove(&(at, client));
+            // A buffer run may end this client here (a shrinker dropping operations).
+            if !self.rng.keep(Mark::Op {
+                client: client as u32,
+            }) {
+                self.busy[client] = false;
+                continue;
+            }
             match self.workload.next(client, &mut self.rng) {
                 Some(request) => {
                     sim.request(self.nodes[client], request);

@@ -245,6 +245,7 @@ impl<N: Node, O: Observer<N>, H: Hooks<N, O>> Harness<N, O, H> {
             recording,
             goals: self.goals.iter().collect(),
             recorded: None,
+            labels: None,
             input: None,
             strategy: self.options.strategy,
         }

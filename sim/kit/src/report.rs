@@ -4,6 +4,7 @@
 use crate::goals::GoalId;
 use crate::options::RunOptions;
 use crate::recording::Recording;
+use protocol_core::choices::Labels;
 use protocol_core::{CheckId, Time};
 use sim::stats::DropReason;
 use sim::{checks, Budget, Failure, Stats, StorageClasses, Strategy};
@@ -40,6 +41,8 @@ pub struct RunReport {
     /// The choices a recording run made, as the buffer that replays it (see
     /// `protocol_core::choices`); `None` unless the run recorded.
     pub recorded: Option<Vec<u8>>,
+    /// What each draw of a labelled buffer run read (`Choices::labelled`); `None` otherwise.
+    pub labels: Option<Labels>,
     /// The choice file a buffer run read (`--input`): its replay command names it.
     pub input: Option<PathBuf>,
     /// The run's schedule strategy: its replay command names it unless it is `random`.
@@ -80,6 +83,7 @@ impl RunReport {
             recording: None,
             goals: Vec::new(),
             recorded: None,
+            labels: None,
             input: None,
             strategy: options.strategy,
         }

@@ -43,6 +43,7 @@ pub fn run_one(scenario: ScenarioRef<'_>, options: &RunOptions) -> RunReport {
     let captured = CAPTURE.with(|c| c.borrow_mut().take()).unwrap_or_default();
     let mut report = finish(&options, result, captured);
     report.recorded = choices.recorded();
+    report.labels = choices.labels();
     report
 }
 

@@ -5,12 +5,39 @@ use crate::fault::{FaultAction, FaultPlan};
 use crate::network::NetworkConfig;
 use crate::observer::Observer;
 use crate::trace::TraceRecord;
+use protocol_core::choices::Mark;
 use protocol_core::rng::Ratio;
 use protocol_core::{Node, NodeId, Time};
 
 impl<N: Node, O: Observer<N>> Sim<N, O> {
-    /// Applies `action` now.
+    /// Applies `action` now, unless it is a fault a buffer run drops (its keep mark is zero:
+    /// see `protocol_core::choices`; a seeded run draws nothing for the mark and keeps all).
     pub fn apply(&mut self, action: FaultAction) {
+        if self.keep(&action, self.now) {
+            self.apply_kept(action);
+        }
+    }
+
+    /// Whether to go ahead with `action`, due at `at`: a fault has a keep mark, drawn when it
+    /// is applied or, if scheduled, when it is scheduled (so that a plan's marks come right
+    /// after its own draws, and a dropped fault is no event at all).
+    fn keep(&mut self, action: &FaultAction, at: Time) -> bool {
+        if !action.is_fault() || self.choices.keep(Mark::Fault) {
+            return true;
+        }
+        let nodes = action.nodes();
+        if at == self.now {
+            self.trace
+                .line(self.now, &nodes, format_args!("dropped fault {action}"));
+        } else {
+            let line = format_args!("dropped fault {action} (planned for t={at})");
+            self.trace.line(self.now, &nodes, line);
+        }
+        false
+    }
+
+    /// Applies `action` now: a scheduled one, whose keep mark was drawn when it was scheduled.
+    pub(super) fn apply_kept(&mut self, action: FaultAction) {
         if action.is_fault() {
             self.stats.faults += 1;
         }
@@ -57,7 +84,7 @@ impl<N: Node, O: Observer<N>> Sim<N, O> {
         self.sample_links();
     }
 
-    /// Schedules every action of `plan` at its time.
+    /// Schedules every action of `plan` at its time (but the faults a buffer drops).
     pub fn schedule_plan(&mut self, plan: &FaultPlan) {
         for (at, action) in &plan.actions {
             assert!(
@@ -65,7 +92,9 @@ impl<N: Node, O: Observer<N>> Sim<N, O> {
                 "plan action at {at} is in the past (now {})",
                 self.now
             );
-            self.queue.push(*at, Event::Fault(action.clone()));
+            if self.keep(action, *at) {
+                self.queue.push(*at, Event::Fault(action.clone()));
+            }
         }
     }
 
@@ -75,7 +104,17 @@ impl<N: Node, O: Observer<N>> Sim<N, O> {
             "fault at {at} is in the past (now {})",
             self.now
         );
-        self.queue.push(at, Event::Fault(action));
+        if self.keep(&action, at) {
+            self.queue.push(at, Event::Fault(action));
+        }
+    }
+
+    /// A scenario's own crash of `id` (a course test's `ShutdownServer`): as [`Sim::crash`],
+    /// but a step a buffer run may drop through its keep mark, as it may a planned fault.
+    pub fn crash_scripted(&mut self, id: NodeId) {
+        if self.keep(&FaultAction::Crash(id), self.now) {
+            self.crash(id);
+        }
     }
 
     /// The node stops now; its unsynced writes meet their fates (see `SimDisk::crash`).

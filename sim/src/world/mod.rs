@@ -554,7 +554,7 @@ impl<N: Node, O: Observer<N>> Sim<N, O> {
             } => self.fire(node, incarnation, timer, at),
             Event::Fault(action) => {
                 self.stats.steps += 1;
-                self.apply(action);
+                self.apply_kept(action);
                 self.after_step(None);
             }
             Event::Synced {

@@ -2,22 +2,34 @@
 //!
 //! A run's choices are a byte buffer (see `protocol_core::choices`), and zeros are the quiet
 //! choice, so a smaller buffer, or one with more zeros and lower bytes, is a quieter run:
-//! fewer faults, shorter delays, first options. The passes are Hypothesis's, over bytes:
-//! delete spans of decreasing size, zero spans, lower single bytes, sort runs of bytes. A
-//! candidate is kept only if it fails the same check, is no bigger than the best run so far
-//! (fewer faults, or as many and no more events: zero think times make busier runs, not
-//! smaller ones), and is smaller in shortlex
-//! order (shorter, or as long and lexicographically smaller), so the search always ends.
+//! fewer faults, shorter delays, first options. Two kinds of pass search it:
+//!
+//! - passes over the run's *data* (`spans.rs`): a labelled replay names what each byte was
+//!   read for, so a pass can drop one fault (zero its keep mark), end clients' workloads
+//!   earlier (zero an operation's keep mark), and lower the scenario's own draws (its shape:
+//!   fewer servers or clients, dropping the seeds of the nodes that no longer exist);
+//! - Hypothesis's passes over bytes (`bytes.rs`): delete spans of decreasing size, zero
+//!   spans, lower single bytes, sort runs of bytes.
+//!
+//! A candidate is kept only if it fails the same check, is no bigger than the best run so
+//! far (fewer faults, or as many and no more events: zero think times make busier runs, not
+//! smaller ones), and is smaller in shortlex order (shorter, or as long and
+//! lexicographically smaller), so the search always ends. Every data pass only zeros,
+//! lowers or deletes bytes, so it keeps that order too.
 
 use crate::family::ScenarioRef;
 use crate::measure::{Elapsed, Stopwatch};
 use crate::options::RunOptions;
 use crate::report::RunReport;
 use crate::runner::run_one;
-use protocol_core::choices::Choices;
+use protocol_core::choices::{Choices, Labels};
 use protocol_core::CheckId;
 use sim::{checks, Budget};
+use std::collections::BTreeMap;
 use std::time::Duration;
+
+mod bytes;
+mod spans;
 
 /// How much a shrink may spend.
 #[derive(Clone, Copy, Debug)]
@@ -44,6 +56,8 @@ pub struct Shrunk {
     pub report: RunReport,
     pub runs: usize,
     pub elapsed: Elapsed,
+    /// How many candidates each pass had kept, by pass name.
+    pub kept: BTreeMap<&'static str, usize>,
 }
 
 /// The search state: the best failing buffer so far and the budget left.
@@ -60,6 +74,11 @@ struct Search<'a> {
     /// of the run, its fault plan) matter most, and a budget spent evenly over thousands of
     /// late network draws would never reach them. It doubles each round.
     window: usize,
+    /// The pass running now, and how many candidates each pass kept.
+    pass: &'static str,
+    kept: BTreeMap<&'static str, usize>,
+    /// The labels of a buffer (the best one, when it was last asked).
+    labelled: Option<(Vec<u8>, Labels)>,
 }
 
 /// Shrinks `bytes`, a buffer on which `options` (its scenario, mutant, budget) fails with
@@ -92,10 +111,16 @@ pub fn shrink(
         budget,
         started: Stopwatch::start(),
         window: 256,
+        pass: "",
+        kept: BTreeMap::new(),
+        labelled: None,
     };
     search.trim_zeros();
     loop {
         let before = search.best.clone();
+        search.drop_faults();
+        search.end_workloads();
+        search.lower_shape();
         search.zero_spans();
         search.delete_spans();
         search.lower_bytes();
@@ -104,13 +129,14 @@ pub fn shrink(
         if (whole && search.best == before) || search.exhausted() {
             break;
         }
-        search.window *= 2;
+        search.window = search.window.saturating_mul(2);
     }
     Some(Shrunk {
         bytes: search.best,
         report: search.report,
         runs: search.runs,
         elapsed: search.started.elapsed(),
+        kept: search.kept,
     })
 }
 
@@ -123,11 +149,16 @@ pub fn run_buffer(scenario: ScenarioRef<'_>, options: &RunOptions, bytes: &[u8])
     run_one(scenario, &options)
 }
 
-impl Search<'_> {
-    fn end(&self) -> usize {
-        self.best.len().min(self.window)
-    }
+/// As [`run_buffer`], with the report's `labels` saying what each draw read.
+pub fn run_labelled(scenario: ScenarioRef<'_>, options: &RunOptions, bytes: &[u8]) -> RunReport {
+    let options = RunOptions {
+        choices: Choices::labelled(bytes.to_vec()),
+        ..options.clone()
+    };
+    run_one(scenario, &options)
+}
 
+impl Search<'_> {
     fn exhausted(&self) -> bool {
         let spent = self.started.elapsed();
         self.runs >= self.budget.max_runs || spent.cpu.unwrap_or(spent.wall) >= self.budget.max_time
@@ -150,89 +181,10 @@ impl Search<'_> {
         if same && size(&report) <= size(&self.report) {
             self.best = candidate;
             self.report = report;
+            *self.kept.entry(self.pass).or_default() += 1;
             return true;
         }
         false
-    }
-
-    /// Trailing zeros read the same as the end of the buffer.
-    fn trim_zeros(&mut self) {
-        while self.best.last() == Some(&0) {
-            self.best.pop();
-        }
-    }
-
-    /// Deletes spans, halving their size down to one byte, walking back from the end (late
-    /// choices are the likeliest to be unused once earlier ones are quieter).
-    fn delete_spans(&mut self) {
-        let mut size = (self.end() / 2).max(1);
-        while size >= 1 && !self.exhausted() {
-            let mut at = self.end().saturating_sub(size);
-            loop {
-                // A kept deletion (and the zeros trimmed after it) may end the buffer before `at`.
-                let start = at.min(self.best.len());
-                let end = (start + size).min(self.best.len());
-                if start < end {
-                    let mut candidate = self.best.clone();
-                    candidate.drain(start..end);
-                    self.try_candidate(candidate);
-                }
-                if at == 0 || self.exhausted() {
-                    break;
-                }
-                at = at.saturating_sub(size);
-            }
-            size /= 2;
-        }
-    }
-
-    /// Zeros spans that are not zero yet, largest first.
-    fn zero_spans(&mut self) {
-        let mut size = (self.end() / 2).max(1);
-        while size >= 1 && !self.exhausted() {
-            let mut at = 0;
-            while at < self.end() && !self.exhausted() {
-                let end = (at + size).min(self.end());
-                if self.best[at..end].iter().any(|&b| b != 0) {
-                    let mut candidate = self.best.clone();
-                    candidate[at..end].fill(0);
-                    self.try_candidate(candidate);
-                }
-                at += size;
-            }
-            size /= 2;
-        }
-    }
-
-    /// Lowers each nonzero byte: to zero, else by halves.
-    fn lower_bytes(&mut self) {
-        let mut at = 0;
-        while at < self.end() && !self.exhausted() {
-            let byte = self.best[at];
-            for lower in [0, byte / 2, byte.saturating_sub(1)] {
-                if lower < byte {
-                    let mut candidate = self.best.clone();
-                    candidate[at] = lower;
-                    if self.try_candidate(candidate) {
-                        break;
-                    }
-                }
-            }
-            at += 1;
-        }
-    }
-
-    /// Sorts short runs of bytes ascending (small choices first), Hypothesis's "sort-ish".
-    fn sort_spans(&mut self) {
-        let size = 8;
-        let mut at = 0;
-        while at + 1 < self.end() && !self.exhausted() {
-            let end = (at + size).min(self.end());
-            let mut candidate = self.best.clone();
-            candidate[at..end].sort_unstable();
-            self.try_candidate(candidate);
-            at += size;
-        }
     }
 }
 
