@@ -7,7 +7,10 @@
 //! prints `INFO: 4096 Extra Counters`.
 //!
 //! `DST_STATE_COV=0` leaves the sink uninstalled: the same binary then runs on code
-//! coverage alone, and the counters stay zero.
+//! coverage alone, and the counters stay zero. `DST_STATE_COV=dry` installs a sink that
+//! counts nothing: the watches compute their tuples as with coverage on, so comparing `dry`
+//! with on shows what the counters alone add to libFuzzer's features, and `dry` with `0`
+//! what computing the tuples costs.
 //!
 //! Outside libFuzzer the section is ordinary data that nothing reads.
 
@@ -36,17 +39,23 @@ fn count(situation: Situation) {
     counter.store(hits.saturating_add(1), Ordering::Relaxed);
 }
 
-/// Whether state coverage is on: unless `DST_STATE_COV` is `0`, read once per process.
-pub fn state_coverage_on() -> bool {
-    static ON: OnceLock<bool> = OnceLock::new();
-    *ON.get_or_init(|| std::env::var("DST_STATE_COV").map_or(true, |v| v != "0"))
+/// A sink that drops every situation (`DST_STATE_COV=dry`).
+fn drop_situation(_: Situation) {}
+
+/// The sink `DST_STATE_COV` asks for, read once per process: the counters unless it is `0`
+/// (none) or `dry` (one that counts nothing).
+pub fn sink_from_env() -> Option<state_coverage::Sink> {
+    static SINK: OnceLock<Option<state_coverage::Sink>> = OnceLock::new();
+    *SINK.get_or_init(|| match std::env::var("DST_STATE_COV").as_deref() {
+        Ok("0") => None,
+        Ok("dry") => Some(drop_situation),
+        _ => Some(count),
+    })
 }
 
-/// Installs the counters as this thread's sink of situations, if state coverage is on.
+/// Installs this thread's sink of situations as `DST_STATE_COV` asks.
 pub fn install_from_env() {
-    if state_coverage_on() {
-        state_coverage::install(Some(count));
-    }
+    state_coverage::install(sink_from_env());
 }
 
 /// The hits a situation's counter holds now (for tests; libFuzzer reads the array itself).
