@@ -119,7 +119,7 @@ for key in dict.fromkeys((s, m) for s, m, _ in rows):
             cells.append("-"); continue
         found = sum(r[0] for r in results)
         runs = cell(results, lambda r: r[1], lambda v: f"{v:.0f}")
-        cpu = cell(results, lambda r: r[2], lambda v: f"{v:.2f}")
+        cpu = cell(results, lambda r: r[2], lambda v: f"{v:.3f}")
         cells.append(f"{found}/{len(results)}, {runs}, {cpu}")
     print(f"| {key[0]} | {key[1]} | " + " | ".join(cells) + " |")
 PY
