@@ -3,6 +3,7 @@
 
 pub mod bench;
 pub mod checks;
+pub mod coverage;
 pub mod generic;
 pub mod goals;
 pub mod harness;

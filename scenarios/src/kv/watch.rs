@@ -5,6 +5,7 @@
 //! and durability across restarts, after every step.
 
 use super::checks;
+use super::coverage::KvCoverage;
 use super::goals::RETRY_OF_APPLIED;
 use crate::raft::durable::DurableAcrossRestarts;
 use crate::raft::goals::RaftGoals;
@@ -32,6 +33,8 @@ pub struct KvWatch {
     durable: DurableAcrossRestarts,
     servers: usize,
     history: HistoryRecorder<KvInput, KvOutput>,
+    /// The service's situations for a fuzzer (does nothing unless one listens).
+    coverage: KvCoverage,
 }
 
 impl KvWatch {
@@ -43,6 +46,7 @@ impl KvWatch {
             durable: DurableAcrossRestarts::new(servers),
             servers,
             history: HistoryRecorder::new(),
+            coverage: KvCoverage::new(),
         }
     }
 
@@ -121,9 +125,11 @@ impl KvWatch {
         let highest = self.applied_seq[node.index()]
             .entry(command.client)
             .or_default();
-        if command.seq <= *highest {
+        let retry = command.seq <= *highest;
+        if retry {
             self.goals.reached.mark(RETRY_OF_APPLIED);
         }
+        self.coverage.applied(retry);
         *highest = (*highest).max(command.seq);
     }
 }
@@ -132,12 +138,14 @@ impl Observer<KvNode> for KvWatch {
     fn on_emit(&mut self, now: Time, node: NodeId, event: &KvEvent) -> Result<(), Violation> {
         match event {
             KvEvent::Clerk(ClerkEvent::Invoked { client, seq, op }) => {
+                self.coverage.invoked();
                 let index = self.history.invoked(now, *client, *seq, kv_input(op));
                 index.map(drop)
             }
             KvEvent::Clerk(ClerkEvent::Returned {
                 client, seq, value, ..
             }) => {
+                self.coverage.returned();
                 let output = KvOutput {
                     value: value.clone(),
                 };
@@ -145,6 +153,9 @@ impl Observer<KvNode> for KvWatch {
                 index.map(drop)
             }
             KvEvent::Server(ServerEvent(event)) => {
+                if let RaftEvent::Snapshot { .. } = event {
+                    self.coverage.snapshot();
+                }
                 self.goals.on_event(node, event);
                 self.note_retry(node, event);
                 self.check.applied(node, event)
@@ -175,6 +186,7 @@ impl Observer<KvNode> for KvWatch {
         check_service_applied(nodes, self.servers, stepped)?;
         let rafts = rafts(self.servers, |id| nodes.get(id));
         self.goals.after_step(&rafts, stepped);
+        self.coverage.after_step(&rafts);
         self.durable.after_step_of(&rafts, stepped)?;
         self.check.after_step_of(&rafts, stepped)
     }

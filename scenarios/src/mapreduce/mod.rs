@@ -4,6 +4,7 @@
 pub mod chaos;
 pub mod checks;
 pub mod course;
+pub mod coverage;
 pub mod fs;
 pub mod goals;
 pub mod harness;

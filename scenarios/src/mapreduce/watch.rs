@@ -1,6 +1,7 @@
 //! Watches a MapReduce run: the shared file system (so a crash takes a worker's unrenamed
 //! files with it), the coordinator's phases, and what each worker started and when it left.
 
+use super::coverage::{self, JobState};
 use super::fs::SharedFs;
 use super::goals::TASK_REISSUED;
 use mapreduce::{CoordEvent, ExitReason, MrEvent, MrNode, TaskId, TaskKind, WorkerEvent};
@@ -51,6 +52,15 @@ impl MrWatch {
         }
     }
 
+    /// Where the job stands, for the coverage of its situations.
+    fn job_state(&self) -> JobState {
+        JobState {
+            map_phase_done: self.map_phase_done,
+            job_done: self.job_done_at.is_some(),
+            crashes: self.crashes,
+        }
+    }
+
     /// Whether the current coordinator incarnation counted map `index` complete.
     pub fn map_completed(&self, index: u32) -> bool {
         self.maps_completed.contains(&index)
@@ -64,6 +74,7 @@ impl MrWatch {
     }
 
     fn on_coordinator(&mut self, now: Time, event: &CoordEvent) -> Result<(), Violation> {
+        coverage::coordinator(event, self.job_state());
         match event {
             CoordEvent::Assigned { task, worker, .. } => {
                 if self.timed_out.remove(task) {
@@ -132,6 +143,7 @@ impl Observer<MrNode> for MrWatch {
     }
 
     fn on_crash(&mut self, _now: Time, node: NodeId) {
+        coverage::crash(node == self.coordinator, self.job_state());
         self.crashes += 1;
         if node == self.coordinator {
             return;

@@ -1,6 +1,7 @@
 //! Situations a good Raft sweep reaches on some seeds (see `sim_kit::goals`), watched on the
 //! servers' Raft nodes by the Raft and KV families alike.
 
+use super::coverage::RaftCoverage;
 use protocol_core::NodeId;
 use raft::{RaftEvent, RaftNode};
 use sim_kit::goals::{GoalId, Reached};
@@ -19,6 +20,8 @@ pub struct RaftGoals {
     /// Rebooting: a boot hands the service the snapshot it held, which installs nothing.
     booting: Vec<bool>,
     pub reached: Reached,
+    /// The same servers' situations for a fuzzer (does nothing unless one listens).
+    coverage: RaftCoverage,
 }
 
 impl RaftGoals {
@@ -28,6 +31,7 @@ impl RaftGoals {
             last_index: vec![0; servers],
             booting: vec![false; servers],
             reached: Reached::new(),
+            coverage: RaftCoverage::new(servers),
         }
     }
 
@@ -35,6 +39,7 @@ impl RaftGoals {
     pub fn restarted(&mut self, node: NodeId) {
         self.was_leader[node.index()] = false;
         self.booting[node.index()] = true;
+        self.coverage.restarted(node);
     }
 
     pub fn on_event(&mut self, node: NodeId, event: &RaftEvent) {
@@ -42,12 +47,14 @@ impl RaftGoals {
         if let RaftEvent::Snapshot { index, .. } = event {
             if !self.booting[i] && self.last_index[i] > index.0 {
                 self.reached.mark(SNAPSHOT_OVER_LONGER_LOG);
+                RaftCoverage::snapshot_over_longer_log(index.0, self.last_index[i]);
             }
         }
     }
 
     /// After a step: only `stepped` changed, when given.
     pub fn after_step(&mut self, nodes: &[Option<&RaftNode>], stepped: Option<NodeId>) {
+        self.coverage.after_step(nodes, stepped);
         for (i, node) in nodes.iter().enumerate() {
             if stepped.is_some_and(|s| s.index() != i) {
                 continue;
@@ -57,6 +64,7 @@ impl RaftGoals {
             let last = node.log().last_index();
             if self.was_leader[i] && !leader && last > node.commit_index() {
                 self.reached.mark(LEADER_DEPOSED_WITH_UNCOMMITTED);
+                RaftCoverage::deposed_with_uncommitted(last.0 - node.commit_index().0);
             }
             self.was_leader[i] = leader;
             self.last_index[i] = last.0;

@@ -4,6 +4,7 @@ mod applied;
 pub mod checks;
 mod churn;
 pub mod clients;
+pub mod coverage;
 mod digests;
 pub mod durable;
 pub mod election;

@@ -37,6 +37,7 @@ pub mod report;
 pub mod runner;
 pub mod seeds;
 pub mod shrink;
+pub mod state_coverage;
 mod sweep_cmd;
 pub mod sweep_files;
 mod trace_out;

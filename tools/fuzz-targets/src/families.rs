@@ -48,8 +48,10 @@ pub fn mutant_from_env() -> Option<String> {
 }
 
 /// The body of a family's fuzz target: a failed check panics, which libFuzzer reports as a
-/// crash and saves the input.
+/// crash and saves the input. The run's protocol situations go to libFuzzer's extra
+/// counters unless `DST_STATE_COV=0` (see `state_counters`).
 pub fn family_target(scenario: &str, data: &[u8]) {
+    crate::state_counters::install_from_env();
     if let Err(failure) = run_choices(scenario, mutant_from_env().as_deref(), data) {
         panic!("{failure}");
     }

@@ -9,6 +9,7 @@
 pub mod cores;
 pub mod decoders;
 pub mod families;
+pub mod state_counters;
 
 pub use cores::{raft_boot, raft_disk, raft_disk_bytes, raft_follower};
 pub use decoders::{corpus_file, history_file, seed_range, wire_messages};
