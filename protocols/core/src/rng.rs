@@ -122,52 +122,11 @@ impl Choose for ChaCha8Rng {}
 
 impl Choose for Rng {
     fn choose_range(&mut self, lo: u64, hi: u64) -> u64 {
-        let Some(tape) = &self.tape else {
-            return lemire(&mut self.chacha, lo, hi);
-        };
-        let span = hi - lo;
-        let mut bytes = [0u8; 8];
-        let k = width(span);
-        if tape.read(&mut bytes[8 - k..], self.stream, Kind::Draw) {
-            let x = u64::from_be_bytes(bytes);
-            return if span == u64::MAX {
-                x
-            } else {
-                lo + x % (span + 1)
-            };
-        }
-        let value = lemire(&mut self.chacha, lo, hi);
-        tape.write(
-            &(value - lo).to_be_bytes()[8 - k..],
-            self.stream,
-            Kind::Draw,
-        );
-        value
+        self.choose_offset(lo, hi, Anchor::Low)
     }
 
     fn choose_range_high(&mut self, lo: u64, hi: u64) -> u64 {
-        let Some(tape) = &self.tape else {
-            return lemire(&mut self.chacha, lo, hi);
-        };
-        // The mirror image of a plain range: the buffer holds the distance from the top.
-        let span = hi - lo;
-        let mut bytes = [0u8; 8];
-        let k = width(span);
-        if tape.read(&mut bytes[8 - k..], self.stream, Kind::Draw) {
-            let x = u64::from_be_bytes(bytes);
-            return if span == u64::MAX {
-                hi - x
-            } else {
-                hi - x % (span + 1)
-            };
-        }
-        let value = lemire(&mut self.chacha, lo, hi);
-        tape.write(
-            &(hi - value).to_be_bytes()[8 - k..],
-            self.stream,
-            Kind::Draw,
-        );
-        value
+        self.choose_offset(lo, hi, Anchor::High)
     }
 
     fn choose_chance(&mut self, numerator: u32, denominator: u32) -> bool {
@@ -181,6 +140,41 @@ impl Choose for Rng {
         let hit = lemire(&mut self.chacha, 0, u64::from(denominator) - 1) < u64::from(numerator);
         tape.write(&[if hit { 255 } else { 0 }], self.stream, Kind::Draw);
         hit
+    }
+}
+
+/// Which end of a range a buffer's bytes count from: zero bytes are that end.
+#[derive(Clone, Copy)]
+enum Anchor {
+    Low,
+    High,
+}
+
+impl Rng {
+    /// A draw in `lo..=hi`: from a buffer, its bytes are the distance from `anchor`'s end
+    /// (so zero is that end); from a seed, uniform, and recorded as that distance.
+    fn choose_offset(&mut self, lo: u64, hi: u64, anchor: Anchor) -> u64 {
+        let Some(tape) = &self.tape else {
+            return lemire(&mut self.chacha, lo, hi);
+        };
+        let span = hi - lo;
+        let mut bytes = [0u8; 8];
+        let k = width(span);
+        if tape.read(&mut bytes[8 - k..], self.stream, Kind::Draw) {
+            let x = u64::from_be_bytes(bytes);
+            let offset = if span == u64::MAX { x } else { x % (span + 1) };
+            return match anchor {
+                Anchor::Low => lo + offset,
+                Anchor::High => hi - offset,
+            };
+        }
+        let value = lemire(&mut self.chacha, lo, hi);
+        let offset = match anchor {
+            Anchor::Low => value - lo,
+            Anchor::High => hi - value,
+        };
+        tape.write(&offset.to_be_bytes()[8 - k..], self.stream, Kind::Draw);
+        value
     }
 }
 

@@ -91,70 +91,36 @@ mod tests {
     const G1: GroupId = GroupId(1);
     const N0: NodeId = NodeId(0);
 
-    fn statuses(s: ShardId, st: ShardStatus) -> [ShardStatus; NSHARDS] {
+    /// Server N0 of G1 reports shard 0 as `st` in configuration `num`; the controller is at
+    /// `latest`.
+    fn report(goals: &mut ShardGoals, num: u64, st: ShardStatus, latest: u64) {
         let mut all = [ShardStatus::Absent; NSHARDS];
-        all[s.index()] = st;
-        all
+        all[0] = st;
+        goals.on_shards(N0, G1, ConfigNum(num), &all, ConfigNum(latest));
     }
 
     #[test]
     fn a_shard_pulled_back_after_sending_is_the_old_owner_goal() {
-        let s = ShardId::all().next().unwrap();
         let mut goals = ShardGoals::default();
-        goals.on_shards(
-            N0,
-            G1,
-            ConfigNum(1),
-            &statuses(s, ShardStatus::Pulling),
-            ConfigNum(1),
-        );
-        assert!(
-            !goals.reached.contains(SHARD_BACK_TO_OLD_OWNER),
-            "first pull"
-        );
-        goals.on_shards(
-            N0,
-            G1,
-            ConfigNum(2),
-            &statuses(s, ShardStatus::Sending),
-            ConfigNum(2),
-        );
-        goals.on_shards(
-            N0,
-            G1,
-            ConfigNum(3),
-            &statuses(s, ShardStatus::Pulling),
-            ConfigNum(3),
-        );
-        assert!(goals.reached.contains(SHARD_BACK_TO_OLD_OWNER));
+        report(&mut goals, 1, ShardStatus::Pulling, 1);
+        let back = |goals: &ShardGoals| goals.reached.contains(SHARD_BACK_TO_OLD_OWNER);
+        assert!(!back(&goals), "first pull");
+        report(&mut goals, 2, ShardStatus::Sending, 2);
+        report(&mut goals, 3, ShardStatus::Pulling, 3);
+        assert!(back(&goals));
         assert!(!goals.reached.contains(GROUP_TWO_CONFIGS_BEHIND));
     }
 
     #[test]
     fn a_restart_counts_only_with_a_shard_in_transit() {
-        let s = ShardId::all().next().unwrap();
         let mut goals = ShardGoals::default();
-        goals.on_shards(
-            N0,
-            G1,
-            ConfigNum(1),
-            &statuses(s, ShardStatus::Serving),
-            ConfigNum(3),
-        );
+        report(&mut goals, 1, ShardStatus::Serving, 3);
         assert!(goals.reached.contains(GROUP_TWO_CONFIGS_BEHIND));
         goals.restarted(N0);
-        assert!(
-            !goals.reached.contains(RESTART_MID_MIGRATION),
-            "serving is settled"
-        );
-        goals.on_shards(
-            N0,
-            G1,
-            ConfigNum(2),
-            &statuses(s, ShardStatus::Confirming),
-            ConfigNum(3),
-        );
+        let mid = |goals: &ShardGoals| goals.reached.contains(RESTART_MID_MIGRATION);
+        assert!(!mid(&goals), "serving is settled");
+        report(&mut goals, 2, ShardStatus::Confirming, 3);
         goals.restarted(N0);
-        assert!(goals.reached.contains(RESTART_MID_MIGRATION));
+        assert!(mid(&goals));
     }
 }
