@@ -9,10 +9,12 @@ use sim_kit::runner::run_one;
 use sim_kit::RunOptions;
 
 /// Each family's target and the scenario it runs (the family's cheapest random one).
-pub const FAMILY_SCENARIOS: [(&str, &str); 3] = [
+pub const FAMILY_SCENARIOS: [(&str, &str); 5] = [
     ("raft_choices", "raft-election-random"),
     ("kv_choices", "kv-random"),
     ("mr_choices", "mr-random"),
+    ("ctrler_choices", "ctrler-random"),
+    ("shardkv_choices", "shardkv-random"),
 ];
 
 /// Runs `data` as the choices of `scenario` (with `mutant`, if any): `Err` names the check

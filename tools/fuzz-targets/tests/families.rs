@@ -44,3 +44,32 @@ fn the_honest_mapreduce_passes_generated_runs() {
         }
     }
 }
+
+#[test]
+fn the_honest_shard_families_pass_generated_runs_and_a_controller_mutant_fails_some() {
+    let inputs = buffers(3, 8);
+    for scenario in ["ctrler-random", "shardkv-random"] {
+        for (i, input) in inputs.iter().enumerate() {
+            if let Err(failure) = run_choices(scenario, None, input) {
+                panic!("{scenario} input {i} ({} bytes): {failure}", input.len());
+            }
+        }
+    }
+    let caught = inputs
+        .iter()
+        .filter(|input| {
+            run_choices(
+                "ctrler-random",
+                Some("ctrler-no-duplicate-detection"),
+                input,
+            )
+            .is_err()
+        })
+        .count();
+    // Random bytes rarely make a sharded run that shows its mutants (see the README's
+    // fuzzing table); the controller's duplicate-detection mutant shows on some.
+    assert!(
+        caught > 0,
+        "ctrler-no-duplicate-detection survived every generated run"
+    );
+}
