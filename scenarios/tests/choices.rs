@@ -204,6 +204,25 @@ fn the_command_line_runs_shrinks_and_replays_a_buffer_naming_its_file() {
     assert_eq!(sim(&["--input", raw_arg]).0, Some(2));
     let (code, text) = sim(&["--input", raw_arg, "--scenario", "raft-election-random"]);
     assert_eq!(code, Some(0), "{text}");
+    // A buffer run takes the budget flags a seed's run takes (it used to ignore them), and
+    // its replay command carries them.
+    let tight = [
+        "--input",
+        raw_arg,
+        "--scenario",
+        "raft-election-random",
+        "--max-events",
+        "20",
+    ];
+    let (code, text) = sim(&tight);
+    assert_eq!(code, Some(1), "{text}");
+    assert!(text.contains("stuck"), "{text}");
+    assert!(
+        text.contains(&format!(
+            "--input {raw_arg} --scenario raft-election-random --max-events 20"
+        )),
+        "{text}"
+    );
     assert_eq!(sim(&["replay", "--input", "/nonexistent/file"]).0, Some(2));
     let _ = std::fs::remove_dir_all(dir);
 }

@@ -281,7 +281,16 @@ fn run_seed(app: &App, args: &RunArgs) -> Result<bool, InputError> {
     if let Some(input) = &args.input {
         let (scenario, mutant) = (args.scenario.as_deref(), args.mutant.as_deref());
         let trace = TraceOut::new(args.trace_format, args.trace.clone())?;
-        return cli_search::run_input(app, input, scenario, mutant, &trace).map_err(InputError);
+        // The same flags as a seed's run: a buffer's choices say what happens, these say
+        // under which budgets and storage faults (their defaults are a seed run's).
+        let flags = |options: &mut RunOptions| {
+            options.budget = args.budget.budget(None);
+            options.storage_faults = args.storage.classes();
+            options.strategy = args.strategy;
+            options.history_out = args.history.clone();
+        };
+        return cli_search::run_input(app, input, scenario, mutant, &trace, flags)
+            .map_err(InputError);
     }
     let Some(seed) = args.seed else {
         return Err(InputError(
@@ -385,7 +394,8 @@ fn replay(app: &App, args: &ReplayArgs) -> Result<bool, InputError> {
     if let Some(input) = &args.input {
         let (scenario, mutant) = (args.scenario.as_deref(), args.mutant.as_deref());
         let no_trace = TraceOut::new(TraceFormat::Text, None)?;
-        return cli_search::run_input(app, input, scenario, mutant, &no_trace).map_err(InputError);
+        return cli_search::run_input(app, input, scenario, mutant, &no_trace, |_| {})
+            .map_err(InputError);
     }
     let entries = if args.files.is_empty() {
         let dir = app

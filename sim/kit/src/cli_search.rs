@@ -64,15 +64,18 @@ pub(crate) fn input_run<'a>(
 }
 
 /// Runs a buffer file once and prints the run's summary (its replay names the file); the
-/// trace goes where `--trace` and `--trace-format` say, as for a seed.
+/// trace goes where `--trace` and `--trace-format` say, as for a seed, and `flags` sets
+/// what else the command line asked for (budgets, storage faults, strategy, history).
 pub(crate) fn run_input(
     app: &App,
     path: &Path,
     scenario: Option<&str>,
     mutant: Option<&str>,
     trace: &TraceOut,
+    flags: impl FnOnce(&mut RunOptions),
 ) -> Result<bool, String> {
     let (scenario, mut options) = input_run(app, path, scenario, mutant)?;
+    flags(&mut options);
     options.trace = trace.mode();
     options.timeline = trace.format == TraceFormat::Chrome;
     let mut report = runner::run_one(scenario, &options);
