@@ -133,11 +133,7 @@ fn shrinking_a_raft_and_a_kv_mutant_keeps_the_check_and_replays_from_its_file() 
         assert!(size(&found.report) < size(&first), "{name} {mutant}");
         assert!(found.bytes.len() <= bytes.len(), "{name} {mutant}");
         if mutant == "vote-twice-in-term" {
-            assert!(
-                found.report.events <= 2 * HAND_MINIMAL_VOTE_TWICE,
-                "{}",
-                found.report.events
-            );
+            assert_within_twice(&found, HAND_MINIMAL_VOTE_TWICE);
         }
         let path = dir.join(format!("{name}.choices"));
         let file = ChoiceFile {
@@ -314,6 +310,16 @@ fn zeroing_an_operation_mark_ends_that_clients_workload() {
     }
 }
 
+/// The shrink goal: the shrunk run has at most twice the events of the smallest run
+/// of that bug made by hand.
+fn assert_within_twice(found: &Shrunk, hand_minimal: u64) {
+    assert!(
+        found.report.events <= 2 * hand_minimal,
+        "{} events, against {hand_minimal} in the hand-made run",
+        found.report.events
+    );
+}
+
 /// Shrinks a seed's failing run with a budget in runs (not time, so the result is the same
 /// on every machine), checking that it keeps the seed's check and replays from its file.
 fn shrink_seed(
@@ -365,11 +371,7 @@ fn forget_vote_on_restart_shrinks_to_within_twice_the_hand_made_run() {
         "{}",
         first.events
     );
-    assert!(
-        found.report.events <= 2 * HAND_MINIMAL_FORGET_VOTE,
-        "{} events",
-        found.report.events
-    );
+    assert_within_twice(&found, HAND_MINIMAL_FORGET_VOTE);
     assert_eq!(found.report.stats.faults, 1);
 }
 
@@ -399,11 +401,7 @@ fn skip_truncation_drops_a_scripted_fault_and_stays_within_twice_the_hand_made_r
         "the second disconnect is dropped"
     );
     assert!(found.report.events <= first.events);
-    assert!(
-        found.report.events <= 2 * HAND_MINIMAL_SKIP_TRUNCATION,
-        "{} events",
-        found.report.events
-    );
+    assert_within_twice(&found, HAND_MINIMAL_SKIP_TRUNCATION);
 }
 
 /// The smallest run of `no-duplicate-detection` on kv-random by hand, counted as a lower
@@ -427,10 +425,6 @@ fn no_duplicate_detection_shrinks_to_within_twice_the_hand_made_run() {
         "{}",
         first.events
     );
-    assert!(
-        found.report.events <= 2 * HAND_MINIMAL_NO_DUPLICATE_DETECTION,
-        "{} events",
-        found.report.events
-    );
+    assert_within_twice(&found, HAND_MINIMAL_NO_DUPLICATE_DETECTION);
     assert_eq!(found.report.stats.faults, 0, "no fault is needed");
 }
