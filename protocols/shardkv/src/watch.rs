@@ -114,6 +114,11 @@ impl ShardWatch {
         self.newest.get(&gid).copied()
     }
 
+    /// The statuses `node` reported last since it booted.
+    pub fn last_statuses(&self, node: NodeId) -> Option<&[ShardStatus; NSHARDS]> {
+        self.last.get(&node).map(|(_, statuses)| statuses)
+    }
+
     /// Forgets a crashed server's last report (its next incarnation starts from its disk).
     pub fn restarted(&mut self, node: NodeId) {
         self.last.remove(&node);

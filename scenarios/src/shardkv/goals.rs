@@ -2,11 +2,10 @@
 //! from the groups' shard reports: the paths of migration that only faults and reshuffles
 //! exercise.
 
-use protocol_core::NodeId;
 use shardctrler::{ConfigNum, GroupId, ShardId, NSHARDS};
 use shardkv::ShardStatus;
 use sim_kit::goals::{GoalId, Reached};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 /// A group pulls a shard it once sent away: the copy it deleted after the handoff must not
 /// come back, and the new copy must be whole (the deletion challenge's hard path).
@@ -33,17 +32,14 @@ pub const ALL: &[GoalId] = &[
 pub struct ShardGoals {
     /// (group, shard) some server of the group reported sending.
     sent: BTreeSet<(GroupId, ShardId)>,
-    /// Per server, the statuses of its last report since it booted.
-    last: BTreeMap<NodeId, [ShardStatus; NSHARDS]>,
     pub reached: Reached,
 }
 
 impl ShardGoals {
-    /// `node` of `gid` reported `status` in configuration `num`; the controller's newest
+    /// A server of `gid` reported `status` in configuration `num`; the controller's newest
     /// configuration is `latest`.
     pub fn on_shards(
         &mut self,
-        node: NodeId,
         gid: GroupId,
         num: ConfigNum,
         status: &[ShardStatus; NSHARDS],
@@ -63,22 +59,18 @@ impl ShardGoals {
         if latest.0 >= num.0 + 2 {
             self.reached.mark(GROUP_TWO_CONFIGS_BEHIND);
         }
-        self.last.insert(node, *status);
     }
 
-    /// `node` boots again.
-    pub fn restarted(&mut self, node: NodeId) {
+    /// A server boots again; `last` is what it reported last before (the shard watch's
+    /// record, read before the watch forgets it).
+    pub fn restarted(&mut self, last: Option<&[ShardStatus; NSHARDS]>) {
         let in_transit = |st: &ShardStatus| {
             matches!(
                 st,
                 ShardStatus::Pulling | ShardStatus::Confirming | ShardStatus::Sending
             )
         };
-        if self
-            .last
-            .remove(&node)
-            .is_some_and(|s| s.iter().any(in_transit))
-        {
+        if last.is_some_and(|s| s.iter().any(in_transit)) {
             self.reached.mark(RESTART_MID_MIGRATION);
         }
     }
@@ -89,14 +81,19 @@ mod tests {
     use super::*;
 
     const G1: GroupId = GroupId(1);
-    const N0: NodeId = NodeId(0);
 
-    /// Server N0 of G1 reports shard 0 as `st` in configuration `num`; the controller is at
-    /// `latest`.
-    fn report(goals: &mut ShardGoals, num: u64, st: ShardStatus, latest: u64) {
+    /// A server of G1 reports shard 0 as `st` in configuration `num`; the controller is at
+    /// `latest`. Returns the statuses reported.
+    fn report(
+        goals: &mut ShardGoals,
+        num: u64,
+        st: ShardStatus,
+        latest: u64,
+    ) -> [ShardStatus; NSHARDS] {
         let mut all = [ShardStatus::Absent; NSHARDS];
         all[0] = st;
-        goals.on_shards(N0, G1, ConfigNum(num), &all, ConfigNum(latest));
+        goals.on_shards(G1, ConfigNum(num), &all, ConfigNum(latest));
+        all
     }
 
     #[test]
@@ -114,13 +111,15 @@ mod tests {
     #[test]
     fn a_restart_counts_only_with_a_shard_in_transit() {
         let mut goals = ShardGoals::default();
-        report(&mut goals, 1, ShardStatus::Serving, 3);
+        let serving = report(&mut goals, 1, ShardStatus::Serving, 3);
         assert!(goals.reached.contains(GROUP_TWO_CONFIGS_BEHIND));
-        goals.restarted(N0);
+        goals.restarted(Some(&serving));
         let mid = |goals: &ShardGoals| goals.reached.contains(RESTART_MID_MIGRATION);
         assert!(!mid(&goals), "serving is settled");
-        report(&mut goals, 2, ShardStatus::Confirming, 3);
-        goals.restarted(N0);
+        goals.restarted(None);
+        assert!(!mid(&goals), "nothing reported since boot");
+        let confirming = report(&mut goals, 2, ShardStatus::Confirming, 3);
+        goals.restarted(Some(&confirming));
         assert!(mid(&goals));
     }
 }

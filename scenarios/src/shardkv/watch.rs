@@ -166,7 +166,7 @@ impl Observer<ShardKvNode> for ShardKvWatch {
                 held,
             }) => {
                 let latest = self.ctrler.configs.latest().num;
-                self.goals.on_shards(node, *gid, *num, status, latest);
+                self.goals.on_shards(*gid, *num, status, latest);
                 self.shards
                     .on_shards(node, *gid, *num, status, held, &self.ctrler.configs)
             }
@@ -176,7 +176,7 @@ impl Observer<ShardKvNode> for ShardKvWatch {
 
     fn on_restart(&mut self, _now: Time, node: NodeId) {
         self.rafts.restarted(node);
-        self.goals.restarted(node);
+        self.goals.restarted(self.shards.last_statuses(node));
         self.shards.restarted(node);
     }
 
