@@ -43,9 +43,7 @@ impl Clock {
 
     pub fn local(self, global: Time) -> Time {
         assert!(global.0 >= self.base_global, "clock read before its base");
-        let elapsed = i128::from(global.0 - self.base_global);
-        let scaled = elapsed + elapsed * i128::from(self.drift_ppm) / MILLION;
-        Time(self.base_local + scaled as u64)
+        Time(self.base_local + drifted(global.0 - self.base_global, self.drift_ppm))
     }
 
     /// The earliest global time at or after the base at which the local clock reads at
@@ -54,9 +52,7 @@ impl Clock {
         if local.0 <= self.base_local {
             return Time(self.base_global);
         }
-        let wanted = i128::from(local.0 - self.base_local);
-        let rate = MILLION + i128::from(self.drift_ppm);
-        let mut g = self.base_global + ((wanted * MILLION + rate - 1) / rate) as u64;
+        let mut g = self.base_global + undrifted(local.0 - self.base_local, self.drift_ppm);
         while self.local(Time(g)) < local {
             g += 1;
         }
@@ -66,6 +62,52 @@ impl Clock {
         assert!(self.local(Time(g)) >= local, "clock inverse below target");
         Time(g)
     }
+}
+
+// Every timer and delivery converts a time, so these two run on every event: 64-bit
+// arithmetic while the product fits (any run shorter than ~200 virtual days), 128-bit beyond,
+// with the same rounding either way.
+
+/// `elapsed` global microseconds in local ones: `elapsed + elapsed * ppm / 10^6`, rounded
+/// toward zero.
+fn drifted(elapsed: u64, ppm: i32) -> u64 {
+    if ppm == 0 {
+        return elapsed;
+    }
+    let narrow = i64::try_from(elapsed)
+        .ok()
+        .and_then(|e| e.checked_mul(i64::from(ppm)).map(|p| (e, p)));
+    match narrow {
+        Some((e, product)) => (e + product / MILLION as i64) as u64,
+        None => drifted_wide(elapsed, ppm),
+    }
+}
+
+fn drifted_wide(elapsed: u64, ppm: i32) -> u64 {
+    let elapsed = i128::from(elapsed);
+    (elapsed + elapsed * i128::from(ppm) / MILLION) as u64
+}
+
+/// A first guess at the global microseconds that `wanted` local ones take: `wanted * 10^6 /
+/// (10^6 + ppm)`, rounded up (the caller corrects it to the least inverse).
+fn undrifted(wanted: u64, ppm: i32) -> u64 {
+    if ppm == 0 {
+        return wanted;
+    }
+    let rate = MILLION as i64 + i64::from(ppm);
+    let narrow = i64::try_from(wanted)
+        .ok()
+        .and_then(|w| w.checked_mul(MILLION as i64))
+        .and_then(|scaled| scaled.checked_add(rate - 1));
+    match narrow {
+        Some(numerator) => (numerator / rate) as u64,
+        None => undrifted_wide(wanted, ppm),
+    }
+}
+
+fn undrifted_wide(wanted: u64, ppm: i32) -> u64 {
+    let rate = MILLION + i128::from(ppm);
+    ((i128::from(wanted) * MILLION + rate - 1) / rate) as u64
 }
 
 #[cfg(test)]
@@ -98,6 +140,34 @@ mod tests {
                 if g.0 > 0 {
                     assert!(clock.local(Time(g.0 - 1)) < Time(local));
                 }
+            }
+        }
+    }
+
+    #[test]
+    fn narrow_arithmetic_rounds_as_wide_does() {
+        let ppms = [-500_000, -300_001, -7, -1, 1, 13, 250_000, 499_999, 500_000];
+        let times = [
+            0u64,
+            1,
+            999,
+            1_000_003,
+            77_777_777,
+            9_223_372_036_854,
+            u64::MAX / 4,
+        ];
+        for ppm in ppms {
+            for t in times.into_iter().chain((0..2_000).map(|i| i * 7_919 + 3)) {
+                assert_eq!(
+                    drifted(t, ppm),
+                    drifted_wide(t, ppm),
+                    "drifted {t} at {ppm}"
+                );
+                assert_eq!(
+                    undrifted(t, ppm),
+                    undrifted_wide(t, ppm),
+                    "undrifted {t} at {ppm}"
+                );
             }
         }
     }
