@@ -140,6 +140,7 @@ fn shrinking_a_raft_and_a_kv_mutant_keeps_the_check_and_replays_from_its_file() 
             scenario: Some(name.to_string()),
             mutant: Some(mutant.to_string()),
             bytes: found.bytes.clone(),
+            ..ChoiceFile::default()
         };
         file.write(&path).unwrap();
         let read = ChoiceFile::read(&path).unwrap();

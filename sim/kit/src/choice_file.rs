@@ -6,12 +6,17 @@
 //! dst-choices 1
 //! scenario raft-election-random
 //! mutant vote-twice-in-term
+//! storage-faults torn-writes
 //! hex 00ff03...
 //! ```
+//!
+//! Settings other than the defaults (storage fault classes, strategy, budgets; see
+//! [`RunSettings`]) are written too, so the file replays as it was shrunk with no flags.
 //!
 //! Any other file is taken as raw bytes (a fuzzer's crash input), and then the scenario
 //! must be named on the command line.
 
+use crate::run_settings::RunSettings;
 use std::path::Path;
 
 const MAGIC: &str = "dst-choices 1";
@@ -21,6 +26,7 @@ const MAGIC: &str = "dst-choices 1";
 pub struct ChoiceFile {
     pub scenario: Option<String>,
     pub mutant: Option<String>,
+    pub settings: RunSettings,
     pub bytes: Vec<u8>,
 }
 
@@ -52,7 +58,15 @@ impl ChoiceFile {
                 "hex" => {
                     file.bytes = parse_hex(value).map_err(|e| format!("line {}: {e}", n + 1))?
                 }
-                other => return Err(format!("line {}: unknown field '{other}'", n + 1)),
+                other => {
+                    let known = file
+                        .settings
+                        .read_line(other, value)
+                        .map_err(|e| format!("line {}: {e}", n + 1))?;
+                    if !known {
+                        return Err(format!("line {}: unknown field '{other}'", n + 1));
+                    }
+                }
             }
         }
         Ok(file)
@@ -65,6 +79,10 @@ impl ChoiceFile {
         }
         if let Some(mutant) = &self.mutant {
             out.push_str(&format!("mutant {mutant}\n"));
+        }
+        for line in self.settings.lines() {
+            out.push_str(&line);
+            out.push('\n');
         }
         let hex: String = self.bytes.iter().map(|b| format!("{b:02x}")).collect();
         out.push_str(&format!("hex {hex}\n"));
@@ -98,6 +116,11 @@ mod tests {
         let file = ChoiceFile {
             scenario: Some("raft-random".into()),
             mutant: Some("skip-truncation".into()),
+            settings: RunSettings {
+                strategy: Some(sim::Strategy::Pct),
+                max_events: Some(20),
+                ..RunSettings::default()
+            },
             bytes: vec![0, 255, 7],
         };
         assert_eq!(ChoiceFile::parse(file.render().as_bytes()), Ok(file));
@@ -107,5 +130,8 @@ mod tests {
         assert!(ChoiceFile::parse(bad.as_bytes()).is_err());
         let bad = format!("{MAGIC}\ncolour blue\n");
         assert!(ChoiceFile::parse(bad.as_bytes()).is_err());
+        let bad = format!("{MAGIC}\nscenario raft-random\nstrategy fastest\n");
+        let error = ChoiceFile::parse(bad.as_bytes()).unwrap_err();
+        assert!(error.starts_with("line 3: unknown strategy"), "{error}");
     }
 }

@@ -17,6 +17,7 @@ use crate::family::{Registry, ScenarioRef};
 use crate::options::RunOptions;
 use crate::page;
 use crate::report::{failure_report, summary, ReplayPrefix, RunReport};
+use crate::run_settings::RunSettings;
 use crate::runner::{self, DEFAULT_TAIL};
 use crate::seeds;
 use crate::sweep_cmd::{self, SweepArgs};
@@ -121,11 +122,31 @@ pub(crate) struct StorageArgs {
 
 impl StorageArgs {
     pub(crate) fn classes(&self) -> StorageClasses {
+        self.explicit().unwrap_or(StorageClasses::ALL)
+    }
+
+    /// The classes the command line names, if it names any.
+    fn explicit(&self) -> Option<StorageClasses> {
         match (self.no_storage_faults, self.storage_faults) {
-            (true, _) => StorageClasses::NONE,
-            (false, Some(classes)) => classes,
-            (false, None) => StorageClasses::ALL,
+            (true, _) => Some(StorageClasses::NONE),
+            (false, classes) => classes,
         }
+    }
+}
+
+/// What the command line sets explicitly: over a choice file's own settings, or a seed
+/// run's defaults.
+pub(crate) fn explicit_settings(
+    budget: &BudgetArgs,
+    storage: &StorageArgs,
+    strategy: Option<Strategy>,
+) -> RunSettings {
+    RunSettings {
+        storage_faults: storage.explicit(),
+        strategy,
+        max_events: budget.max_events,
+        max_virtual_us: budget.max_virtual_secs.map(|s| Time::from_secs(s).0),
+        max_pending: budget.max_pending,
     }
 }
 
@@ -171,8 +192,8 @@ struct RunArgs {
     #[arg(long, value_name = "OUT")]
     history: Option<PathBuf>,
     /// How latencies are chosen: random (default), pct, delay-bound, or rotate (per seed).
-    #[arg(long, default_value = "random", value_parser = parse_strategy)]
-    strategy: Strategy,
+    #[arg(long, value_parser = parse_strategy)]
+    strategy: Option<Strategy>,
     /// How many of a failing run's last events to show.
     #[arg(long, default_value_t = DEFAULT_TAIL, value_parser = clap::value_parser!(usize))]
     tail: usize,
@@ -281,15 +302,12 @@ fn run_seed(app: &App, args: &RunArgs) -> Result<bool, InputError> {
     if let Some(input) = &args.input {
         let (scenario, mutant) = (args.scenario.as_deref(), args.mutant.as_deref());
         let trace = TraceOut::new(args.trace_format, args.trace.clone())?;
-        // The same flags as a seed's run: a buffer's choices say what happens, these say
-        // under which budgets and storage faults (their defaults are a seed run's).
-        let flags = |options: &mut RunOptions| {
-            options.budget = args.budget.budget(None);
-            options.storage_faults = args.storage.classes();
-            options.strategy = args.strategy;
-            options.history_out = args.history.clone();
-        };
-        return cli_search::run_input(app, input, scenario, mutant, &trace, flags)
+        // The same flags as a seed's run: a buffer's choices say what happens, the file's
+        // settings and these flags (which win) under which budgets, storage faults and
+        // strategy.
+        let settings = explicit_settings(&args.budget, &args.storage, args.strategy);
+        let history = |options: &mut RunOptions| options.history_out = args.history.clone();
+        return cli_search::run_input(app, input, (scenario, mutant), settings, &trace, history)
             .map_err(InputError);
     }
     let Some(seed) = args.seed else {
@@ -313,7 +331,7 @@ fn run_seed(app: &App, args: &RunArgs) -> Result<bool, InputError> {
         budget: args.budget.budget(None),
         storage_faults: args.storage.classes(),
         history_out: args.history.clone(),
-        strategy: args.strategy,
+        strategy: args.strategy.unwrap_or_default(),
         ..scenario.options(seed)
     };
     let mut out = std::io::stdout().lock();
@@ -394,7 +412,8 @@ fn replay(app: &App, args: &ReplayArgs) -> Result<bool, InputError> {
     if let Some(input) = &args.input {
         let (scenario, mutant) = (args.scenario.as_deref(), args.mutant.as_deref());
         let no_trace = TraceOut::new(TraceFormat::Text, None)?;
-        return cli_search::run_input(app, input, scenario, mutant, &no_trace, |_| {})
+        let settings = RunSettings::default(); // the file's own
+        return cli_search::run_input(app, input, (scenario, mutant), settings, &no_trace, |_| {})
             .map_err(InputError);
     }
     let entries = if args.files.is_empty() {

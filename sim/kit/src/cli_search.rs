@@ -2,17 +2,18 @@
 //! shrinking a failing run (`shrink`).
 
 use crate::choice_file::ChoiceFile;
-use crate::cli::App;
+use crate::cli::{explicit_settings, parse_strategy, App, BudgetArgs, StorageArgs};
 use crate::family::{Registry, ScenarioRef};
 use crate::options::RunOptions;
 use crate::report::{summary, RunReport};
+use crate::run_settings::RunSettings;
 use crate::runner::{self, DEFAULT_TAIL};
 use crate::seeds;
 use crate::shrink::{self, ShrinkBudget};
 use crate::trace_out::{TraceFormat, TraceOut};
 use clap::Args;
 use protocol_core::choices::{Choices, Kind, Mark, Span};
-use sim::{Budget, TraceMode};
+use sim::{Budget, Strategy, TraceMode};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -38,14 +39,28 @@ pub(crate) struct ShrinkArgs {
     /// Give up after this many CPU-seconds (the best run so far is kept).
     #[arg(long, value_name = "SECS", default_value_t = 50)]
     max_secs: u64,
+    /// How latencies are chosen, as for a run: random (default), pct, delay-bound, rotate.
+    #[arg(long, value_parser = parse_strategy)]
+    strategy: Option<Strategy>,
+    #[command(flatten)]
+    budget: BudgetArgs,
+    #[command(flatten)]
+    storage: StorageArgs,
 }
 
-/// A buffer run's scenario and options: the file's own, or the command line's.
+impl ShrinkArgs {
+    fn settings(&self) -> RunSettings {
+        explicit_settings(&self.budget, &self.storage, self.strategy)
+    }
+}
+
+/// A buffer run's scenario, mutant and settings: the file's own, or the command line's
+/// (`flags`), which win.
 pub(crate) fn input_run<'a>(
     app: &'a App,
     path: &Path,
-    scenario: Option<&str>,
-    mutant: Option<&str>,
+    (scenario, mutant): (Option<&str>, Option<&str>),
+    flags: RunSettings,
 ) -> Result<(ScenarioRef<'a>, RunOptions), String> {
     let file = ChoiceFile::read(path)?;
     let name = scenario
@@ -55,27 +70,28 @@ pub(crate) fn input_run<'a>(
     let scenario = app.registry.find(&name).map_err(|e| e.to_string())?;
     let mutant = mutant.map(str::to_string).or(file.mutant);
     Registry::validate(&[scenario], mutant.as_deref()).map_err(|e| e.to_string())?;
-    let options = RunOptions {
+    let mut options = RunOptions {
         mutant,
         choices: Choices::buffer(file.bytes),
         ..scenario.options(0)
     };
+    flags.over(file.settings).apply(&mut options);
     Ok((scenario, options))
 }
 
 /// Runs a buffer file once and prints the run's summary (its replay names the file); the
-/// trace goes where `--trace` and `--trace-format` say, as for a seed, and `flags` sets
-/// what else the command line asked for (budgets, storage faults, strategy, history).
+/// trace goes where `--trace` and `--trace-format` say, as for a seed; `flags` are the
+/// settings the command line gives, `extra` sets what else it asked for (a history file).
 pub(crate) fn run_input(
     app: &App,
     path: &Path,
-    scenario: Option<&str>,
-    mutant: Option<&str>,
+    names: (Option<&str>, Option<&str>),
+    flags: RunSettings,
     trace: &TraceOut,
-    flags: impl FnOnce(&mut RunOptions),
+    extra: impl FnOnce(&mut RunOptions),
 ) -> Result<bool, String> {
-    let (scenario, mut options) = input_run(app, path, scenario, mutant)?;
-    flags(&mut options);
+    let (scenario, mut options) = input_run(app, path, names, flags)?;
+    extra(&mut options);
     options.trace = trace.mode();
     options.timeline = trace.format == TraceFormat::Chrome;
     let mut report = runner::run_one(scenario, &options);
@@ -91,9 +107,6 @@ pub(crate) fn run_input(
     Ok(report.passed())
 }
 
-/// `shrink`: records (or reads) a failing run's choices, shrinks them, prints the minimal
-/// run as a schedule and writes it as a replayable file. Passes (exit 0) when the run to
-/// shrink does not fail: there is nothing to shrink.
 /// A run to shrink: its scenario, its options for buffer runs, its buffer and its report.
 type ToShrink<'a> = (ScenarioRef<'a>, RunOptions, Vec<u8>, RunReport);
 
@@ -101,8 +114,8 @@ type ToShrink<'a> = (ScenarioRef<'a>, RunOptions, Vec<u8>, RunReport);
 fn failing_run<'a>(app: &'a App, args: &ShrinkArgs) -> Result<ToShrink<'a>, String> {
     match (&args.input, args.seed) {
         (Some(path), _) => {
-            let (scenario, options) =
-                input_run(app, path, args.scenario.as_deref(), args.mutant.as_deref())?;
+            let names = (args.scenario.as_deref(), args.mutant.as_deref());
+            let (scenario, options) = input_run(app, path, names, args.settings())?;
             let bytes = options.choices.buffer_bytes().unwrap_or_default();
             let first = runner::run_one(scenario, &options);
             Ok((scenario, options, bytes, first))
@@ -114,11 +127,12 @@ fn failing_run<'a>(app: &'a App, args: &ShrinkArgs) -> Result<ToShrink<'a>, Stri
                 .ok_or("give --scenario with --seed")?;
             let scenario = app.registry.find(name).map_err(|e| e.to_string())?;
             Registry::validate(&[scenario], args.mutant.as_deref()).map_err(|e| e.to_string())?;
-            let options = RunOptions {
+            let mut options = RunOptions {
                 mutant: args.mutant.clone(),
                 choices: Choices::record(),
                 ..scenario.options(seed)
             };
+            args.settings().apply(&mut options);
             let first = runner::run_one(scenario, &options);
             let bytes = first.recorded.clone().unwrap_or_default();
             let options = RunOptions {
@@ -131,6 +145,9 @@ fn failing_run<'a>(app: &'a App, args: &ShrinkArgs) -> Result<ToShrink<'a>, Stri
     }
 }
 
+/// `shrink`: records (or reads) a failing run's choices, shrinks them, prints the minimal
+/// run as a schedule and writes it as a replayable file that carries the run's settings.
+/// Passes (exit 0) when the run to shrink does not fail: there is nothing to shrink.
 pub(crate) fn shrink_command(app: &App, args: &ShrinkArgs) -> Result<bool, String> {
     let (scenario, options, bytes, first) = failing_run(app, args)?;
     let mut out = std::io::stdout().lock();
@@ -156,6 +173,7 @@ pub(crate) fn shrink_command(app: &App, args: &ShrinkArgs) -> Result<bool, Strin
     let file = ChoiceFile {
         scenario: Some(scenario.name().to_string()),
         mutant: options.mutant.clone(),
+        settings: RunSettings::of(&options),
         bytes: found.bytes.clone(),
     };
     file.write(&path)?;

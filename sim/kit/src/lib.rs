@@ -34,6 +34,7 @@ pub mod page_data;
 pub mod progress;
 pub mod recording;
 pub mod report;
+pub mod run_settings;
 pub mod runner;
 pub mod seeds;
 pub mod shrink;
