@@ -324,16 +324,14 @@ fn run_seed(app: &App, args: &RunArgs) -> Result<bool, InputError> {
     };
     Registry::validate(&[scenario], args.mutant.as_deref())?;
     let trace = TraceOut::new(args.trace_format, args.trace.clone())?;
-    let options = RunOptions {
+    let mut options = RunOptions {
         mutant: args.mutant.clone(),
         trace: trace.mode(),
         timeline: trace.format == TraceFormat::Chrome,
-        budget: args.budget.budget(None),
-        storage_faults: args.storage.classes(),
         history_out: args.history.clone(),
-        strategy: args.strategy.unwrap_or_default(),
         ..scenario.options(seed)
     };
+    explicit_settings(&args.budget, &args.storage, args.strategy).apply(&mut options);
     let mut out = std::io::stdout().lock();
     let mut report = if args.check_determinism {
         match runner::check_determinism(scenario, &options) {
