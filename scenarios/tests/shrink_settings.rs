@@ -3,13 +3,18 @@
 
 use std::process::Command;
 
-fn sim(args: &[&str]) -> (Option<i32>, String) {
+/// Runs `sim` with `args`: its exit code, standard output and standard error.
+fn sim(args: &[&str]) -> (Option<i32>, String, String) {
     let output = Command::new(env!("CARGO_BIN_EXE_sim"))
         .args(args)
         .output()
         .unwrap();
-    let text = String::from_utf8_lossy(&output.stdout).into_owned();
-    (output.status.code(), text)
+    let text = |bytes: &[u8]| String::from_utf8_lossy(bytes).into_owned();
+    (
+        output.status.code(),
+        text(&output.stdout),
+        text(&output.stderr),
+    )
 }
 
 #[test]
@@ -19,7 +24,7 @@ fn a_shrunk_file_replays_under_the_settings_it_failed_under() {
     let out_arg = out.to_str().unwrap();
     // An honest run fails only because its event budget is tiny: without the budget in the
     // file, the file would replay as a pass.
-    let (code, text) = sim(&[
+    let (code, text, _) = sim(&[
         "shrink",
         "--seed",
         "1",
@@ -49,7 +54,7 @@ fn a_shrunk_file_replays_under_the_settings_it_failed_under() {
             "{line} missing from\n{file}"
         );
     }
-    let (code, text) = sim(&["--input", out_arg]);
+    let (code, text, _) = sim(&["--input", out_arg]);
     assert_eq!(code, Some(1), "{text}");
     assert!(text.contains("stuck"), "{text}");
     let replay = text.lines().find(|l| l.contains("--input")).unwrap_or("");
@@ -64,7 +69,7 @@ fn a_shrunk_file_replays_under_the_settings_it_failed_under() {
         );
     }
     // A flag on the command line wins over the file's setting.
-    let (code, text) = sim(&["--input", out_arg, "--max-events", "100000"]);
+    let (code, text, _) = sim(&["--input", out_arg, "--max-events", "100000"]);
     assert_eq!(code, Some(0), "{text}");
     // A setting the file gets wrong is bad input naming the file and the line.
     let bad = dir.join("bad.choices");
@@ -73,12 +78,8 @@ fn a_shrunk_file_replays_under_the_settings_it_failed_under() {
         "dst-choices 1\nscenario raft-election-random\nstrategy fastest\nhex \n",
     )
     .unwrap();
-    let output = Command::new(env!("CARGO_BIN_EXE_sim"))
-        .args(["--input", bad.to_str().unwrap()])
-        .output()
-        .unwrap();
-    let error = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(2), "{error}");
+    let (code, _, error) = sim(&["--input", bad.to_str().unwrap()]);
+    assert_eq!(code, Some(2), "{error}");
     assert!(
         error.contains("bad.choices: line 3: unknown strategy 'fastest'"),
         "{error}"
