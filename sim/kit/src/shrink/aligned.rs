@@ -30,8 +30,8 @@ impl Search<'_> {
         trim(&mut raw);
         match self.try_realigned(&edited, deleted) {
             Aligned::Kept => true,
-            Aligned::Same(bytes) if bytes == raw => false,
-            Aligned::Same(_) | Aligned::NotRun => self.try_candidate(raw),
+            Aligned::Rejected(bytes) if bytes == raw => false,
+            Aligned::Rejected(_) | Aligned::NotRun => self.try_candidate(raw),
         }
     }
 
@@ -60,7 +60,7 @@ impl Search<'_> {
             labels
         });
         if !shortlex_less(&candidate, &self.best) || !self.no_bigger(&report) {
-            return Aligned::Same(candidate);
+            return Aligned::Rejected(candidate);
         }
         self.keep(candidate.clone(), report, aligned_name(self.pass));
         self.labelled = labels.map(|labels| (candidate, labels));
@@ -72,7 +72,7 @@ impl Search<'_> {
 enum Aligned {
     Kept,
     /// It ran and read these bytes, which were not kept.
-    Same(Vec<u8>),
+    Rejected(Vec<u8>),
     /// It could not run (no current labels, or no budget).
     NotRun,
 }

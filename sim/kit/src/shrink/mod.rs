@@ -11,6 +11,10 @@
 //! - Hypothesis's passes over bytes (`bytes.rs`): delete spans of decreasing size, zero
 //!   spans, lower single bytes, sort runs of bytes.
 //!
+//! The data passes' edits remove draws (a client ended, a node's seed deleted), which in one
+//! shared buffer moves every later draw onto other bytes; `aligned.rs` first runs each edit
+//! realigned, every other stream keeping its own draws, and offers the bytes that run read.
+//!
 //! A candidate is kept only if it fails the same check, is no bigger than the best run so
 //! far (fewer faults, or as many and no more events: zero think times make busier runs, not
 //! smaller ones), and is smaller in shortlex order (shorter, or as long and
