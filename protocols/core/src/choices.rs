@@ -19,13 +19,22 @@
 //! A *labelled* buffer run ([`Choices::labelled`]) also notes which bytes each draw read and
 //! what it was for (its stream, a node seed, a keep mark), so a shrinker can act on a run's
 //! faults and operations as data rather than as bytes.
+//!
+//! A *realigned* run ([`Choices::realigned`]) answers each draw from an old run's draws of
+//! the same stream (by name) and purpose, in their order, and records what it answered as a
+//! plain buffer that replays the same run. In one shared buffer, removing one draw moves
+//! every later draw of every stream onto other bytes; realigned, the other streams keep the
+//! values they drew, which is what a shrinker's structural edits need.
 
 use crate::rng::{derive_seed, Rng};
 pub use labels::{Kind, Labels, Mark, Span};
+pub use realign::Draws;
+use realign::StreamQueue;
 use std::fmt;
 use std::sync::{Arc, Mutex};
 
 mod labels;
+mod realign;
 
 /// How a run's streams draw: the handle every stream of one run shares.
 #[derive(Clone, Default)]
@@ -47,6 +56,15 @@ struct TapeState {
     streams: Vec<String>,
     /// Every draw inside the buffer, when the run is labelled.
     spans: Option<Vec<Span>>,
+    /// Realigned mode: draws are answered from these and appended to `bytes`.
+    realign: Option<Realign>,
+}
+
+/// The old draws a realigned run answers from: all of them, and each made stream's own.
+struct Realign {
+    source: Arc<Draws>,
+    /// By stream index, as the streams are made.
+    live: Vec<StreamQueue>,
 }
 
 /// The stream name keep marks of [`Choices::keep`] are labelled with.
@@ -65,6 +83,7 @@ impl Choices {
             pos: 0,
             streams: Vec::new(),
             spans: labelled.then(Vec::new),
+            realign: None,
         };
         Choices {
             tape: Some(Tape(Arc::new(Mutex::new(state)))),
@@ -81,6 +100,23 @@ impl Choices {
         Choices::with_state(false, bytes, true)
     }
 
+    /// Every draw of stream S is answered from `draws`' old draws of S (see the module's
+    /// notes); labelled, and [`Choices::recorded`] is the buffer of what was answered.
+    pub fn realigned(draws: Draws) -> Choices {
+        Choices::realigned_from(Arc::new(draws))
+    }
+
+    fn realigned_from(source: Arc<Draws>) -> Choices {
+        let choices = Choices::with_state(false, Vec::new(), true);
+        if let Some(tape) = &choices.tape {
+            tape.lock().realign = Some(Realign {
+                source,
+                live: Vec::new(),
+            });
+        }
+        choices
+    }
+
     /// Seed mode that also records every choice as canonical buffer bytes.
     pub fn record() -> Choices {
         Choices::with_state(true, Vec::new(), false)
@@ -94,6 +130,9 @@ impl Choices {
             return Choices::seeded();
         };
         let state = tape.lock();
+        if let Some(realign) = &state.realign {
+            return Choices::realigned_from(realign.source.clone());
+        }
         let bytes = if state.recording {
             Vec::new()
         } else {
@@ -102,20 +141,21 @@ impl Choices {
         Choices::with_state(state.recording, bytes, state.spans.is_some())
     }
 
-    /// The buffer a buffer run reads, whole; `None` for a seeded or recording one.
+    /// The buffer a buffer run reads, whole; `None` for a seeded, recording or realigned one.
     pub fn buffer_bytes(&self) -> Option<Vec<u8>> {
         let state = self.tape.as_ref()?.lock();
-        (!state.recording).then(|| state.bytes.clone())
+        (!state.recording && state.realign.is_none()).then(|| state.bytes.clone())
     }
 
+    /// Whether choices are read rather than drawn from the seed (a buffer or realigned run).
     pub fn is_buffer(&self) -> bool {
         self.tape.as_ref().is_some_and(|t| !t.lock().recording)
     }
 
-    /// What a recording run has drawn so far, as a buffer; `None` unless recording.
+    /// What a recording (or realigned) run has drawn so far, as a buffer; `None` otherwise.
     pub fn recorded(&self) -> Option<Vec<u8>> {
         let state = self.tape.as_ref()?.lock();
-        state.recording.then(|| state.bytes.clone())
+        (state.recording || state.realign.is_some()).then(|| state.bytes.clone())
     }
 
     /// How many bytes a buffer run has read so far (past the end counts too).
@@ -209,6 +249,10 @@ impl Tape {
             "too many streams"
         );
         state.streams.push(label.to_string());
+        if let Some(realign) = &mut state.realign {
+            let mine = realign.source.stream(label);
+            realign.live.push(mine);
+        }
         (state.streams.len() - 1) as u16
     }
 
@@ -217,6 +261,14 @@ impl Tape {
         let state = &mut *self.lock();
         if state.recording {
             return false;
+        }
+        if let Some(realign) = &mut state.realign {
+            realign.live[usize::from(stream)].answer(kind, out);
+            let start = state.bytes.len();
+            state.bytes.extend_from_slice(out);
+            state.pos = state.bytes.len();
+            state.note(start, out.len(), stream, kind);
+            return true;
         }
         let start = state.pos;
         for byte in out.iter_mut() {
@@ -286,6 +338,8 @@ impl fmt::Debug for Choices {
                 let state = tape.lock();
                 let mode = if state.recording {
                     "recording"
+                } else if state.realign.is_some() {
+                    "realigned"
                 } else {
                     "buffer"
                 };

@@ -1,11 +1,12 @@
 use super::*;
 use crate::rng::{index, range_inclusive, Ratio};
 use rand_core::RngCore;
+use std::collections::BTreeMap;
 
 /// A little of everything a run draws, from two streams of one source.
 fn draws(choices: &Choices) -> Vec<u64> {
-    let mut a = choices.stream(9, "a", 0);
-    let mut b = choices.stream(9, "b", 0);
+    let mut a = choices.stream(6, "a", 0);
+    let mut b = choices.stream(6, "b", 0);
     let mut out = Vec::new();
     for i in 0..50u64 {
         out.push(range_inclusive(&mut a, 10, 10 + i * 1_000));
@@ -132,4 +133,126 @@ fn a_labelled_run_names_the_stream_and_kind_of_every_draw_inside_the_buffer() {
     assert_eq!(Choices::buffer(bytes).labels(), None);
     assert_eq!(recording.labels(), None);
     assert_eq!(labelled.fresh().labels(), Some(Labels::default()));
+}
+
+/// A run of two workers: `shape` says how many of ten rounds worker `a` draws in; worker
+/// `b` draws in every round, and client 0 and 1 of stream `w` take turns, each operation a
+/// keep mark and one draw. Returns every value drawn, by who drew it.
+fn workers(choices: &Choices) -> BTreeMap<&'static str, Vec<u64>> {
+    let mut out: BTreeMap<&'static str, Vec<u64>> = BTreeMap::new();
+    let mut shape = choices.stream(6, "shape", 0);
+    let (mut a, mut b) = (choices.stream(6, "a", 0), choices.stream(6, "b", 0));
+    let mut w = choices.stream(6, "w", 0);
+    let rounds = range_inclusive(&mut shape, 1, 10);
+    out.entry("w")
+        .or_default()
+        .push(range_inclusive(&mut w, 0, 999));
+    let mut running = [true, true];
+    for round in 0..10u32 {
+        if round < rounds as u32 {
+            out.entry("a")
+                .or_default()
+                .push(range_inclusive(&mut a, 0, 999));
+        }
+        out.entry("b")
+            .or_default()
+            .push(range_inclusive(&mut b, 0, 70_000));
+        let client = round % 2;
+        let who = ["client 0", "client 1"][client as usize];
+        running[client as usize] &= w.keep(Mark::Op { client });
+        if running[client as usize] {
+            out.entry(who)
+                .or_default()
+                .push(range_inclusive(&mut w, 0, 999));
+        }
+    }
+    out
+}
+
+/// A recording of [`workers`] whose shape draws many rounds, and its labels.
+fn recorded_workers() -> (Vec<u8>, Labels) {
+    let recording = Choices::record();
+    workers(&recording);
+    let bytes = recording.recorded().expect("recorded");
+    let labelled = Choices::labelled(bytes.clone());
+    workers(&labelled);
+    (bytes, labelled.labels().expect("labelled"))
+}
+
+#[test]
+fn a_realigned_run_with_no_edit_is_the_same_run_and_records_its_buffer() {
+    let (bytes, labels) = recorded_workers();
+    let realigned = Choices::realigned(Draws::from_labels(&labels, &bytes, &bytes, |_| false));
+    assert_eq!(
+        workers(&realigned),
+        workers(&Choices::buffer(bytes.clone()))
+    );
+    assert_eq!(realigned.recorded(), Some(bytes.clone()));
+    assert_eq!(realigned.labels(), Some(labels));
+    // A fresh run of it reads the old draws again from their start.
+    assert_eq!(realigned.fresh().recorded(), Some(Vec::new()));
+    assert_eq!(
+        workers(&realigned.fresh()),
+        workers(&Choices::buffer(bytes))
+    );
+}
+
+#[test]
+fn removing_one_streams_draws_leaves_the_other_streams_values() {
+    let (bytes, labels) = recorded_workers();
+    let before = workers(&Choices::buffer(bytes.clone()));
+    assert!(
+        before["a"].len() > 2,
+        "the recording draws several rounds of a"
+    );
+    // The edit: the shape draw lowered to zero (one round of `a`).
+    let shape = labels.spans[0];
+    assert_eq!(labels.stream(&shape), "shape");
+    let mut edited = bytes.clone();
+    edited[shape.range()].fill(0);
+    // In one shared buffer, every later draw of `b` reads other bytes.
+    let raw = workers(&Choices::buffer(edited.clone()));
+    assert_eq!(raw["a"].len(), 1);
+    assert_ne!(raw["b"], before["b"]);
+    // Realigned, `b` and the clients draw what they drew, and `a` its first value.
+    let realigned = Choices::realigned(Draws::from_labels(&labels, &bytes, &edited, |_| false));
+    let after = workers(&realigned);
+    assert_eq!(after["a"], before["a"][..1]);
+    for who in ["b", "w", "client 0", "client 1"] {
+        assert_eq!(after[who], before[who], "{who}");
+    }
+    // What it recorded is a plain buffer that replays the same run.
+    let recorded = realigned.recorded().expect("recorded");
+    assert_eq!(workers(&Choices::buffer(recorded)), after);
+}
+
+#[test]
+fn ending_one_client_leaves_the_other_clients_draws() {
+    let (bytes, labels) = recorded_workers();
+    let before = workers(&Choices::buffer(bytes.clone()));
+    // Client 0's second operation's mark zeroed: it stops after one operation.
+    let mark = labels
+        .spans
+        .iter()
+        .filter(|s| s.kind == Kind::Keep(Mark::Op { client: 0 }))
+        .nth(1)
+        .expect("client 0 has operations");
+    let mut edited = bytes.clone();
+    edited[mark.range()].fill(0);
+    let raw = workers(&Choices::buffer(edited.clone()));
+    assert_eq!(raw["client 0"], before["client 0"][..1]);
+    let realigned = Choices::realigned(Draws::from_labels(&labels, &bytes, &edited, |_| false));
+    let after = workers(&realigned);
+    assert_eq!(after["client 0"], before["client 0"][..1]);
+    assert_eq!(after["client 1"], before["client 1"]);
+    // A deleted draw is skipped: `a`'s first draw gone, it draws the rest one earlier.
+    let first_a = labels
+        .spans
+        .iter()
+        .find(|s| labels.stream(s) == "a")
+        .copied();
+    let dropped = Draws::from_labels(&labels, &bytes, &bytes, |s| Some(*s) == first_a);
+    let shifted = workers(&Choices::realigned(dropped));
+    assert_eq!(shifted["a"][..before["a"].len() - 1], before["a"][1..]);
+    assert_eq!(shifted["b"], before["b"]);
 }

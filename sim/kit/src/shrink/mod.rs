@@ -11,6 +11,10 @@
 //! - Hypothesis's passes over bytes (`bytes.rs`): delete spans of decreasing size, zero
 //!   spans, lower single bytes, sort runs of bytes.
 //!
+//! The data passes' edits remove draws (a client ended, a node's seed deleted), which in one
+//! shared buffer moves every later draw onto other bytes; `aligned.rs` first runs each edit
+//! realigned, every other stream keeping its own draws, and offers the bytes that run read.
+//!
 //! A candidate is kept only if it fails the same check, is no bigger than the best run so
 //! far (fewer faults, or as many and no more events: zero think times make busier runs, not
 //! smaller ones), and is smaller in shortlex order (shorter, or as long and
@@ -28,6 +32,7 @@ use sim::{checks, Budget};
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+mod aligned;
 mod bytes;
 mod spans;
 
@@ -79,6 +84,17 @@ struct Search<'a> {
     kept: BTreeMap<&'static str, usize>,
     /// The labels of a buffer (the best one, when it was last asked).
     labelled: Option<(Vec<u8>, Labels)>,
+    /// Whether structural edits are also tried realigned (see `aligned.rs`).
+    edits: Edits,
+}
+
+/// How the data passes turn a structural edit into candidates.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Edits {
+    /// Realigned (every other stream keeps its draws), then raw if that differs.
+    Aligned,
+    /// Only the edited buffer as it is (as before realigned runs existed): for comparison.
+    Raw,
 }
 
 /// Shrinks `bytes`, a buffer on which `options` (its scenario, mutant, budget) fails with
@@ -89,6 +105,18 @@ pub fn shrink(
     bytes: Vec<u8>,
     first: RunReport,
     budget: ShrinkBudget,
+) -> Option<Shrunk> {
+    shrink_with(scenario, options, bytes, first, budget, Edits::Aligned)
+}
+
+/// As [`shrink`], choosing how structural edits become candidates.
+pub fn shrink_with(
+    scenario: ScenarioRef<'_>,
+    options: &RunOptions,
+    bytes: Vec<u8>,
+    first: RunReport,
+    budget: ShrinkBudget,
+    edits: Edits,
 ) -> Option<Shrunk> {
     let check = first.failure.as_ref()?.check;
     let mut options = options.clone();
@@ -114,6 +142,7 @@ pub fn shrink(
         pass: "",
         kept: BTreeMap::new(),
         labelled: None,
+        edits,
     };
     search.trim_zeros();
     loop {
@@ -174,17 +203,26 @@ impl Search<'_> {
         }
         self.runs += 1;
         let report = run_buffer(self.scenario, &self.options, &candidate);
+        if self.no_bigger(&report) {
+            self.keep(candidate, report, self.pass);
+            return true;
+        }
+        false
+    }
+
+    /// Whether `report` fails the same check in a run no bigger than the best.
+    fn no_bigger(&self, report: &RunReport) -> bool {
         let same = report
             .failure
             .as_ref()
             .is_some_and(|f| f.check == self.check);
-        if same && size(&report) <= size(&self.report) {
-            self.best = candidate;
-            self.report = report;
-            *self.kept.entry(self.pass).or_default() += 1;
-            return true;
-        }
-        false
+        same && size(report) <= size(&self.report)
+    }
+
+    fn keep(&mut self, candidate: Vec<u8>, report: RunReport, pass: &'static str) {
+        self.best = candidate;
+        self.report = report;
+        *self.kept.entry(pass).or_default() += 1;
     }
 }
 

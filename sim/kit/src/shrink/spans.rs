@@ -57,7 +57,7 @@ impl Search<'_> {
         for span in zero {
             candidate[span.range()].fill(0);
         }
-        self.try_candidate(candidate)
+        self.try_edit(candidate, &[])
     }
 
     /// Drops faults: all at once, then in chunks of halving size from the last back, down
@@ -154,12 +154,7 @@ impl Search<'_> {
             let width = usize::from(span.len);
             candidate[span.range()].copy_from_slice(&lower.to_be_bytes()[8 - width..]);
             for gone in seed_windows(seeds, value - lower) {
-                let mut shorter = candidate.clone();
-                // From the back, so the ranges before each deletion stay where they were.
-                for seed in gone.iter().rev() {
-                    shorter.drain(seed.range());
-                }
-                if self.try_candidate(shorter) {
+                if self.try_edit(candidate.clone(), &gone) {
                     return;
                 }
             }
