@@ -6,7 +6,7 @@
 //! draws, in order, and the bytes the run read are the candidate. The raw edit is tried
 //! too when it is a different buffer, as some runs shrink better that way.
 
-use super::{shortlex_less, Edits, Search};
+use super::{shortlex_less, trim_trailing_zeros, Edits, Search};
 use crate::options::RunOptions;
 use crate::runner::run_one;
 use protocol_core::choices::{Choices, Draws, Span};
@@ -27,7 +27,7 @@ impl Search<'_> {
         for span in gone.iter().rev() {
             raw.drain(span.range());
         }
-        trim(&mut raw);
+        trim_trailing_zeros(&mut raw);
         match self.try_realigned(&edited, deleted) {
             Aligned::Kept => true,
             Aligned::Rejected(bytes) if bytes == raw => false,
@@ -51,7 +51,7 @@ impl Search<'_> {
         };
         let mut report = run_one(self.scenario, &options);
         let mut candidate = report.recorded.take().unwrap_or_default();
-        trim(&mut candidate);
+        trim_trailing_zeros(&mut candidate);
         // A buffer run of `candidate` is this run, labelled only inside the buffer.
         let labels = report.labels.take().map(|mut labels| {
             labels
@@ -75,12 +75,6 @@ enum Aligned {
     Rejected(Vec<u8>),
     /// It could not run (no current labels, or no budget).
     NotRun,
-}
-
-fn trim(bytes: &mut Vec<u8>) {
-    while bytes.last() == Some(&0) {
-        bytes.pop();
-    }
 }
 
 /// The name a pass's realigned candidates are counted under.

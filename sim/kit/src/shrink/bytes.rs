@@ -11,9 +11,7 @@ impl Search<'_> {
 
     /// Trailing zeros read the same as the end of the buffer.
     pub(super) fn trim_zeros(&mut self) {
-        while self.best.last() == Some(&0) {
-            self.best.pop();
-        }
+        super::trim_trailing_zeros(&mut self.best);
     }
 
     /// Deletes spans, halving their size down to one byte, walking back from the end (late

@@ -221,9 +221,7 @@ impl Search<'_> {
 
     /// Keeps `candidate` if it is smaller and fails the same check.
     fn try_candidate(&mut self, mut candidate: Vec<u8>) -> bool {
-        while candidate.last() == Some(&0) {
-            candidate.pop();
-        }
+        trim_trailing_zeros(&mut candidate);
         if self.exhausted() || !shortlex_less(&candidate, &self.best) {
             return false;
         }
@@ -255,6 +253,13 @@ impl Search<'_> {
 /// How big a run is to a reader: its faults first, then its events.
 fn size(report: &RunReport) -> (u64, u64) {
     (report.stats.faults, report.events)
+}
+
+/// Drops the zeros at the end of a buffer: past its end every byte reads as zero anyway.
+fn trim_trailing_zeros(bytes: &mut Vec<u8>) {
+    while bytes.last() == Some(&0) {
+        bytes.pop();
+    }
 }
 
 /// Shorter first, then lexicographically smaller: the order every kept candidate descends.
