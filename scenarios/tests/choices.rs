@@ -5,11 +5,13 @@
 use protocol_core::choices::{Choices, Kind, Mark, Span};
 use protocol_core::rng::rng_from_seed;
 use rand_core::RngCore;
+mod common;
+
+use common::{options, recorded, Recorded};
 use sim_kit::choice_file::ChoiceFile;
 use sim_kit::runner::run_one;
 use sim_kit::shrink::{run_buffer, run_labelled, shrink, ShrinkBudget, Shrunk};
 use sim_kit::RunOptions;
-use std::process::Command;
 use std::time::Duration;
 
 /// Runs of several families, honest and broken, whose recordings must replay exactly.
@@ -23,15 +25,6 @@ const RECORDED: &[(&str, u64, Option<&str>)] = &[
     ("mr-random", 1, None),
     ("ctrler-random", 1, None),
 ];
-
-fn options(name: &str, seed: u64, mutant: Option<&str>) -> RunOptions {
-    let registry = scenarios::registry();
-    let scenario = registry.find(name).unwrap();
-    RunOptions {
-        mutant: mutant.map(str::to_string),
-        ..scenario.options(seed)
-    }
-}
 
 #[test]
 fn a_recorded_seed_replays_from_its_buffer_to_the_same_trace() {
@@ -160,12 +153,8 @@ fn the_command_line_runs_shrinks_and_replays_a_buffer_naming_its_file() {
     let dir = std::env::temp_dir().join(format!("dst-shrink-cli-{}", std::process::id()));
     let out = dir.join("vote.choices");
     let sim = |args: &[&str]| {
-        let output = Command::new(env!("CARGO_BIN_EXE_sim"))
-            .args(args)
-            .output()
-            .unwrap();
-        let text = String::from_utf8_lossy(&output.stdout).into_owned();
-        (output.status.code(), text)
+        let output = common::sim(args);
+        (output.status.code(), common::stdout(&output))
     };
     let out_arg = out.to_str().unwrap();
     let (code, text) = sim(&[
@@ -225,18 +214,6 @@ fn the_command_line_runs_shrinks_and_replays_a_buffer_naming_its_file() {
 }
 
 /// A seed's recorded buffer and the labelled replay of it.
-fn recorded(name: &str, seed: u64, mutant: Option<&str>) -> (Vec<u8>, sim_kit::RunReport) {
-    let registry = scenarios::registry();
-    let scenario = registry.find(name).unwrap();
-    let recording = RunOptions {
-        choices: Choices::record(),
-        ..options(name, seed, mutant)
-    };
-    let bytes = run_one(scenario, &recording).recorded.unwrap();
-    let labelled = run_labelled(scenario, &options(name, 0, mutant), &bytes);
-    (bytes, labelled)
-}
-
 fn marks(report: &sim_kit::RunReport, wanted: impl Fn(Mark) -> bool) -> Vec<Span> {
     let labels = report.labels.as_ref().expect("a labelled run");
     labels
@@ -254,7 +231,9 @@ fn zeroing_a_faults_keep_mark_drops_that_one_fault() {
     let registry = scenarios::registry();
     for (name, seed) in [("kv-random", 2), ("raft-2b-rejoin", 0), ("raft-random", 1)] {
         let scenario = registry.find(name).unwrap();
-        let (bytes, labelled) = recorded(name, seed, None);
+        let Recorded {
+            bytes, labelled, ..
+        } = recorded(name, seed, None);
         assert!(labelled.passed(), "{name} {seed}: {:?}", labelled.failure);
         let faults = marks(&labelled, |m| m == Mark::Fault);
         assert_eq!(faults.len() as u64, labelled.stats.faults, "{name} {seed}");
@@ -292,7 +271,9 @@ fn zeroing_an_operation_mark_ends_that_clients_workload() {
     let registry = scenarios::registry();
     for (name, seed) in [("kv-random", 2), ("raft-random", 1), ("ctrler-random", 1)] {
         let scenario = registry.find(name).unwrap();
-        let (bytes, labelled) = recorded(name, seed, None);
+        let Recorded {
+            bytes, labelled, ..
+        } = recorded(name, seed, None);
         let is_op = |m| matches!(m, Mark::Op { .. });
         let ops = marks(&labelled, is_op);
         assert!(ops.len() > 3, "{name} {seed}: {} operations", ops.len());

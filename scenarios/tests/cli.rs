@@ -1,21 +1,8 @@
 //! The `sim` command end to end: exit codes and one-line errors for bad input.
 
-use std::process::{Command, Output};
+mod common;
 
-fn sim(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_sim"))
-        .args(args)
-        .output()
-        .expect("run sim")
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).to_string()
-}
-
-fn stdout(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stdout).to_string()
-}
+use common::{sim, stderr, stdout};
 
 #[test]
 fn one_seed_passes_with_a_summary() {

@@ -3,7 +3,10 @@
 
 use scenarios::raft::goals::{LEADER_DEPOSED_WITH_UNCOMMITTED, SNAPSHOT_OVER_LONGER_LOG};
 use sim_kit::runner::{goal_counts, sweep, SweepOptions};
-use std::process::Command;
+
+mod common;
+
+use common::{sim, stdout};
 
 #[test]
 fn a_raft_sweep_reaches_its_goals_and_counts_them_per_seed() {
@@ -24,15 +27,9 @@ fn a_raft_sweep_reaches_its_goals_and_counts_them_per_seed() {
 
 #[test]
 fn a_goal_no_seed_reached_fails_a_sweep_that_requires_goals() {
-    let sim = |args: &[&str]| {
-        Command::new(env!("CARGO_BIN_EXE_sim"))
-            .args(args)
-            .output()
-            .expect("run sim")
-    };
     let sweep = ["sweep", "--scenario", "raft-random", "--seeds", "3..4"];
     let output = sim(&[&sweep[..], &["--require-goals"]].concat());
-    let out = String::from_utf8_lossy(&output.stdout);
+    let out = stdout(&output);
     assert_eq!(output.status.code(), Some(1), "{out}");
     assert!(out.contains("goal snapshot-over-longer-log of raft-random: reached in 0 of 1 runs"));
     assert!(

@@ -2,33 +2,19 @@
 //! each stream's own old draws. With no edit it is the same run; what it reads replays as a
 //! plain buffer to the same run; and the shrinker reaches smaller runs with it.
 
+mod common;
+
+use common::options;
 use protocol_core::choices::{Choices, Draws, Kind, Labels, Mark};
 use sim_kit::runner::run_one;
-use sim_kit::shrink::{run_buffer, run_labelled, shrink_with, Edits, ShrinkBudget};
+use sim_kit::shrink::{run_buffer, shrink_with, Edits, ShrinkBudget};
 use sim_kit::{RunOptions, RunReport};
 use std::time::Duration;
 
-fn options(name: &str, seed: u64, mutant: Option<&str>) -> RunOptions {
-    let registry = scenarios::registry();
-    let scenario = registry.find(name).unwrap();
-    RunOptions {
-        mutant: mutant.map(str::to_string),
-        ..scenario.options(seed)
-    }
-}
-
 /// A seed's recorded run (with its buffer), and the labels of a replay of that buffer.
 fn recorded(name: &str, seed: u64, mutant: Option<&str>) -> (RunReport, Vec<u8>, Labels) {
-    let registry = scenarios::registry();
-    let scenario = registry.find(name).unwrap();
-    let recording = RunOptions {
-        choices: Choices::record(),
-        ..options(name, seed, mutant)
-    };
-    let first = run_one(scenario, &recording);
-    let bytes = first.recorded.clone().expect("a recording records");
-    let labelled = run_labelled(scenario, &options(name, 0, mutant), &bytes);
-    (first, bytes, labelled.labels.expect("labelled"))
+    let run = common::recorded(name, seed, mutant);
+    (run.first, run.bytes, run.labelled.labels.expect("labelled"))
 }
 
 fn run_realigned(name: &str, mutant: Option<&str>, draws: Draws) -> RunReport {

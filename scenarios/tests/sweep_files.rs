@@ -5,18 +5,10 @@
 use serde_json::Value;
 use std::collections::BTreeSet;
 use std::path::PathBuf;
-use std::process::{Command, Output};
 
-fn sim(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_sim"))
-        .args(args)
-        .output()
-        .expect("run sim")
-}
+mod common;
 
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).to_string()
-}
+use common::{sim, stderr, stdout};
 
 fn scratch(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("sweep-files-{}-{name}", std::process::id()));
@@ -64,17 +56,12 @@ fn json_and_junit_agree_with_the_text_summary() {
         "--junit",
         junit.to_str().unwrap(),
     ]);
-    let stdout = text(&output.stdout);
-    assert_eq!(
-        output.status.code(),
-        Some(1),
-        "{stdout}{}",
-        text(&output.stderr)
-    );
-    let [runs, passed, failed, timed_out] = counts(&stdout);
-    assert_eq!((runs, timed_out), (40, 0), "{stdout}");
-    assert!(failed > 0, "the mutant is caught within 40 seeds: {stdout}");
-    let failing_text: BTreeSet<u64> = stdout
+    let out = stdout(&output);
+    assert_eq!(output.status.code(), Some(1), "{out}{}", stderr(&output));
+    let [runs, passed, failed, timed_out] = counts(&out);
+    assert_eq!((runs, timed_out), (40, 0), "{out}");
+    assert!(failed > 0, "the mutant is caught within 40 seeds: {out}");
+    let failing_text: BTreeSet<u64> = out
         .lines()
         .filter_map(|l| l.strip_prefix("  corpus: raft-election-random "))
         .map(|rest| rest.split(' ').next().unwrap().parse().unwrap())
@@ -170,8 +157,8 @@ fn partitions_split_a_range_among_machines_with_nothing_run_twice() {
         ];
         args.extend_from_slice(extra);
         let output = sim(&args);
-        assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
-        json_lines(&text(&output.stdout))
+        assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+        json_lines(&stdout(&output))
             .into_iter()
             .map(|r| {
                 (
@@ -207,13 +194,13 @@ fn a_spent_time_budget_says_how_far_the_sweep_got() {
         "--time-budget",
         "0",
     ]);
-    let stdout = text(&output.stdout);
-    assert_eq!(output.status.code(), Some(0), "{stdout}");
+    let out = stdout(&output);
+    assert_eq!(output.status.code(), Some(0), "{out}");
     assert!(
-        stdout.contains("[stopped by the time budget: 0 of 21 runs]"),
-        "{stdout}"
+        out.contains("[stopped by the time budget: 0 of 21 runs]"),
+        "{out}"
     );
-    assert!(stdout.contains("resume with --seeds 1..8"), "{stdout}");
+    assert!(out.contains("resume with --seeds 1..8"), "{out}");
 }
 
 #[test]
@@ -252,9 +239,9 @@ fn bad_partitions_and_traces_are_usage_errors() {
         let output = sim(args);
         assert_eq!(output.status.code(), Some(2), "{args:?}");
         assert!(
-            text(&output.stderr).contains(expected),
+            stderr(&output).contains(expected),
             "{args:?}: {}",
-            text(&output.stderr)
+            stderr(&output)
         );
     }
 }
@@ -275,7 +262,7 @@ fn a_chrome_trace_shows_the_two_leaders_of_one_term() {
         "--trace",
         path.to_str().unwrap(),
     ]);
-    assert_eq!(output.status.code(), Some(1), "{}", text(&output.stdout));
+    assert_eq!(output.status.code(), Some(1), "{}", stdout(&output));
     let doc: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
     let events = doc["traceEvents"].as_array().unwrap();
     let nodes = events
