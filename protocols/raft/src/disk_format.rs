@@ -180,21 +180,51 @@ pub fn meta_bytes(meta: &Meta) -> Vec<u8> {
     bytes
 }
 
-/// The newest intact copy of the meta record among the sectors of `bytes` (only the first
-/// `sectors`, if given).
+/// The meta record to boot from, among the intact copies in the sectors of `bytes`, and the
+/// highest sequence number any intact copy holds (the next write must pass it).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MetaRead {
+    pub meta: Meta,
+    pub newest_seq: u64,
+}
+
+/// The meta record to boot from (see [`read_meta_copies`]).
+#[cfg(test)]
 pub fn read_meta(bytes: &[u8], sectors: Option<usize>) -> Option<Meta> {
+    read_meta_copies(bytes, sectors).map(|read| read.meta)
+}
+
+/// Reads the intact meta copies among the sectors of `bytes` (only the first `sectors`, if
+/// given). The newest record counts if two copies hold it, or if it is the only one left; a
+/// newest record in one copy beside an older intact one is a write whose sync never
+/// completed (a completed write leaves two copies, and a later fault damages a copy rather
+/// than turning it into an older record), so nothing was promised from it and the older
+/// record is the state to boot from. Booting from the newer one would promise a state held in
+/// one copy only, which one more fault then takes away (deep sweep: raft-storage 300890).
+pub fn read_meta_copies(bytes: &[u8], sectors: Option<usize>) -> Option<MetaRead> {
     let sector = SECTOR_BYTES as usize;
     let count = bytes
         .len()
         .div_ceil(sector)
         .min(sectors.unwrap_or(usize::MAX));
-    (0..count)
+    let mut copies: Vec<Meta> = (0..count)
         .filter_map(|i| {
             let at = i * sector;
             let record = record::read_record(&bytes[at..], at)?;
             decode_exact::<Meta>(record.payload).ok()
         })
-        .max_by_key(|meta| meta.seq)
+        .collect();
+    copies.sort_by_key(|meta| std::cmp::Reverse(meta.seq));
+    let newest = *copies.first()?;
+    let held_twice = copies.get(1).is_some_and(|second| second.seq == newest.seq);
+    let meta = match copies.get(1) {
+        Some(&older) if !held_twice => older,
+        _ => newest,
+    };
+    Some(MetaRead {
+        meta,
+        newest_seq: newest.seq,
+    })
 }
 
 /// The snapshot file's bytes.
@@ -296,6 +326,30 @@ mod tests {
         misdirected.extend(meta_bytes(&meta(5)));
         assert_eq!(read_meta(&misdirected, None), Some(meta(5)));
         assert_eq!(read_meta(&misdirected, Some(2)), Some(meta(4)));
+    }
+
+    #[test]
+    fn a_newer_meta_in_one_copy_beside_an_older_one_was_never_completed() {
+        let meta = |seq| Meta {
+            seq,
+            term: Term(seq),
+            voted_for: None,
+            generation: 1,
+            synced_len: 40 + seq,
+            previous: None,
+        };
+        // A write of seq 5 over seq 4 that stopped after its first sector.
+        let mut torn = meta_bytes(&meta(4));
+        let second = SECTOR_BYTES as usize;
+        torn[..second].copy_from_slice(&meta_bytes(&meta(5))[..second]);
+        let read = read_meta_copies(&torn, None).unwrap();
+        assert_eq!((read.meta, read.newest_seq), (meta(4), 5));
+        // Either copy alone is what is left: it counts.
+        let mut one_left = torn.clone();
+        one_left[second + 3] ^= 0x10;
+        assert_eq!(read_meta(&one_left, None), Some(meta(5)));
+        torn[3] ^= 0x10;
+        assert_eq!(read_meta(&torn, None), Some(meta(4)));
     }
 
     #[test]

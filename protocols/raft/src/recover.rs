@@ -3,6 +3,9 @@
 //! What a crash can leave is told apart from damage by what `raft-meta` says is synced:
 //! - `raft-meta` has no intact copy: nothing was ever made durable (the node acts on nothing
 //!   before its first meta write and the directory are synced), so this is a first boot.
+//!   A newer record in one copy beside an older intact one is a write whose sync never
+//!   completed: the older record is the state (see `read_meta_copies`), and the first write
+//!   after boot names it again in two copies.
 //! - `raft-log` is read record by record up to the synced length `raft-meta` names. A record
 //!   before it that is torn, damaged or not at its place is damage: the node held data it may
 //!   have acknowledged and lost it. What lies past it was written by a job that never
@@ -20,7 +23,7 @@
 //! shows. Two faults on one disk between boots can defeat it; the simulator injects one.
 
 use crate::disk_format::{
-    read_batch, read_header, read_meta, read_snapshot, Meta, LOG_FILE, LOG_TEMP, META_FILE,
+    read_batch, read_header, read_meta_copies, read_snapshot, Meta, LOG_FILE, LOG_TEMP, META_FILE,
     SNAPSHOT_FILE, SNAPSHOT_TEMP,
 };
 use crate::durable::Durable;
@@ -73,9 +76,9 @@ pub(crate) fn recover(disk: &Disk, mode: ReadMode) -> Result<Recovered, String> 
         }
     }
     let sectors = mode.meta_at_fixed_offsets.then_some(2);
-    let Some(meta) = disk
+    let Some(copies) = disk
         .read(META_FILE)
-        .and_then(|bytes| read_meta(bytes, sectors))
+        .and_then(|bytes| read_meta_copies(bytes, sectors))
     else {
         if disk.contains(LOG_FILE) {
             return Err(format!("{LOG_FILE} without an intact {META_FILE}"));
@@ -94,7 +97,14 @@ pub(crate) fn recover(disk: &Disk, mode: ReadMode) -> Result<Recovered, String> 
             cleanup,
         });
     };
+    let meta = copies.meta;
     let mut read = read_log(disk, &meta, mode)?;
+    if copies.newest_seq != meta.seq {
+        // A newer meta write never completed: the next write must outnumber it, and must
+        // name this state again, so that two copies hold it.
+        read.on_disk.meta_seq = copies.newest_seq;
+        read.on_disk.marked = false;
+    }
     if let Some(bytes) = disk.read(LOG_FILE) {
         if bytes.len() as u64 > read.on_disk.file_len {
             let len = read.on_disk.file_len;

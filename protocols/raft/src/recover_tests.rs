@@ -3,7 +3,7 @@
 
 use super::*;
 use crate::config::Config;
-use crate::disk_format::{meta_bytes, LOG_FILE, META_FILE};
+use crate::disk_format::{meta_bytes, read_meta, LOG_FILE, META_FILE};
 use crate::test_support::*;
 use protocol_core::disk::SECTOR_BYTES;
 use protocol_core::{Disk, Outbox, Output, Time};
