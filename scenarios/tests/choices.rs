@@ -108,13 +108,8 @@ fn shrinking_a_raft_and_a_kv_mutant_keeps_the_check_and_replays_from_its_file() 
     ];
     for (name, seed, mutant, max_runs) in cases {
         let scenario = registry.find(name).unwrap();
-        let recording = RunOptions {
-            choices: Choices::record(),
-            ..options(name, seed, Some(mutant))
-        };
-        let first = run_one(scenario, &recording);
+        let Recorded { first, bytes, .. } = recorded(name, seed, Some(mutant));
         let check = first.failure.as_ref().expect("the seed fails").check;
-        let bytes = first.recorded.clone().unwrap();
         let budget = ShrinkBudget {
             max_runs,
             max_time: Duration::from_secs(120),
@@ -312,13 +307,8 @@ fn shrink_seed(
 ) -> (sim_kit::RunReport, Shrunk) {
     let registry = scenarios::registry();
     let scenario = registry.find(name).unwrap();
-    let recording = RunOptions {
-        choices: Choices::record(),
-        ..options(name, seed, Some(mutant))
-    };
-    let first = run_one(scenario, &recording);
+    let Recorded { first, bytes, .. } = recorded(name, seed, Some(mutant));
     let check = first.failure.as_ref().expect("the seed fails").check;
-    let bytes = first.recorded.clone().unwrap();
     let budget = ShrinkBudget {
         max_runs,
         max_time: Duration::from_secs(600),
