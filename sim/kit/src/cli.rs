@@ -24,11 +24,10 @@ use crate::sweep_cmd::{self, SweepArgs};
 use crate::trace_out::{TraceFormat, TraceOut};
 use clap::{Args, Parser, Subcommand};
 use protocol_core::Time;
-use sim::{Budget, StorageClasses, Strategy};
+use sim::{StorageClasses, Strategy};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::time::Duration;
 
 /// A command of the application's own (`sim bench`), beside the shared ones.
 pub struct ExtraCommand {
@@ -147,19 +146,6 @@ pub(crate) fn explicit_settings(
         max_events: budget.max_events,
         max_virtual_us: budget.max_virtual_secs.map(|s| Time::from_secs(s).0),
         max_pending: budget.max_pending,
-    }
-}
-
-impl BudgetArgs {
-    pub(crate) fn budget(&self, wall: Option<Duration>) -> Budget {
-        Budget {
-            max_events: self.max_events.unwrap_or(Budget::DEFAULT.max_events),
-            max_virtual: self
-                .max_virtual_secs
-                .map_or(Budget::DEFAULT.max_virtual, Time::from_secs),
-            max_pending: self.max_pending.unwrap_or(Budget::DEFAULT.max_pending),
-            wall,
-        }
     }
 }
 

@@ -50,7 +50,11 @@ impl RunSettings {
         if let Some(strategy) = self.strategy {
             options.strategy = strategy;
         }
-        let budget = &mut options.budget;
+        self.apply_budget(&mut options.budget);
+    }
+
+    /// Sets the budget limits these settings give on `budget`, leaving the rest as it is.
+    pub fn apply_budget(&self, budget: &mut Budget) {
         if let Some(n) = self.max_events {
             budget.max_events = n;
         }

@@ -2,7 +2,7 @@
 //! schedulers (`--partition K/N`), bounded in wall time (`--time-budget`), with files CI
 //! systems read (`--json`, `--junit`) and a progress bar on a terminal.
 
-use crate::cli::{App, BudgetArgs, InputError, StorageArgs};
+use crate::cli::{explicit_settings, App, BudgetArgs, InputError, StorageArgs};
 use crate::family::Registry;
 use crate::measure::Stopwatch;
 use crate::progress::Progress;
@@ -65,12 +65,15 @@ pub(crate) fn sweep(app: &App, args: &SweepArgs) -> Result<bool, InputError> {
         Some(partition) => partition.slice(&args.seeds),
         None => args.seeds.clone(),
     };
+    let mut budget = Budget {
+        wall: Some(Duration::from_secs(args.wall_limit_secs)),
+        ..Budget::DEFAULT
+    };
+    explicit_settings(&args.budget, &args.storage, None).apply_budget(&mut budget);
     let options = SweepOptions {
         seeds: seeds.clone(),
         mutant: args.mutant.clone(),
-        budget: args
-            .budget
-            .budget(Some(Duration::from_secs(args.wall_limit_secs))),
+        budget,
         storage_faults: args.storage.classes(),
         jobs: args.jobs as usize,
         time_budget: args.time_budget.map(Duration::from_secs),
